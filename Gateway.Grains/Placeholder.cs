@@ -1,0 +1,1 @@
+namespace Gateway.Grains; internal static class Placeholder {}
