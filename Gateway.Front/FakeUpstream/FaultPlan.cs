@@ -1,0 +1,85 @@
+using System.Globalization;
+
+namespace Gateway.Front.FakeUpstream;
+
+/// <summary>
+/// A parsed fault spec. A spec is one name or several joined by commas (the same syntax headers use
+/// when repeated), e.g. <c>slow-first-byte:300,529</c>: at most one delay plus one behaviour.
+/// Names: an HTTP status among <see cref="AnthropicErrors"/>' table (429, 500, 503, 529, ...),
+/// <c>slow-first-byte:&lt;ms&gt;</c>, <c>reset</c>, <c>reset-mid-stream</c>, <c>error-mid-stream</c>,
+/// <c>hang</c>, and <c>none</c> (explicitly no fault, which also skips the queue).
+/// </summary>
+public readonly record struct FaultPlan(FaultKind Kind, int StatusCode, int FirstByteDelayMs)
+{
+    public const string SlowFirstBytePrefix = "slow-first-byte:";
+
+    public static FaultPlan None => default;
+
+    /// <summary>
+    /// How long a mid-stream reset waits after its last flush before aborting. Kestrel's abort drops
+    /// output not yet handed to the socket, so without this pause the client could see the reset
+    /// before the events it is meant to have received.
+    /// </summary>
+    public const int DrainBeforeResetMs = 100;
+
+    public bool IsNone => Kind == FaultKind.None && FirstByteDelayMs == 0;
+
+    public static bool TryParse(string? spec, out FaultPlan plan, out string? error)
+    {
+        plan = default;
+        error = null;
+        if (string.IsNullOrWhiteSpace(spec))
+        {
+            error = "empty fault";
+            return false;
+        }
+
+        var kind = FaultKind.None;
+        var status = 0;
+        var delay = 0;
+        foreach (var raw in spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var name = raw.ToLowerInvariant();
+            FaultKind next;
+            var nextStatus = 0;
+            if (name.StartsWith(SlowFirstBytePrefix, StringComparison.Ordinal))
+            {
+                if (!int.TryParse(name.AsSpan(SlowFirstBytePrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out delay))
+                {
+                    error = $"bad delay in fault '{raw}'";
+                    return false;
+                }
+                continue;
+            }
+
+            switch (name)
+            {
+                case "none": continue;
+                case "reset": next = FaultKind.Reset; break;
+                case "hang": next = FaultKind.Hang; break;
+                case "reset-mid-stream": next = FaultKind.ResetMidStream; break;
+                case "error-mid-stream": next = FaultKind.ErrorMidStream; break;
+                default:
+                    if (int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out nextStatus)
+                        && AnthropicErrors.IsKnownStatus(nextStatus))
+                    {
+                        next = FaultKind.Status;
+                        break;
+                    }
+                    error = $"unknown fault '{raw}'";
+                    return false;
+            }
+
+            if (kind != FaultKind.None)
+            {
+                error = $"fault '{spec}' names more than one behaviour";
+                return false;
+            }
+            kind = next;
+            status = nextStatus;
+        }
+
+        plan = new FaultPlan(kind, status, delay);
+        return true;
+    }
+}
