@@ -1,0 +1,72 @@
+using Gateway.Front.Envelope;
+using Gateway.Front.Errors;
+using Gateway.Front.Forwarding;
+using Gateway.Front.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Front.Endpoints;
+
+/// <summary>
+/// <c>POST /v1/messages</c> and <c>POST /v1/messages/count_tokens</c>: the body is read once into a
+/// pooled buffer, its envelope checked, and the original bytes forwarded.
+/// </summary>
+public static class MessagesEndpoints
+{
+    public const string SessionHeader = "X-Claude-Code-Session-Id";
+
+    public static IEndpointRouteBuilder MapMessagesEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/v1/messages", HandleAsync);
+        app.MapPost("/v1/messages/count_tokens", HandleAsync);
+        app.MapMethods("/v1/messages", ["GET", "PUT", "PATCH", "DELETE"], MethodNotAllowed);
+        app.MapMethods("/v1/messages/count_tokens", ["GET", "PUT", "PATCH", "DELETE"], MethodNotAllowed);
+        return app;
+    }
+
+    private static async Task HandleAsync(HttpContext context, UpstreamForwarder forwarder, IOptions<GatewayOptions> options)
+    {
+        var limit = options.Value.MaxRequestBodyBytes;
+        RequestBody? body;
+        try
+        {
+            body = await RequestBody.ReadAsync(context.Request, limit, context.RequestAborted);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            body = null;
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+        if (body is null)
+        {
+            await GatewayError.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, AnthropicErrorTypes.RequestTooLarge,
+                $"Request exceeds the maximum allowed number of bytes ({limit}).");
+            return;
+        }
+
+        using var exchange = new ProxyExchange { Body = body, Envelope = ReadEnvelope(context, body, out var error) };
+        if (exchange.Envelope is null)
+        {
+            await GatewayError.InvalidRequest(context, error);
+            return;
+        }
+        await forwarder.ForwardAsync(context, exchange);
+    }
+
+    private static RequestEnvelope? ReadEnvelope(HttpContext context, RequestBody body, out string error)
+    {
+        var session = context.Request.Headers[SessionHeader];
+        return EnvelopeReader.TryRead(body.Span, session.Count > 0 ? session[0] : null, out var envelope, out error)
+            ? envelope
+            : null;
+    }
+
+    internal static Task MethodNotAllowed(HttpContext context)
+    {
+        context.Response.Headers.Allow = "POST";
+        return GatewayError.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, AnthropicErrorTypes.InvalidRequest,
+            $"Method {context.Request.Method} is not allowed on {context.Request.Path}; use POST.");
+    }
+}

@@ -1,0 +1,174 @@
+using System.Text.Json;
+
+namespace Gateway.Front.Envelope;
+
+/// <summary>
+/// Reads the top-level <c>model</c>, <c>stream</c>, <c>max_tokens</c> and <c>metadata.user_id</c>
+/// with one forward <see cref="Utf8JsonReader"/> pass. The pass also validates the whole document,
+/// so malformed JSON is rejected here with a clear 400 instead of reaching the upstream.
+/// </summary>
+public static class EnvelopeReader
+{
+    /// <summary>Nesting allowed in a request; real requests stay far below it, hostile ones do not.</summary>
+    public const int MaxDepth = 128;
+
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = MaxDepth };
+
+    public static bool TryRead(ReadOnlySpan<byte> json, string? sessionHeader, out RequestEnvelope envelope, out string error)
+    {
+        envelope = null!;
+        // The reader checks UTF-8 only in strings it decodes; a vectorised pass covers the rest.
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            error = "The request body is not valid UTF-8.";
+            return false;
+        }
+        string? model = null;
+        string? userId = null;
+        long? maxTokens = null;
+        var stream = false;
+        var reader = new Utf8JsonReader(json, ReaderOptions);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                error = "The request body must be a JSON object.";
+                return false;
+            }
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("model"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.String)
+                    {
+                        error = "model: Input should be a valid string";
+                        return false;
+                    }
+                    model = reader.GetString();
+                }
+                else if (reader.ValueTextEquals("stream"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
+                    {
+                        error = "stream: Input should be a valid boolean";
+                        return false;
+                    }
+                    stream = reader.GetBoolean();
+                }
+                else if (reader.ValueTextEquals("max_tokens"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var max))
+                    {
+                        error = "max_tokens: Input should be a valid integer";
+                        return false;
+                    }
+                    maxTokens = max;
+                }
+                else if (reader.ValueTextEquals("metadata"u8))
+                {
+                    reader.Read();
+                    userId = ReadUserId(ref reader);
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+            // Trailing bytes after the object would be silently ignored by some parsers and not by others.
+            if (reader.Read())
+            {
+                error = "The request body has content after the JSON object.";
+                return false;
+            }
+        }
+        catch (JsonException e)
+        {
+            error = $"The request body is not valid JSON: {TrimPosition(e.Message)}";
+            return false;
+        }
+
+        if (string.IsNullOrEmpty(model))
+        {
+            error = "model: Field required";
+            return false;
+        }
+
+        var sessionId = !string.IsNullOrWhiteSpace(sessionHeader) ? sessionHeader : SessionIdFromUserId(userId);
+        envelope = new RequestEnvelope(model, stream, maxTokens, userId, sessionId, json.Length);
+        error = "";
+        return true;
+    }
+
+    private static string? ReadUserId(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return null;
+        }
+        string? userId = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isUserId = reader.ValueTextEquals("user_id"u8);
+            reader.Read();
+            if (isUserId && reader.TokenType == JsonTokenType.String)
+            {
+                userId = reader.GetString();
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+        return userId;
+    }
+
+    /// <summary>
+    /// Claude Code puts its session in <c>metadata.user_id</c>: newer versions as a JSON string
+    /// (<c>{"device_id":…,"session_id":…}</c>), older ones as <c>user_…_account_…_session_&lt;uuid&gt;</c>.
+    /// </summary>
+    public static string? SessionIdFromUserId(string? userId)
+    {
+        if (string.IsNullOrEmpty(userId))
+        {
+            return null;
+        }
+        if (userId.StartsWith('{'))
+        {
+            try
+            {
+                var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(userId));
+                if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+                {
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        var isSession = reader.ValueTextEquals("session_id"u8);
+                        reader.Read();
+                        if (isSession && reader.TokenType == JsonTokenType.String)
+                        {
+                            return NullIfEmpty(reader.GetString());
+                        }
+                        reader.Skip();
+                    }
+                }
+            }
+            catch (JsonException)
+            {
+                // Not ours to reject: user_id is the client's free text.
+            }
+            return null;
+        }
+        const string marker = "_session_";
+        var at = userId.LastIndexOf(marker, StringComparison.Ordinal);
+        return at >= 0 ? NullIfEmpty(userId[(at + marker.Length)..]) : null;
+    }
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    // System.Text.Json messages end with "Path: $ | LineNumber: 0 | BytePositionInLine: 12." — useful, keep it.
+    private static string TrimPosition(string message) => message.Length > 300 ? message[..300] : message;
+}

@@ -1,0 +1,84 @@
+namespace Gateway.Front.Forwarding;
+
+/// <summary>
+/// An upstream failure (5xx, 529) held back while a retry is tried. If no retry succeeds it is replayed
+/// to the client exactly as received: clients such as Claude Code match on upstream error wording.
+/// </summary>
+internal sealed class CapturedResponse
+{
+    /// <summary>Error bodies are small; a larger one is cut rather than held in memory.</summary>
+    private const int MaxBody = 64 * 1024;
+
+    private CapturedResponse(int status, List<KeyValuePair<string, string[]>> headers, byte[] body)
+    {
+        Status = status;
+        Headers = headers;
+        Body = body;
+    }
+
+    public int Status { get; }
+    public List<KeyValuePair<string, string[]>> Headers { get; }
+    public byte[] Body { get; }
+
+    public TimeSpan? RetryAfter
+    {
+        get
+        {
+            foreach (var (name, values) in Headers)
+            {
+                if (name.Equals("retry-after", StringComparison.OrdinalIgnoreCase)
+                    && values.Length > 0 && double.TryParse(values[0], System.Globalization.CultureInfo.InvariantCulture, out var seconds))
+                {
+                    return TimeSpan.FromSeconds(seconds);
+                }
+            }
+            return null;
+        }
+    }
+
+    public static async Task<CapturedResponse> CaptureAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var headers = new List<KeyValuePair<string, string[]>>();
+        foreach (var header in response.Headers)
+        {
+            headers.Add(new(header.Key, header.Value.ToArray()));
+        }
+        foreach (var header in response.Content.Headers)
+        {
+            if (!header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
+            {
+                headers.Add(new(header.Key, header.Value.ToArray()));
+            }
+        }
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var buffer = new byte[MaxBody];
+        var length = 0;
+        int read;
+        while (length < MaxBody && (read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0)
+        {
+            length += read;
+        }
+        return new CapturedResponse((int)response.StatusCode, headers, buffer.AsSpan(0, length).ToArray());
+    }
+
+    public async Task ReplayAsync(HttpContext context)
+    {
+        var response = context.Response;
+        response.Clear();
+        response.StatusCode = Status;
+        foreach (var (name, values) in Headers)
+        {
+            if (!HopByHop.Contains(name))
+            {
+                response.Headers[name] = values;
+            }
+        }
+        response.ContentLength = Body.Length;
+        await response.Body.WriteAsync(Body, context.RequestAborted);
+    }
+
+    private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Connection", "Keep-Alive", "Transfer-Encoding", "Upgrade", "Proxy-Connection", "TE", "Trailer",
+    };
+}

@@ -1,0 +1,55 @@
+using Microsoft.AspNetCore.Http.Features;
+using Gateway.Front.Streaming;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway.Front.Forwarding;
+
+/// <summary>
+/// YARP transform for every upstream call: swaps the client's credential for the upstream one,
+/// holds back retryable failures while a retry is still possible, and puts the usage tap on the
+/// response body. YARP's default copy keeps every other header (minus hop-by-hop and host).
+/// </summary>
+internal sealed class UpstreamTransformer : HttpTransformer
+{
+    public static readonly UpstreamTransformer Instance = new();
+
+    public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest,
+        string destinationPrefix, CancellationToken cancellationToken)
+    {
+        await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+        var exchange = httpContext.Features.GetRequiredFeature<ProxyExchange>();
+        if (exchange.UpstreamKey is { } key)
+        {
+            proxyRequest.Headers.Remove("x-api-key");
+            proxyRequest.Headers.Authorization = null;
+            proxyRequest.Headers.TryAddWithoutValidation("x-api-key", key);
+        }
+        // Identity encoding: the tap must read usage from the bytes, and on the links a gateway sits
+        // on (same region, HTTP/2) decompressing for the tap costs more CPU than the bytes saved.
+        proxyRequest.Headers.AcceptEncoding.Clear();
+    }
+
+    public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse,
+        CancellationToken cancellationToken)
+    {
+        var exchange = httpContext.Features.GetRequiredFeature<ProxyExchange>();
+        if (proxyResponse is null)
+        {
+            return await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        }
+        exchange.UpstreamStatus = (int)proxyResponse.StatusCode;
+        if (exchange.MayRetryResponse && RetryPolicy.IsRetryableStatus(proxyResponse.StatusCode))
+        {
+            exchange.HeldFailure = await CapturedResponse.CaptureAsync(proxyResponse, cancellationToken);
+            exchange.CurrentAttemptHeld = true;
+            return false;
+        }
+
+        await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        var mediaType = proxyResponse.Content.Headers.ContentType?.MediaType;
+        IResponseTap tap = mediaType is "text/event-stream" ? new SseUsageTap() : new JsonUsageTap();
+        exchange.Tap = tap;
+        proxyResponse.Content = new TappedContent(proxyResponse.Content, tap);
+        return true;
+    }
+}

@@ -1,0 +1,10 @@
+namespace Gateway.Front.Hosting;
+
+/// <summary>Limits of the HTTP edge. Section <c>Gateway</c>.</summary>
+public sealed class GatewayOptions
+{
+    public const string Section = "Gateway";
+
+    /// <summary>Largest request body accepted on the Messages endpoints (Anthropic's own limit is 32 MB).</summary>
+    public long MaxRequestBodyBytes { get; set; } = 32L * 1024 * 1024;
+}

@@ -1,0 +1,197 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace Gateway.Front.Streaming;
+
+/// <summary>
+/// An incremental Server-Sent Events parser that reads usage out of a Messages stream while the bytes
+/// go by. Written by hand (no SSE library parses push-style, chunk by chunk, without buffering the
+/// response): it splits lines, keeps only the data of the few events that carry usage, tool names or
+/// errors, and parses each such payload once with <see cref="Utf8JsonReader"/>. Text deltas, the bulk
+/// of a stream, are never copied.
+/// </summary>
+public sealed class SseUsageTap : IResponseTap
+{
+    /// <summary>A usage-bearing event larger than this is not parsed (real ones are well under 4 KB).</summary>
+    private const int MaxCarriedLine = 256 * 1024;
+
+    private byte[] _carry = ArrayPool<byte>.Shared.Rent(1024);
+    private int _carryLength;
+    private bool _carryOverflow;
+    private byte[] _data = ArrayPool<byte>.Shared.Rent(1024);
+    private int _dataLength;
+    private bool _eventRelevant = true;
+
+    public ObservedUsage Usage { get; } = new();
+
+    public void Observe(ReadOnlySpan<byte> chunk)
+    {
+        while (!chunk.IsEmpty)
+        {
+            var newline = chunk.IndexOf((byte)'\n');
+            if (newline < 0)
+            {
+                Carry(chunk);
+                return;
+            }
+            var line = chunk[..newline];
+            chunk = chunk[(newline + 1)..];
+            if (_carryLength > 0 || _carryOverflow)
+            {
+                Carry(line);
+                if (!_carryOverflow)
+                {
+                    OnLine(_carry.AsSpan(0, _carryLength));
+                }
+                _carryLength = 0;
+                _carryOverflow = false;
+            }
+            else
+            {
+                OnLine(line);
+            }
+        }
+    }
+
+    public void Complete()
+    {
+        // A stream cut without a trailing blank line still delivered its last complete event.
+        if (_dataLength > 0)
+        {
+            Dispatch();
+        }
+    }
+
+    private void Carry(ReadOnlySpan<byte> part)
+    {
+        if (_carryOverflow)
+        {
+            return;
+        }
+        if (_carryLength + part.Length > MaxCarriedLine)
+        {
+            _carryOverflow = true;
+            return;
+        }
+        Append(ref _carry, ref _carryLength, part);
+    }
+
+    private void OnLine(ReadOnlySpan<byte> line)
+    {
+        if (!line.IsEmpty && line[^1] == (byte)'\r')
+        {
+            line = line[..^1];
+        }
+        if (line.IsEmpty)
+        {
+            Dispatch();
+            return;
+        }
+        if (line.StartsWith("event:"u8))
+        {
+            var name = TrimLeadingSpace(line[6..]);
+            _eventRelevant = name.SequenceEqual("message_start"u8)
+                || name.SequenceEqual("message_delta"u8)
+                || name.SequenceEqual("message_stop"u8)
+                || name.SequenceEqual("content_block_start"u8)
+                || name.SequenceEqual("error"u8);
+        }
+        else if (line.StartsWith("data:"u8) && _eventRelevant)
+        {
+            if (_dataLength > 0)
+            {
+                Append(ref _data, ref _dataLength, "\n"u8);
+            }
+            Append(ref _data, ref _dataLength, TrimLeadingSpace(line[5..]));
+        }
+    }
+
+    private void Dispatch()
+    {
+        if (_dataLength > 0)
+        {
+            try
+            {
+                ParsePayload(_data.AsSpan(0, _dataLength));
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
+            {
+                // Observing only: a payload we cannot read is the client's to judge, not ours.
+            }
+        }
+        _dataLength = 0;
+        _eventRelevant = true;
+    }
+
+    private void ParsePayload(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return;
+        }
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("type"u8))
+            {
+                reader.Read();
+                if (reader.ValueTextEquals("message_stop"u8))
+                {
+                    Usage.Completed = true;
+                }
+            }
+            else if (reader.ValueTextEquals("message"u8)) { reader.Read(); UsageJson.ReadMessage(ref reader, Usage); }
+            else if (reader.ValueTextEquals("usage"u8)) { reader.Read(); UsageJson.ReadUsage(ref reader, Usage); }
+            else if (reader.ValueTextEquals("delta"u8)) { reader.Read(); ReadDelta(ref reader); }
+            else if (reader.ValueTextEquals("content_block"u8)) { reader.Read(); if (reader.TokenType == JsonTokenType.StartObject) UsageJson.ReadContentBlock(ref reader, Usage); else reader.Skip(); }
+            else if (reader.ValueTextEquals("error"u8)) { reader.Read(); Usage.ErrorType = UsageJson.ReadErrorType(ref reader); }
+            else { reader.Read(); reader.Skip(); }
+        }
+    }
+
+    private void ReadDelta(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return;
+        }
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isStop = reader.ValueTextEquals("stop_reason"u8);
+            reader.Read();
+            if (isStop && reader.TokenType == JsonTokenType.String)
+            {
+                Usage.StopReason = reader.GetString();
+            }
+            else
+            {
+                reader.Skip();
+            }
+        }
+    }
+
+    private static ReadOnlySpan<byte> TrimLeadingSpace(ReadOnlySpan<byte> value) =>
+        !value.IsEmpty && value[0] == (byte)' ' ? value[1..] : value;
+
+    private static void Append(ref byte[] buffer, ref int length, ReadOnlySpan<byte> bytes)
+    {
+        if (length + bytes.Length > buffer.Length)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(buffer.Length * 2, length + bytes.Length));
+            buffer.AsSpan(0, length).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = larger;
+        }
+        bytes.CopyTo(buffer.AsSpan(length));
+        length += bytes.Length;
+    }
+
+    public void Dispose()
+    {
+        ArrayPool<byte>.Shared.Return(_carry);
+        ArrayPool<byte>.Shared.Return(_data);
+        _carry = [];
+        _data = [];
+    }
+}
