@@ -1,0 +1,33 @@
+namespace Gateway.Grains.Abstractions;
+
+/// <summary>
+/// One virtual key's buckets, budgets and counters; the single writer of that state in the cluster.
+/// Keyed by the key id (stable across secret rotation).
+/// </summary>
+public interface IApiKeyGrain : IGrainWithStringKey
+{
+    /// <summary>Grants a slice of the buckets (and takes back the unused rest of the last one).</summary>
+    Task<Lease> AcquireLeaseAsync(LeaseRequest request);
+
+    /// <summary>Charges actual usage; idempotent by <see cref="SettlementBatch.BatchId"/>.</summary>
+    Task<SpendSnapshot> SettleAsync(SettlementBatch batch);
+
+    /// <summary>Reloads the key from the store (after an admin change or revocation).</summary>
+    Task RefreshAsync();
+
+    Task<KeyUsageView> GetUsageAsync();
+}
+
+/// <summary>Counters an operator or test can read.</summary>
+[GenerateSerializer, Immutable]
+public sealed record KeyUsageView
+{
+    [Id(0)] public long Requests { get; init; }
+    [Id(1)] public long InputTokens { get; init; }
+    [Id(2)] public long OutputTokens { get; init; }
+    [Id(3)] public long CacheCreationInputTokens { get; init; }
+    [Id(4)] public long CacheReadInputTokens { get; init; }
+    [Id(5)] public decimal SpentTodayUsd { get; init; }
+    [Id(6)] public decimal SpentThisMonthUsd { get; init; }
+    [Id(7)] public RateLimitSnapshot? Snapshot { get; init; }
+}

@@ -1,0 +1,43 @@
+namespace Gateway.Grains.Abstractions;
+
+/// <summary>
+/// One Claude Code session (conversation): usage, request and tool-call counts, first and last seen.
+/// Deactivates when idle; millions exist over a day.
+/// </summary>
+public interface ISessionGrain : IGrainWithStringKey
+{
+    /// <summary>Admits one more request under the session's limits (null limits: always admitted).</summary>
+    Task<LeaseDenial?> AdmitAsync(string keyId, SessionLimits? limits);
+
+    Task RecordAsync(SessionCharge charge);
+
+    Task<SessionUsageView> GetUsageAsync();
+}
+
+[GenerateSerializer, Immutable]
+public sealed record SessionCharge
+{
+    [Id(0)] public required string KeyId { get; init; }
+    [Id(1)] public long InputTokens { get; init; }
+    [Id(2)] public long OutputTokens { get; init; }
+    [Id(3)] public long CacheCreationInputTokens { get; init; }
+    [Id(4)] public long CacheReadInputTokens { get; init; }
+    [Id(5)] public decimal CostUsd { get; init; }
+    [Id(6)] public int ToolCalls { get; init; }
+    [Id(7)] public DateTimeOffset At { get; init; }
+}
+
+[GenerateSerializer, Immutable]
+public sealed record SessionUsageView
+{
+    [Id(0)] public string? KeyId { get; init; }
+    [Id(1)] public long Requests { get; init; }
+    [Id(2)] public long InputTokens { get; init; }
+    [Id(3)] public long OutputTokens { get; init; }
+    [Id(4)] public long CacheCreationInputTokens { get; init; }
+    [Id(5)] public long CacheReadInputTokens { get; init; }
+    [Id(6)] public decimal CostUsd { get; init; }
+    [Id(7)] public long ToolCalls { get; init; }
+    [Id(8)] public DateTimeOffset? FirstSeen { get; init; }
+    [Id(9)] public DateTimeOffset? LastSeen { get; init; }
+}

@@ -1,0 +1,20 @@
+namespace Gateway.Grains.Abstractions;
+
+/// <summary>What the cluster knows about a virtual key: never its secret, only who it belongs to and its rules.</summary>
+[GenerateSerializer, Immutable]
+public sealed record KeyDescriptor
+{
+    [Id(0)] public required string KeyId { get; init; }
+    [Id(1)] public required string TeamId { get; init; }
+    [Id(2)] public string? BillingTag { get; init; }
+    [Id(3)] public string Name { get; init; } = "";
+
+    /// <summary>Model names or globs (<c>claude-sonnet-*</c>) the key may use; empty allows every model.</summary>
+    [Id(4)] public IReadOnlyList<string> AllowedModels { get; init; } = [];
+
+    [Id(5)] public KeyLimits Limits { get; init; } = KeyLimits.Unlimited;
+    [Id(6)] public bool Revoked { get; init; }
+
+    /// <summary>Per-session limits applied to every session of this key (optional).</summary>
+    [Id(7)] public SessionLimits? SessionLimits { get; init; }
+}

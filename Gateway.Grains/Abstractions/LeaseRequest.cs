@@ -1,0 +1,20 @@
+namespace Gateway.Grains.Abstractions;
+
+/// <summary>
+/// A front asks a key's grain for a slice of its buckets, to admit requests locally for a short time,
+/// and hands back what it did not use from its previous slice in the same call.
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record LeaseRequest
+{
+    /// <summary>Identifies the front, so the grain can bound and reclaim each front's outstanding slice.</summary>
+    [Id(0)] public required string FrontId { get; init; }
+    [Id(1)] public long Requests { get; init; }
+    [Id(2)] public long InputTokens { get; init; }
+    [Id(3)] public long OutputTokens { get; init; }
+
+    /// <summary>Unused remainder of the slice this request replaces.</summary>
+    [Id(4)] public long ReturnedRequests { get; init; }
+    [Id(5)] public long ReturnedInputTokens { get; init; }
+    [Id(6)] public long ReturnedOutputTokens { get; init; }
+}

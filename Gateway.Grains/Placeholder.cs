@@ -1,1 +1,0 @@
-namespace Gateway.Grains; internal static class Placeholder {}

@@ -1,0 +1,33 @@
+namespace Gateway.Grains.Storage;
+
+/// <summary>
+/// Durable spend and bucket levels of each key, so a grain re-activated on another silo after a
+/// crash resumes with the budget already spent and the buckets as they were.
+/// </summary>
+public interface ISpendStore
+{
+    /// <summary>Spend for the UTC day and month containing <paramref name="at"/>, and the last saved buckets.</summary>
+    Task<KeySpendState> LoadAsync(string keyId, DateTimeOffset at, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Adds <paramref name="costUsd"/> to the key's spend on the UTC day of <paramref name="at"/> unless
+    /// <paramref name="batchId"/> was applied before (both in one transaction). Returns false for a repeat.
+    /// </summary>
+    Task<bool> ApplyAsync(string keyId, Guid batchId, decimal costUsd, DateTimeOffset at, CancellationToken cancellationToken = default);
+
+    Task SaveBucketsAsync(string keyId, BucketLevels levels, CancellationToken cancellationToken = default);
+}
+
+[GenerateSerializer, Immutable]
+public sealed record KeySpendState(
+    [property: Id(0)] decimal SpentTodayUsd,
+    [property: Id(1)] decimal SpentThisMonthUsd,
+    [property: Id(2)] BucketLevels? Buckets);
+
+/// <summary>Token-bucket levels at a moment; null members: that bucket was full or unlimited.</summary>
+[GenerateSerializer, Immutable]
+public sealed record BucketLevels(
+    [property: Id(0)] double? Requests,
+    [property: Id(1)] double? InputTokens,
+    [property: Id(2)] double? OutputTokens,
+    [property: Id(3)] DateTimeOffset At);
