@@ -37,6 +37,7 @@ public interface IKeyStore
 [GenerateSerializer, Immutable]
 public sealed record NewTeam([property: Id(0)] string Name, [property: Id(1)] string? BillingTag);
 
+/// <summary>A partial update: null members are left as they are; an empty <see cref="BillingTag"/> clears it.</summary>
 [GenerateSerializer, Immutable]
 public sealed record TeamUpdate([property: Id(0)] string? Name, [property: Id(1)] string? BillingTag);
 
@@ -64,9 +65,12 @@ public sealed record NewKey
 public sealed record KeyUpdate
 {
     [Id(0)] public string? Name { get; init; }
+    /// <summary>The key's own billing tag; empty clears it, so the team's applies again.</summary>
     [Id(1)] public string? BillingTag { get; init; }
     [Id(2)] public IReadOnlyList<string>? AllowedModels { get; init; }
+    /// <summary>Replaces every limit (a null member of the new limits means unlimited).</summary>
     [Id(3)] public KeyLimits? Limits { get; init; }
+    /// <summary>Replaces the session limits; a value with both members null removes them.</summary>
     [Id(4)] public SessionLimits? SessionLimits { get; init; }
 }
 
@@ -79,4 +83,10 @@ public sealed record KeyRecord
     [Id(2)] public DateTimeOffset CreatedAt { get; init; }
     [Id(3)] public DateTimeOffset? RevokedAt { get; init; }
     [Id(4)] public DateTimeOffset? RotatedAt { get; init; }
+
+    /// <summary>
+    /// The current lookup hash (not the secret): what a caller needs to invalidate the cluster's
+    /// cache of this key after a change. Never shown by the admin API.
+    /// </summary>
+    [Id(5)] public string SecretHash { get; init; } = "";
 }

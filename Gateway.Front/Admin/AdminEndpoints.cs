@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Front.Admin;
+
+/// <summary>
+/// The admin API: teams and virtual keys (create, list, update, rotate, revoke), behind the admin
+/// token. Recipes: <c>docs/admin-api.md</c>. Needs <c>AddGatewayStorage</c> and <c>AddGatewayAdmin</c>.
+/// </summary>
+public static class AdminEndpoints
+{
+    public const string Prefix = "/admin";
+
+    public static RouteGroupBuilder MapAdminEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        var services = endpoints.ServiceProvider;
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AdminEndpoints).FullName!);
+        if (string.IsNullOrEmpty(services.GetRequiredService<IOptions<AdminOptions>>().Value.Token))
+        {
+            AdminLog.Disabled(logger, $"{AdminOptions.Section}:Token");
+        }
+        else
+        {
+            AdminLog.Enabled(logger);
+        }
+
+        var admin = endpoints.MapGroup(Prefix).AddEndpointFilter<AdminAuthFilter>();
+
+        admin.MapPost("/teams", TeamHandlers.CreateAsync);
+        admin.MapGet("/teams", TeamHandlers.ListAsync);
+        admin.MapGet("/teams/{id}", TeamHandlers.GetAsync);
+        admin.MapPatch("/teams/{id}", TeamHandlers.UpdateAsync);
+
+        admin.MapPost("/keys", KeyHandlers.CreateAsync);
+        admin.MapGet("/keys", KeyHandlers.ListAsync);
+        admin.MapGet("/keys/{id}", KeyHandlers.GetAsync);
+        admin.MapPatch("/keys/{id}", KeyHandlers.UpdateAsync);
+        admin.MapPost("/keys/{id}/rotate", KeyHandlers.RotateAsync);
+        admin.MapPost("/keys/{id}/revoke", KeyHandlers.RevokeAsync);
+        admin.MapDelete("/keys/{id}", KeyHandlers.RevokeAsync);
+
+        // Anything else under /admin: an Anthropic-shaped 404 (after authentication), never the upstream.
+        admin.Map("/{**rest}", (HttpContext context) =>
+            AdminResults.NotFound($"No such admin endpoint: {context.Request.Method} {context.Request.Path}"));
+        return admin;
+    }
+}

@@ -1,0 +1,89 @@
+using Gateway.Grains.Storage;
+using Gateway.Tests.Infrastructure;
+using Npgsql;
+
+namespace Gateway.Tests.Storage;
+
+/// <summary>Each test migrates a database of its own, fresh and empty.</summary>
+public sealed class MigrationRunnerTests
+{
+    private static readonly string[] Tables = ["teams", "api_keys", "key_spend", "settlement_batches", "key_buckets"];
+
+    [Fact]
+    public void The_migrations_are_embedded_in_version_order()
+    {
+        var versions = MigrationRunner.Scripts.Select(s => s.Version).ToList();
+        Assert.Equal("0001_keys", versions[0]);
+        Assert.Equal(versions.Order(StringComparer.Ordinal), versions);
+        Assert.All(MigrationRunner.Scripts, s => Assert.Contains("CREATE TABLE", s.Sql));
+    }
+
+    [Fact]
+    public async Task Applying_twice_applies_once()
+    {
+        await using var database = await TestPostgres.CreateAsync();
+
+        Assert.Equal(MigrationRunner.Scripts.Count, await MigrationRunner.ApplyAsync(database.DataSource));
+        Assert.Equal(0, await MigrationRunner.ApplyAsync(database.DataSource));
+
+        Assert.Equal(MigrationRunner.Scripts.Select(s => s.Version), await AppliedVersionsAsync(database.DataSource));
+        Assert.Subset(await TablesAsync(database.DataSource), Tables.ToHashSet());
+    }
+
+    [Fact]
+    public async Task Runners_started_together_take_turns_and_apply_each_migration_once()
+    {
+        await using var database = await TestPostgres.CreateAsync();
+        // Separate data sources: separate pools, as separate pods would have.
+        var sources = Enumerable.Range(0, 4).Select(_ => NpgsqlDataSource.Create(database.ConnectionString)).ToList();
+        try
+        {
+            var applied = await Task.WhenAll(sources.Select(s => Task.Run(() => MigrationRunner.ApplyAsync(s))));
+
+            Assert.Equal(MigrationRunner.Scripts.Count, applied.Sum());
+            Assert.Equal(MigrationRunner.Scripts.Select(s => s.Version), await AppliedVersionsAsync(database.DataSource));
+        }
+        finally
+        {
+            foreach (var source in sources)
+            {
+                await source.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task The_migrate_command_exits_zero_and_reports_a_missing_connection_string()
+    {
+        await using var database = await TestPostgres.CreateAsync();
+
+        Assert.Equal(0, await MigrationCommand.RunAsync(database.ConnectionString));
+        Assert.Equal(0, await MigrationCommand.RunAsync(database.ConnectionString));
+        Assert.Equal(MigrationRunner.Scripts.Select(s => s.Version), await AppliedVersionsAsync(database.DataSource));
+        Assert.Equal(2, await MigrationCommand.RunAsync(""));
+    }
+
+    private static async Task<List<string>> AppliedVersionsAsync(NpgsqlDataSource dataSource)
+    {
+        await using var command = dataSource.CreateCommand("SELECT version FROM schema_migrations ORDER BY version");
+        return await ReadStringsAsync(command);
+    }
+
+    private static async Task<HashSet<string>> TablesAsync(NpgsqlDataSource dataSource)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'");
+        return [.. await ReadStringsAsync(command)];
+    }
+
+    private static async Task<List<string>> ReadStringsAsync(NpgsqlCommand command)
+    {
+        var values = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            values.Add(reader.GetString(0));
+        }
+        return values;
+    }
+}
