@@ -1,7 +1,10 @@
+using Gateway.Front.Admission;
+using Gateway.Front.Auth;
 using Gateway.Front.Envelope;
 using Gateway.Front.Errors;
 using Gateway.Front.Forwarding;
 using Gateway.Front.Hosting;
+using Gateway.Front.Settlement;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Front.Endpoints;
@@ -16,15 +19,33 @@ public static class MessagesEndpoints
 
     public static IEndpointRouteBuilder MapMessagesEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/messages", HandleAsync);
-        app.MapPost("/v1/messages/count_tokens", HandleAsync);
+        app.MapPost("/v1/messages", HandleMessagesAsync);
+        app.MapPost("/v1/messages/count_tokens", HandleCountTokensAsync);
         app.MapMethods("/v1/messages", ["GET", "PUT", "PATCH", "DELETE"], MethodNotAllowed);
         app.MapMethods("/v1/messages/count_tokens", ["GET", "PUT", "PATCH", "DELETE"], MethodNotAllowed);
         return app;
     }
 
-    private static async Task HandleAsync(HttpContext context, UpstreamForwarder forwarder, IOptions<GatewayOptions> options)
+    /// <summary>Admission and settlement exist only with virtual keys (absent in pass-through mode).</summary>
+    private static Task HandleMessagesAsync(HttpContext context, UpstreamForwarder forwarder, IOptions<GatewayOptions> options,
+        CallerAuthentication auth) =>
+        HandleAsync(context, forwarder, options, auth,
+            context.RequestServices.GetService<RequestAdmission>(), context.RequestServices.GetService<RequestSettlement>());
+
+    /// <summary>count_tokens costs nothing upstream: authenticated, not admitted or charged.</summary>
+    private static Task HandleCountTokensAsync(HttpContext context, UpstreamForwarder forwarder, IOptions<GatewayOptions> options,
+        CallerAuthentication auth) =>
+        HandleAsync(context, forwarder, options, auth, admission: null, settlement: null);
+
+    private static async Task HandleAsync(HttpContext context, UpstreamForwarder forwarder, IOptions<GatewayOptions> options,
+        CallerAuthentication auth, RequestAdmission? admission, RequestSettlement? settlement)
     {
+        var (authenticated, key) = await auth.AuthenticateAsync(context);
+        if (!authenticated)
+        {
+            return;
+        }
+
         var limit = options.Value.MaxRequestBodyBytes;
         RequestBody? body;
         try
@@ -52,7 +73,26 @@ public static class MessagesEndpoints
             await GatewayError.InvalidRequest(context, error);
             return;
         }
-        await forwarder.ForwardAsync(context, exchange);
+
+        if (key is null || admission is null || settlement is null)
+        {
+            await forwarder.ForwardAsync(context, exchange);
+            return;
+        }
+        var envelope = exchange.Envelope;
+        var reservation = new Reservation(key.KeyId, admission.EstimateInputTokens(envelope.BodyBytes), admission.ReserveOutputTokens(envelope.MaxTokens));
+        if (!await admission.AdmitAsync(context, key, envelope, reservation.InputTokens, reservation.OutputTokens))
+        {
+            return;
+        }
+        try
+        {
+            await forwarder.ForwardAsync(context, exchange);
+        }
+        finally
+        {
+            await settlement.SettleAsync(context, reservation, envelope, exchange);
+        }
     }
 
     private static RequestEnvelope? ReadEnvelope(HttpContext context, RequestBody body, out string error)

@@ -1,3 +1,4 @@
+using Gateway.Front.Auth;
 using Gateway.Front.Errors;
 using Gateway.Front.Forwarding;
 
@@ -11,8 +12,12 @@ public static class PassThroughEndpoints
 {
     public static IEndpointRouteBuilder MapPassThroughEndpoints(this IEndpointRouteBuilder app)
     {
-        app.Map("/v1/{**path}", async (HttpContext context, UpstreamForwarder forwarder) =>
+        app.Map("/v1/{**path}", async (HttpContext context, UpstreamForwarder forwarder, CallerAuthentication auth) =>
         {
+            if (!(await auth.AuthenticateAsync(context)).Ok)
+            {
+                return;
+            }
             using var exchange = new ProxyExchange();
             await forwarder.ForwardAsync(context, exchange);
         });

@@ -15,7 +15,7 @@ public static class GatewayError
     public const string RequestIdHeader = "request-id";
 
     public static Task WriteAsync(HttpContext context, int status, string type, string message,
-        TimeSpan? retryAfter = null, bool? shouldRetry = null)
+        TimeSpan? retryAfter = null, bool? shouldRetry = null, Action<IHeaderDictionary>? headers = null)
     {
         var response = context.Response;
         if (response.HasStarted)
@@ -41,6 +41,7 @@ public static class GatewayError
         {
             response.Headers["x-should-retry"] = retry ? "true" : "false";
         }
+        headers?.Invoke(response.Headers);
 
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer))

@@ -1,4 +1,11 @@
+using Gateway.Front.Admin;
+using Gateway.Front.Admission;
+using Gateway.Front.Auth;
 using Gateway.Front.Cors;
+using Gateway.Front.Settlement;
+using Gateway.Grains.Hosting;
+using Gateway.Grains.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Gateway.Front.Endpoints;
 using Gateway.Front.Forwarding;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -24,6 +31,45 @@ public static class FrontServiceCollectionExtensions
             kestrel.Limits.MaxRequestBodySize = gateway.Value.MaxRequestBodyBytes + 1;
         });
 
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section)
+            .Validate(o => o.CacheTime > TimeSpan.Zero && o.CacheTime <= TimeSpan.FromSeconds(1),
+                $"{AuthOptions.Section}:CacheTime must be positive and at most 00:00:01 (it bounds how long a revoked key keeps working).")
+            .ValidateOnStart();
+        services.AddOptions<AdmissionOptions>().BindConfiguration(AdmissionOptions.Section)
+            .Validate(o => o.LeaseDuration > TimeSpan.Zero && o.LeaseDuration <= TimeSpan.FromSeconds(1),
+                $"{AdmissionOptions.Section}:LeaseDuration must be positive and at most 00:00:01.")
+            .Validate(o => o.OutputReservationCap > 0, $"{AdmissionOptions.Section}:OutputReservationCap must be positive.")
+            .Validate(o => o.BytesPerInputToken > 0, $"{AdmissionOptions.Section}:BytesPerInputToken must be positive.")
+            .Validate(o => o.GrainCallAttempts > 0, $"{AdmissionOptions.Section}:GrainCallAttempts must be positive.")
+            .ValidateOnStart();
+        services.AddOptions<SettlementOptions>().BindConfiguration(SettlementOptions.Section)
+            .Validate(o => o.FlushInterval > TimeSpan.Zero, $"{SettlementOptions.Section}:FlushInterval must be positive.")
+            .Validate(o => o.Attempts > 0 && o.Capacity > 0, $"{SettlementOptions.Section}:Attempts and Capacity must be positive.")
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddPricing(builder.Configuration);
+        services.AddSingleton<CallerAuthentication>();
+        var virtualKeys = builder.Configuration.GetSection(AuthOptions.Section).Get<AuthOptions>()?.Mode != AuthMode.PassThrough;
+        if (virtualKeys)
+        {
+            // Keys, leases and settlement live in grains: the front joins the cluster (or hosts one, locally).
+            builder.AddGatewayCluster();
+            if (!services.Any(d => d.ServiceType == typeof(IKeyStore)))
+            {
+                // A front in client mode still reads and writes keys for the admin API.
+                services.AddGatewayStorage(builder.Configuration);
+            }
+            services.AddGatewayAdmin(builder.Configuration);
+            services.AddSingleton<KeyAuthenticator>();
+            services.AddSingleton<LeaseBook>();
+            services.AddHostedService<LeaseSweeper>();
+            services.AddSingleton<RequestAdmission>();
+            services.AddSingleton<UsageSettler>();
+            services.AddHostedService(sp => sp.GetRequiredService<UsageSettler>());
+            services.AddSingleton<RequestSettlement>();
+            services.AddHostedService<LocalDevKeySeeder>();
+        }
+
         services.AddHttpForwarder();
         services.AddSingleton<UpstreamDirectory>();
         services.AddSingleton<UpstreamForwarder>();
@@ -39,6 +85,10 @@ public static class FrontServiceCollectionExtensions
         app.UseCors(BrowserCorsOptions.PolicyName);
         app.MapHealthEndpoints();
         app.MapMessagesEndpoints();
+        if (app.Services.GetService<IKeyChangeNotifier>() is not null)
+        {
+            app.MapAdminEndpoints();
+        }
         app.MapPassThroughEndpoints();
         return app;
     }

@@ -17,4 +17,8 @@ public sealed record LeaseRequest
     [Id(4)] public long ReturnedRequests { get; init; }
     [Id(5)] public long ReturnedInputTokens { get; init; }
     [Id(6)] public long ReturnedOutputTokens { get; init; }
+
+    /// <summary>What the request waiting for this lease needs; less than this is no use to it.</summary>
+    [Id(7)] public long MinInputTokens { get; init; }
+    [Id(8)] public long MinOutputTokens { get; init; }
 }

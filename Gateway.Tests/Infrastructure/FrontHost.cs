@@ -36,6 +36,8 @@ public sealed class FrontHost : IAsyncDisposable
             ["Upstream:RetryBaseDelay"] = "00:00:00.020",
             ["Upstream:RetryMaxDelay"] = "00:00:00.100",
             ["Upstream:ConnectTimeout"] = "00:00:02",
+            // Forwarding tests run without virtual keys; key tests switch them on (StartWithKeysAsync).
+            ["Auth:Mode"] = "PassThrough",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
@@ -43,6 +45,38 @@ public sealed class FrontHost : IAsyncDisposable
             all[key] = value;
         }
         return await StartAsync(all);
+    }
+
+    /// <summary>
+    /// A front with virtual keys and a silo in its own process (embedded mode) on free ports, keys in
+    /// Postgres when a connection string is given, else in memory; admin token <see cref="AdminToken"/>.
+    /// </summary>
+    public static Task<FrontHost> StartWithKeysAsync(Uri upstream, IDictionary<string, string?>? settings = null)
+    {
+        var all = new Dictionary<string, string?>
+        {
+            ["Auth:Mode"] = "VirtualKeys",
+            ["Admin:Token"] = AdminToken,
+            ["Cluster:Mode"] = "Embedded",
+            ["Cluster:ClusterId"] = "front-test-" + Guid.NewGuid().ToString("N")[..8],
+            ["Cluster:SiloPort"] = FreePort().ToString(),
+            ["Cluster:GatewayPort"] = FreePort().ToString(),
+            ["Settlement:FlushInterval"] = "00:00:00.020",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            all[key] = value;
+        }
+        return StartAsync(upstream, all);
+    }
+
+    public const string AdminToken = "test-admin-token-0123456789abcdef";
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public static async Task<FrontHost> StartAsync(IDictionary<string, string?> settings)
@@ -60,6 +94,13 @@ public sealed class FrontHost : IAsyncDisposable
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         return new FrontHost(app, new Uri(address.Replace("[::]", "127.0.0.1") + "/"));
+    }
+
+    public HttpClient CreateAdminClient()
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = new("Bearer", AdminToken);
+        return client;
     }
 
     public HttpClient CreateClient(string apiKey = "sk-client-test")

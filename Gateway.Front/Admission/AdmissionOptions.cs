@@ -1,0 +1,19 @@
+namespace Gateway.Front.Admission;
+
+/// <summary>How a front admits against leases. Section <c>Admission</c>.</summary>
+public sealed class AdmissionOptions
+{
+    public const string Section = "Admission";
+
+    /// <summary>How long a lease is used after it was requested (≤ the grain's lease duration).</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Output tokens reserved per request: <c>min(max_tokens, this)</c>.</summary>
+    public long OutputReservationCap { get; set; } = 4096;
+
+    /// <summary>Bytes of request body per estimated input token (JSON, tool schemas and text average about 4).</summary>
+    public double BytesPerInputToken { get; set; } = 4;
+
+    /// <summary>Attempts at a grain call before the front answers 503 (a silo may be moving grains).</summary>
+    public int GrainCallAttempts { get; set; } = 3;
+}

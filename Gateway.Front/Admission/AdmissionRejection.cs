@@ -1,0 +1,22 @@
+using Gateway.Front.Errors;
+using Gateway.Grains.Abstractions;
+
+namespace Gateway.Front.Admission;
+
+/// <summary>Turns a denial into the answer a client understands: status, error type, back-off headers.</summary>
+public static class AdmissionRejection
+{
+    public static Task WriteAsync(HttpContext context, Admission admission)
+    {
+        var denial = admission.Denial!;
+        if (denial.Reason == DenialReason.Revoked)
+        {
+            return GatewayError.WriteAsync(context, StatusCodes.Status401Unauthorized, AnthropicErrorTypes.Authentication, denial.Message);
+        }
+        // A spent budget does not come back in seconds: tell clients not to sleep and retry.
+        var transient = denial.Reason is not (DenialReason.DailyBudget or DenialReason.MonthlyBudget or DenialReason.SessionBudget or DenialReason.SessionRequests);
+        var wait = denial.RetryAfter > TimeSpan.Zero ? denial.RetryAfter : TimeSpan.FromSeconds(1);
+        return GatewayError.WriteAsync(context, StatusCodes.Status429TooManyRequests, AnthropicErrorTypes.RateLimit, denial.Message, wait,
+            shouldRetry: transient, headers: h => RateLimitHeaders.Write(h, admission.Snapshot));
+    }
+}

@@ -1,0 +1,213 @@
+using Gateway.Grains.Abstractions;
+
+namespace Gateway.Front.Admission;
+
+/// <summary>
+/// This front's slice of one key's buckets. Requests are admitted from the slice without a network
+/// hop; a renewal (one grain call, shared by every request waiting on it) returns what is left and
+/// asks for about as much as the last second used. A renewal starts early when the slice runs low,
+/// so a hot key rarely waits. Slices were deducted at the grain when granted, so the cluster can
+/// never admit more than the buckets hold; what a front holds unused is returned within a second.
+/// </summary>
+internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory grains, AdmissionOptions options, TimeProvider time)
+{
+    private const int MaxAttempts = 4;
+    private readonly object _gate = new();
+    private long _requests;
+    private long _inputTokens;
+    private long _outputTokens;
+    private DateTimeOffset _validUntil;
+    private Lease? _lease;
+    private Task<Lease>? _renewal;
+    private long _admittedSinceRenewal;
+    private DateTimeOffset _renewedAt;
+    private double _requestsPerSecond;
+    private double _averageInput;
+    private double _averageOutput;
+
+    public string KeyId => keyId;
+
+    /// <summary>Admits a request needing the given tokens, renewing the lease when it must.</summary>
+    public async ValueTask<Admission> AdmitAsync(KeyDescriptor key, long inputTokens, long outputTokens)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            Task<Lease> renewal;
+            lock (_gate)
+            {
+                var now = time.GetUtcNow();
+                if (_lease is { } lease && now < _validUntil)
+                {
+                    if (lease.Key.Revoked || lease.Denial is { Reason: DenialReason.DailyBudget or DenialReason.MonthlyBudget or DenialReason.Revoked })
+                    {
+                        return Admission.Deny(lease.Key, lease.Snapshot, lease.Denial!);
+                    }
+                    if (Fits(lease, inputTokens, outputTokens))
+                    {
+                        Take(lease, inputTokens, outputTokens);
+                        if (RunningLow(lease, now))
+                        {
+                            EnsureRenewal(inputTokens, outputTokens, returnLeftovers: false);
+                        }
+                        return Admission.Allow(lease.Key, lease.Snapshot);
+                    }
+                    if (attempt > 0 && lease.Denial is { } denial)
+                    {
+                        return Admission.Deny(lease.Key, lease.Snapshot, denial);
+                    }
+                }
+                if (attempt >= MaxAttempts)
+                {
+                    var last = _lease;
+                    return Admission.Deny(last?.Key ?? key, last?.Snapshot, last?.Denial ?? new LeaseDenial
+                    {
+                        Reason = DenialReason.Requests,
+                        Message = "This API key's rate limit is exceeded; retry shortly.",
+                        RetryAfter = TimeSpan.FromSeconds(1),
+                    });
+                }
+                renewal = EnsureRenewal(inputTokens, outputTokens, returnLeftovers: now >= _validUntil);
+            }
+            await renewal;
+        }
+    }
+
+    /// <summary>Returns an expired slice's leftovers to the grain, so an idle front holds nothing back.</summary>
+    public async Task ReturnIfExpiredAsync()
+    {
+        LeaseRequest? request = null;
+        lock (_gate)
+        {
+            if (_renewal is not { IsCompleted: false } && time.GetUtcNow() >= _validUntil && (_requests > 0 || _inputTokens > 0 || _outputTokens > 0))
+            {
+                request = new LeaseRequest
+                {
+                    FrontId = frontId,
+                    ReturnedRequests = Unlimited(_lease?.Snapshot.Requests) ? 0 : _requests,
+                    ReturnedInputTokens = Unlimited(_lease?.Snapshot.InputTokens) ? 0 : _inputTokens,
+                    ReturnedOutputTokens = Unlimited(_lease?.Snapshot.OutputTokens) ? 0 : _outputTokens,
+                };
+                _requests = _inputTokens = _outputTokens = 0;
+            }
+        }
+        if (request is not null)
+        {
+            var lease = await grains.GetGrain<IApiKeyGrain>(keyId).AcquireLeaseAsync(request);
+            lock (_gate)
+            {
+                _lease = lease;
+            }
+        }
+    }
+
+    public bool IsIdle(DateTimeOffset now) => now - _validUntil > TimeSpan.FromMinutes(5);
+
+    private static bool Unlimited(BucketLevel? level) => level is null;
+
+    private bool Fits(Lease lease, long inputTokens, long outputTokens) =>
+        (Unlimited(lease.Snapshot.Requests) || _requests >= 1)
+        && (Unlimited(lease.Snapshot.InputTokens) || _inputTokens >= inputTokens || (_inputTokens > 0 && inputTokens > lease.Snapshot.InputTokens!.Value.Limit))
+        && (Unlimited(lease.Snapshot.OutputTokens) || _outputTokens >= outputTokens || (_outputTokens > 0 && outputTokens > lease.Snapshot.OutputTokens!.Value.Limit));
+
+    private void Take(Lease lease, long inputTokens, long outputTokens)
+    {
+        _requests--;
+        _inputTokens -= Math.Min(_inputTokens, inputTokens);
+        _outputTokens -= Math.Min(_outputTokens, outputTokens);
+        _admittedSinceRenewal++;
+        _averageInput = _averageInput == 0 ? inputTokens : _averageInput * 0.9 + inputTokens * 0.1;
+        _averageOutput = _averageOutput == 0 ? outputTokens : _averageOutput * 0.9 + outputTokens * 0.1;
+    }
+
+    private bool RunningLow(Lease lease, DateTimeOffset now) =>
+        _validUntil - now < options.LeaseDuration / 4
+        || (!Unlimited(lease.Snapshot.Requests) && _requests < Math.Max(1, lease.Requests / 4));
+
+    /// <summary>The renewal in flight, or a new one. Called under the lock.</summary>
+    private Task<Lease> EnsureRenewal(long inputTokens, long outputTokens, bool returnLeftovers)
+    {
+        if (_renewal is null || _renewal.IsCompleted)
+        {
+            _renewal = RenewAsync(inputTokens, outputTokens, returnLeftovers);
+        }
+        return _renewal;
+    }
+
+    private async Task<Lease> RenewAsync(long inputTokens, long outputTokens, bool returnLeftovers)
+    {
+        LeaseRequest request;
+        DateTimeOffset sentAt;
+        lock (_gate)
+        {
+            sentAt = time.GetUtcNow();
+            var elapsed = (sentAt - _renewedAt).TotalSeconds;
+            if (_renewedAt != default && elapsed > 0)
+            {
+                var rate = _admittedSinceRenewal / Math.Max(elapsed, 0.05);
+                _requestsPerSecond = _requestsPerSecond == 0 ? rate : _requestsPerSecond * 0.5 + rate * 0.5;
+            }
+            // Ask for about one lease period of this front's recent traffic, plus the waiting request.
+            var wanted = Math.Max(1, (long)Math.Ceiling(_requestsPerSecond * options.LeaseDuration.TotalSeconds * 1.5));
+            request = new LeaseRequest
+            {
+                FrontId = frontId,
+                Requests = wanted,
+                InputTokens = Math.Max(inputTokens, (long)(wanted * Math.Max(_averageInput, inputTokens))),
+                OutputTokens = Math.Max(outputTokens, (long)(wanted * Math.Max(_averageOutput, outputTokens))),
+                MinInputTokens = inputTokens,
+                MinOutputTokens = outputTokens,
+                ReturnedRequests = returnLeftovers && !Unlimited(_lease?.Snapshot.Requests) ? _requests : 0,
+                ReturnedInputTokens = returnLeftovers && !Unlimited(_lease?.Snapshot.InputTokens) ? _inputTokens : 0,
+                ReturnedOutputTokens = returnLeftovers && !Unlimited(_lease?.Snapshot.OutputTokens) ? _outputTokens : 0,
+            };
+            if (returnLeftovers)
+            {
+                _requests = _inputTokens = _outputTokens = 0;
+            }
+            _admittedSinceRenewal = 0;
+            _renewedAt = sentAt;
+        }
+
+        try
+        {
+            var lease = await CallGrainAsync(request);
+            lock (_gate)
+            {
+                _lease = lease;
+                _requests += lease.Requests;
+                _inputTokens += lease.InputTokens;
+                _outputTokens += lease.OutputTokens;
+                // Counted from when we asked, so the front never uses a slice longer than the grain allowed.
+                _validUntil = sentAt + options.LeaseDuration;
+                return lease;
+            }
+        }
+        catch
+        {
+            lock (_gate)
+            {
+                // What was returned in the failed call is lost capacity, never extra capacity.
+                _validUntil = default;
+            }
+            throw;
+        }
+    }
+
+    private async Task<Lease> CallGrainAsync(LeaseRequest request)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await grains.GetGrain<IApiKeyGrain>(keyId).AcquireLeaseAsync(request);
+            }
+            catch (Exception) when (attempt < options.GrainCallAttempts)
+            {
+                // A silo left or is moving the grain: Orleans re-activates it elsewhere on the next call.
+                // The failed call may have landed, so the retry returns nothing: a lost slice, never a doubled one.
+                request = request with { ReturnedRequests = 0, ReturnedInputTokens = 0, ReturnedOutputTokens = 0 };
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt));
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+using Gateway.Front.Envelope;
+using Gateway.Front.Errors;
+using Gateway.Grains.Abstractions;
+using Gateway.Grains.Pricing;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Front.Admission;
+
+/// <summary>
+/// Admits a Messages request for its key: model permission, the key's buckets (through this front's
+/// lease), and the session's limits when the key sets any. Writes the rejection itself.
+/// </summary>
+public sealed class RequestAdmission(LeaseBook leases, IGrainFactory grains, IOptions<AdmissionOptions> options)
+{
+    private readonly AdmissionOptions _options = options.Value;
+
+    /// <summary>Input tokens estimated from the body size; settlement corrects it with the real count.</summary>
+    public long EstimateInputTokens(int bodyBytes) => (long)Math.Ceiling(bodyBytes / _options.BytesPerInputToken);
+
+    public long ReserveOutputTokens(long? maxTokens) => Math.Min(Math.Max(maxTokens ?? _options.OutputReservationCap, 1), _options.OutputReservationCap);
+
+    public async ValueTask<bool> AdmitAsync(HttpContext context, KeyDescriptor key, RequestEnvelope envelope, long inputTokens, long outputTokens)
+    {
+        if (!ModelPattern.AnyMatches(key.AllowedModels, envelope.Model))
+        {
+            await GatewayError.WriteAsync(context, StatusCodes.Status403Forbidden, AnthropicErrorTypes.Permission,
+                $"This API key may not use model '{envelope.Model}'. Allowed: {string.Join(", ", key.AllowedModels)}.");
+            return false;
+        }
+
+        Admission admission;
+        try
+        {
+            // The session is asked first (it takes nothing), so a refused session costs the key no slot.
+            if (envelope.SessionId is { } session && key.SessionLimits is { } limits
+                && await grains.GetGrain<ISessionGrain>(session).AdmitAsync(key.KeyId, limits) is { } sessionDenial)
+            {
+                admission = Admission.Deny(key, null, sessionDenial);
+            }
+            else
+            {
+                admission = await leases.AdmitAsync(key, inputTokens, outputTokens);
+            }
+        }
+        catch (Exception)
+        {
+            await GatewayError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, AnthropicErrorTypes.Overloaded,
+                "The gateway's rate-limit service is unavailable; retry shortly.", TimeSpan.FromSeconds(1), shouldRetry: true);
+            return false;
+        }
+        if (!admission.Admitted)
+        {
+            await AdmissionRejection.WriteAsync(context, admission);
+            return false;
+        }
+        return true;
+    }
+}

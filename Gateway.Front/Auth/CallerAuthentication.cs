@@ -1,0 +1,54 @@
+using Gateway.Front.Errors;
+using Gateway.Grains.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Front.Auth;
+
+/// <summary>
+/// The first step of every API request: who is calling. Writes the 401 (or 503 when the key service
+/// cannot be reached) itself and returns false; in pass-through mode every caller is let through.
+/// </summary>
+public sealed class CallerAuthentication(IServiceProvider services, IOptions<AuthOptions> options)
+{
+    private readonly bool _passThrough = options.Value.Mode == AuthMode.PassThrough;
+    private KeyAuthenticator? _authenticator;
+
+    public bool Enabled => !_passThrough;
+
+    public async ValueTask<(bool Ok, KeyDescriptor? Key)> AuthenticateAsync(HttpContext context)
+    {
+        if (_passThrough)
+        {
+            return (true, null);
+        }
+        if (!ClientCredential.TryGet(context.Request, out var secret))
+        {
+            await GatewayError.WriteAsync(context, StatusCodes.Status401Unauthorized, AnthropicErrorTypes.Authentication,
+                "Missing API key: send your gateway key as x-api-key or Authorization: Bearer.");
+            return (false, null);
+        }
+        KeyDescriptor? key;
+        try
+        {
+            _authenticator ??= services.GetRequiredService<KeyAuthenticator>();
+            key = await _authenticator.AuthenticateAsync(secret);
+        }
+        catch (Exception)
+        {
+            await GatewayError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, AnthropicErrorTypes.Overloaded,
+                "The gateway's key service is unavailable; retry shortly.", TimeSpan.FromSeconds(1), shouldRetry: true);
+            return (false, null);
+        }
+        if (key is null)
+        {
+            await GatewayError.WriteAsync(context, StatusCodes.Status401Unauthorized, AnthropicErrorTypes.Authentication, "invalid x-api-key");
+            return (false, null);
+        }
+        if (key.Revoked)
+        {
+            await GatewayError.WriteAsync(context, StatusCodes.Status401Unauthorized, AnthropicErrorTypes.Authentication, "This API key has been revoked.");
+            return (false, null);
+        }
+        return (true, key);
+    }
+}

@@ -1,0 +1,6 @@
+using Gateway.Grains.Abstractions;
+
+namespace Gateway.Front.Settlement;
+
+/// <summary>A finished request's usage, waiting to be sent to its key's (and session's) grain.</summary>
+public sealed record PendingCharge(string KeyId, UsageCharge Charge, decimal CostUsd);

@@ -1,0 +1,293 @@
+using Gateway.Grains.Abstractions;
+using Gateway.Grains.Pricing;
+using Gateway.Grains.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Grains.Keys;
+
+/// <summary>
+/// The single writer of one virtual key's limits. Fronts take slices (leases) of its token buckets and
+/// admit locally; the slice is deducted here when granted, so fronts can never admit more than the
+/// buckets hold. Spend is written through to the store on every settlement (idempotent by batch id);
+/// bucket levels are saved on a short timer, so a silo crash loses at most that interval of them.
+/// </summary>
+public sealed class ApiKeyGrain(
+    IKeyStore keys,
+    ISpendStore spend,
+    PriceTable prices,
+    IOptions<KeyRateOptions> options,
+    TimeProvider time,
+    ILogger<ApiKeyGrain> logger) : Grain, IApiKeyGrain
+{
+    private readonly KeyRateOptions _options = options.Value;
+    private KeyDescriptor _key = null!;
+    private TokenBucket? _requests;
+    private TokenBucket? _input;
+    private TokenBucket? _output;
+    private decimal _spentToday;
+    private decimal _spentMonth;
+    private DateOnly _day;
+    private bool _bucketsDirty;
+    private long _requestCount;
+    private long _inputTokens;
+    private long _outputTokens;
+    private long _cacheWriteTokens;
+    private long _cacheReadTokens;
+
+    private string KeyId => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        _key = await keys.FindByIdAsync(KeyId, cancellationToken)
+            ?? new KeyDescriptor { KeyId = KeyId, TeamId = "", Revoked = true };
+        var state = await spend.LoadAsync(KeyId, now, cancellationToken);
+        _spentToday = state.SpentTodayUsd;
+        _spentMonth = state.SpentThisMonthUsd;
+        _day = DateOnly.FromDateTime(now.UtcDateTime);
+        BuildBuckets(state.Buckets, now);
+        this.RegisterGrainTimer(PersistBucketsAsync, _options.PersistInterval, _options.PersistInterval);
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        await PersistBucketsAsync(cancellationToken);
+    }
+
+    public Task<Lease> AcquireLeaseAsync(LeaseRequest request)
+    {
+        var now = time.GetUtcNow();
+        RollOver(now);
+        _requests?.Adjust(request.ReturnedRequests, now);
+        _input?.Adjust(request.ReturnedInputTokens, now);
+        _output?.Adjust(request.ReturnedOutputTokens, now);
+        if (request.ReturnedRequests != 0 || request.ReturnedInputTokens != 0 || request.ReturnedOutputTokens != 0)
+        {
+            _bucketsDirty = true;
+        }
+
+        var denial = CheckStanding(now);
+        long grantedRequests = 0, grantedInput = 0, grantedOutput = 0;
+        if (denial is null)
+        {
+            // All three buckets must cover the waiting request, or nothing is taken from any.
+            var needIn = Math.Min(request.MinInputTokens, _input?.Limit ?? long.MaxValue);
+            var needOut = Math.Min(request.MinOutputTokens, _output?.Limit ?? long.MaxValue);
+            denial = Shortfall(_requests, 1, DenialReason.Requests, "requests per minute", now)
+                ?? Shortfall(_input, needIn, DenialReason.InputTokens, "input tokens per minute", now)
+                ?? Shortfall(_output, needOut, DenialReason.OutputTokens, "output tokens per minute", now);
+            if (denial is null)
+            {
+                grantedRequests = Grant(_requests, Math.Max(1, request.Requests), 1, now);
+                grantedInput = Grant(_input, Math.Max(needIn, request.InputTokens), needIn, now);
+                grantedOutput = Grant(_output, Math.Max(needOut, request.OutputTokens), needOut, now);
+                _bucketsDirty = true;
+            }
+        }
+
+        return Task.FromResult(new Lease
+        {
+            Requests = grantedRequests,
+            InputTokens = grantedInput,
+            OutputTokens = grantedOutput,
+            ValidUntil = now + _options.Duration,
+            Key = _key,
+            Denial = denial,
+            Snapshot = Snapshot(now),
+        });
+    }
+
+    public async Task<SpendSnapshot> SettleAsync(SettlementBatch batch)
+    {
+        var now = time.GetUtcNow();
+        RollOver(now);
+        decimal cost = 0;
+        foreach (var charge in batch.Charges)
+        {
+            cost += prices.Cost(charge.Model, charge.InputTokens, charge.OutputTokens, charge.CacheCreationInputTokens, charge.CacheReadInputTokens);
+        }
+        // Written through before the counters move: an acknowledged batch is durable, a repeated one counts once.
+        if (await spend.ApplyAsync(KeyId, batch.BatchId, cost, now))
+        {
+            foreach (var charge in batch.Charges)
+            {
+                var billedInput = charge.InputTokens + charge.CacheCreationInputTokens + charge.CacheReadInputTokens;
+                _input?.Adjust(charge.ReservedInputTokens - billedInput, now);
+                _output?.Adjust(charge.ReservedOutputTokens - charge.OutputTokens, now);
+                _requestCount++;
+                _inputTokens += charge.InputTokens;
+                _outputTokens += charge.OutputTokens;
+                _cacheWriteTokens += charge.CacheCreationInputTokens;
+                _cacheReadTokens += charge.CacheReadInputTokens;
+            }
+            _spentToday += cost;
+            _spentMonth += cost;
+            _bucketsDirty = true;
+        }
+        return new SpendSnapshot { SpentTodayUsd = _spentToday, SpentThisMonthUsd = _spentMonth };
+    }
+
+    public async Task RefreshAsync()
+    {
+        var now = time.GetUtcNow();
+        var fresh = await keys.FindByIdAsync(KeyId);
+        var limitsChanged = fresh is not null && fresh.Limits != _key.Limits;
+        _key = fresh ?? _key with { Revoked = true };
+        if (limitsChanged)
+        {
+            BuildBuckets(new BucketLevels(_requests?.Level, _input?.Level, _output?.Level, now), now);
+        }
+    }
+
+    public Task<KeyUsageView> GetUsageAsync()
+    {
+        var now = time.GetUtcNow();
+        RollOver(now);
+        return Task.FromResult(new KeyUsageView
+        {
+            Requests = _requestCount,
+            InputTokens = _inputTokens,
+            OutputTokens = _outputTokens,
+            CacheCreationInputTokens = _cacheWriteTokens,
+            CacheReadInputTokens = _cacheReadTokens,
+            SpentTodayUsd = _spentToday,
+            SpentThisMonthUsd = _spentMonth,
+            Snapshot = Snapshot(now),
+        });
+    }
+
+    private LeaseDenial? CheckStanding(DateTimeOffset now)
+    {
+        if (_key.Revoked)
+        {
+            return new LeaseDenial { Reason = DenialReason.Revoked, Message = "This API key has been revoked." };
+        }
+        if (_key.Limits.DailyBudgetUsd is { } daily && _spentToday >= daily)
+        {
+            var midnight = new DateTimeOffset(now.UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
+            return new LeaseDenial
+            {
+                Reason = DenialReason.DailyBudget,
+                Message = $"This API key's daily budget of ${daily:0.##} is spent (${_spentToday:0.####} today); it resets at 00:00 UTC.",
+                RetryAfter = midnight - now,
+            };
+        }
+        if (_key.Limits.MonthlyBudgetUsd is { } monthly && _spentMonth >= monthly)
+        {
+            var first = new DateTimeOffset(new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths(1), TimeSpan.Zero);
+            return new LeaseDenial
+            {
+                Reason = DenialReason.MonthlyBudget,
+                Message = $"This API key's monthly budget of ${monthly:0.##} is spent (${_spentMonth:0.####} this month); it resets on the 1st at 00:00 UTC.",
+                RetryAfter = first - now,
+            };
+        }
+        return null;
+    }
+
+    private static LeaseDenial? Shortfall(TokenBucket? bucket, long needed, DenialReason reason, string what, DateTimeOffset now)
+    {
+        if (bucket is null || needed <= 0)
+        {
+            return null;
+        }
+        var wait = bucket.TimeUntil(needed, now);
+        return wait <= TimeSpan.Zero
+            ? null
+            : new LeaseDenial
+            {
+                Reason = reason,
+                Message = $"This API key's rate limit of {bucket.Limit} {what} is exceeded; retry after {Math.Ceiling(wait.TotalSeconds)} s.",
+                RetryAfter = wait,
+            };
+    }
+
+    private long Grant(TokenBucket? bucket, long wanted, long minimum, DateTimeOffset now)
+    {
+        if (bucket is null)
+        {
+            return wanted;
+        }
+        bucket.Refill(now);
+        // Leave some of a hot key's bucket for the other fronts; always at least one request's worth.
+        var share = (long)Math.Floor(Math.Max(0, bucket.Level) * _options.MaxShareOfAvailable);
+        return bucket.Take(Math.Max(minimum, Math.Min(wanted, share)), minimum, now);
+    }
+
+    private RateLimitSnapshot Snapshot(DateTimeOffset now) => new()
+    {
+        Requests = Level(_requests, now),
+        InputTokens = Level(_input, now),
+        OutputTokens = Level(_output, now),
+    };
+
+    private static BucketLevel? Level(TokenBucket? bucket, DateTimeOffset now)
+    {
+        if (bucket is null)
+        {
+            return null;
+        }
+        var view = bucket.View(now);
+        return new BucketLevel(view.Limit, view.Remaining, view.Reset);
+    }
+
+    private void BuildBuckets(BucketLevels? saved, DateTimeOffset now)
+    {
+        var limits = _key.Limits;
+        var at = saved?.At ?? now;
+        _requests = Bucket(limits.RequestsPerMinute, saved?.Requests, at, now);
+        _input = Bucket(limits.InputTokensPerMinute, saved?.InputTokens, at, now);
+        _output = Bucket(limits.OutputTokensPerMinute, saved?.OutputTokens, at, now);
+    }
+
+    private static TokenBucket? Bucket(long? limit, double? level, DateTimeOffset at, DateTimeOffset now)
+    {
+        if (limit is not > 0)
+        {
+            return null;
+        }
+        var bucket = new TokenBucket(limit.Value, level ?? limit.Value, at);
+        bucket.Refill(now);
+        return bucket;
+    }
+
+    private void RollOver(DateTimeOffset now)
+    {
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        if (today != _day)
+        {
+            if (today.Month != _day.Month || today.Year != _day.Year)
+            {
+                _spentMonth = 0;
+            }
+            _spentToday = 0;
+            _day = today;
+        }
+    }
+
+    private async Task PersistBucketsAsync(CancellationToken cancellationToken)
+    {
+        if (!_bucketsDirty)
+        {
+            return;
+        }
+        _bucketsDirty = false;
+        var now = time.GetUtcNow();
+        try
+        {
+            await spend.SaveBucketsAsync(KeyId, new BucketLevels(Level(_requests), Level(_input), Level(_output), now), cancellationToken);
+        }
+        catch (Exception e)
+        {
+            _bucketsDirty = true;
+            KeyGrainLog.BucketSaveFailed(logger, KeyId, e);
+        }
+
+        double? Level(TokenBucket? bucket)
+        {
+            bucket?.Refill(now);
+            return bucket?.Level;
+        }
+    }
+}

@@ -1,0 +1,19 @@
+namespace Gateway.Grains.Keys;
+
+/// <summary>How keys' grains hand out leases. Section <c>Leases</c>.</summary>
+public sealed class KeyRateOptions
+{
+    public const string Section = "Leases";
+
+    /// <summary>
+    /// How long a front may admit from a slice. Also the bound on how long a revoked key or a lowered
+    /// limit can still be honoured by a front, so at most one second.
+    /// </summary>
+    public TimeSpan Duration { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Most of a bucket one grant may take, so several fronts share a hot key fairly.</summary>
+    public double MaxShareOfAvailable { get; set; } = 0.5;
+
+    /// <summary>How often dirty bucket levels are written to the store (the loss window on a silo crash).</summary>
+    public TimeSpan PersistInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+}

@@ -1,0 +1,26 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Grains.Pricing;
+
+/// <summary>Prices a request's usage. Lookups are cached per model name (a handful of names in practice).</summary>
+public sealed class PriceTable(IOptions<PricingOptions> options)
+{
+    private const decimal PerToken = 1m / 1_000_000m;
+    private readonly PricingOptions _options = options.Value;
+    private readonly ConcurrentDictionary<string, ModelPrice> _byModel = new(StringComparer.OrdinalIgnoreCase);
+
+    public ModelPrice For(string model) => _byModel.GetOrAdd(model, static (name, o) =>
+        o.Models.FirstOrDefault(p => ModelPattern.Matches(p.Model, name))
+        ?? PricingOptions.BuiltIn.FirstOrDefault(p => ModelPattern.Matches(p.Model, name))
+        ?? o.Default, _options);
+
+    public decimal Cost(string model, long inputTokens, long outputTokens, long cacheWriteTokens, long cacheReadTokens)
+    {
+        var price = For(model);
+        return (inputTokens * price.InputPerMTok
+              + outputTokens * price.OutputPerMTok
+              + cacheWriteTokens * price.CacheWrite
+              + cacheReadTokens * price.CacheRead) * PerToken;
+    }
+}

@@ -1,0 +1,146 @@
+using Gateway.Grains.Abstractions;
+using Gateway.Grains.Storage;
+
+namespace Gateway.Tests.Grains;
+
+[Collection(GrainClusterCollection.Name)]
+public sealed class ApiKeyGrainTests(GrainClusterFixture fixture)
+{
+    private static async Task<KeyDescriptor> NewKeyAsync(KeyLimits limits, SessionLimits? session = null)
+    {
+        var team = await GrainClusterFixture.Keys.CreateTeamAsync(new NewTeam("team-" + Guid.NewGuid().ToString("N")[..8], "cc-42"));
+        var secret = KeySecrets.Generate();
+        return await GrainClusterFixture.Keys.CreateKeyAsync(
+            new NewKey { TeamId = team.TeamId, Name = "test", Limits = limits, SessionLimits = session },
+            KeySecrets.Hash(secret), secret[..KeySecrets.DisplayPrefixLength]);
+    }
+
+    private static LeaseRequest Ask(string front, long requests, long input = 0, long output = 0) =>
+        new() { FrontId = front, Requests = requests, InputTokens = input, OutputTokens = output, MinInputTokens = input / Math.Max(1, requests), MinOutputTokens = output / Math.Max(1, requests) };
+
+    [Fact]
+    public async Task Leases_to_several_fronts_never_add_up_to_more_than_the_bucket()
+    {
+        var key = await NewKeyAsync(new KeyLimits { RequestsPerMinute = 60 });
+        var grain = fixture.Grains.GetGrain<IApiKeyGrain>(key.KeyId);
+        long granted = 0;
+        for (var i = 0; i < 40; i++)
+        {
+            granted += (await grain.AcquireLeaseAsync(Ask("front-a", 10))).Requests;
+            granted += (await grain.AcquireLeaseAsync(Ask("front-b", 10))).Requests;
+        }
+        // 60 in the bucket plus at most a request or two of refill during the test.
+        Assert.InRange(granted, 59, 62);
+        var denied = await grain.AcquireLeaseAsync(Ask("front-a", 1));
+        Assert.Equal(0, denied.Requests);
+        Assert.Equal(DenialReason.Requests, denied.Denial!.Reason);
+        Assert.Contains("60 requests per minute", denied.Denial.Message);
+        Assert.InRange(denied.Denial.RetryAfter, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(1.1));
+        Assert.Equal(60, denied.Snapshot.Requests!.Value.Limit);
+    }
+
+    [Fact]
+    public async Task Returned_leftovers_go_back_into_the_bucket()
+    {
+        var key = await NewKeyAsync(new KeyLimits { RequestsPerMinute = 10 });
+        var grain = fixture.Grains.GetGrain<IApiKeyGrain>(key.KeyId);
+        var first = await grain.AcquireLeaseAsync(Ask("front-a", 100));
+        Assert.Equal(5, first.Requests); // at most half of what is available per grant, for fairness
+        var second = await grain.AcquireLeaseAsync(Ask("front-a", 100) with { ReturnedRequests = first.Requests });
+        Assert.Equal(5, second.Requests);
+        Assert.Equal(5, second.Snapshot.Requests!.Value.Remaining);
+    }
+
+    [Fact]
+    public async Task Token_buckets_are_trued_up_by_settlement()
+    {
+        var key = await NewKeyAsync(new KeyLimits { OutputTokensPerMinute = 10_000 });
+        var grain = fixture.Grains.GetGrain<IApiKeyGrain>(key.KeyId);
+        var lease = await grain.AcquireLeaseAsync(Ask("f", 1, output: 4000));
+        Assert.Equal(4000, lease.OutputTokens);
+        Assert.Equal(6000, lease.Snapshot.OutputTokens!.Value.Remaining);
+        // The request used 100 of the 4000 reserved: 3900 come back.
+        await grain.SettleAsync(new SettlementBatch
+        {
+            BatchId = Guid.NewGuid(),
+            Charges = [new UsageCharge { RequestId = "r1", Model = "claude-sonnet-4-5", ReservedOutputTokens = 4000, OutputTokens = 100, At = DateTimeOffset.UtcNow }],
+        });
+        var usage = await grain.GetUsageAsync();
+        Assert.InRange(usage.Snapshot!.OutputTokens!.Value.Remaining, 9900, 10_000);
+        Assert.Equal(100, usage.OutputTokens);
+    }
+
+    [Fact]
+    public async Task Settlement_is_priced_and_a_repeated_batch_counts_once()
+    {
+        var key = await NewKeyAsync(KeyLimits.Unlimited);
+        var grain = fixture.Grains.GetGrain<IApiKeyGrain>(key.KeyId);
+        var batch = new SettlementBatch
+        {
+            BatchId = Guid.NewGuid(),
+            Charges =
+            [
+                new UsageCharge
+                {
+                    RequestId = "r1", Model = "claude-sonnet-4-5-20250929", InputTokens = 1_000_000, OutputTokens = 100_000,
+                    CacheCreationInputTokens = 1_000_000, CacheReadInputTokens = 1_000_000, At = DateTimeOffset.UtcNow,
+                },
+            ],
+        };
+        var first = await grain.SettleAsync(batch);
+        var again = await grain.SettleAsync(batch);
+        // Sonnet: $3 input + $1.50 output (100k × $15/M) + $3.75 cache write + $0.30 cache read.
+        Assert.Equal(8.55m, first.SpentTodayUsd);
+        Assert.Equal(8.55m, again.SpentTodayUsd);
+        Assert.Equal(1, (await grain.GetUsageAsync()).Requests);
+    }
+
+    [Fact]
+    public async Task A_spent_daily_budget_denies_with_a_message_naming_it()
+    {
+        var key = await NewKeyAsync(new KeyLimits { DailyBudgetUsd = 1m });
+        var grain = fixture.Grains.GetGrain<IApiKeyGrain>(key.KeyId);
+        Assert.Null((await grain.AcquireLeaseAsync(Ask("f", 1))).Denial);
+        await grain.SettleAsync(new SettlementBatch
+        {
+            BatchId = Guid.NewGuid(),
+            Charges = [new UsageCharge { RequestId = "r", Model = "claude-opus-4-1", OutputTokens = 20_000, At = DateTimeOffset.UtcNow }],
+        });
+        var lease = await grain.AcquireLeaseAsync(Ask("f", 1));
+        Assert.Equal(0, lease.Requests);
+        Assert.Equal(DenialReason.DailyBudget, lease.Denial!.Reason);
+        Assert.Contains("daily budget of $1", lease.Denial.Message);
+    }
+
+    [Fact]
+    public async Task Revocation_reaches_the_next_lease()
+    {
+        var key = await NewKeyAsync(KeyLimits.Unlimited);
+        var grain = fixture.Grains.GetGrain<IApiKeyGrain>(key.KeyId);
+        Assert.Null((await grain.AcquireLeaseAsync(Ask("f", 1))).Denial);
+        await GrainClusterFixture.Keys.RevokeKeyAsync(key.KeyId);
+        await grain.RefreshAsync();
+        var lease = await grain.AcquireLeaseAsync(Ask("f", 1));
+        Assert.True(lease.Key.Revoked);
+        Assert.Equal(DenialReason.Revoked, lease.Denial!.Reason);
+    }
+
+    [Fact]
+    public async Task Spend_and_buckets_survive_the_grain_being_deactivated()
+    {
+        var key = await NewKeyAsync(new KeyLimits { RequestsPerMinute = 100 });
+        var grain = fixture.Grains.GetGrain<IApiKeyGrain>(key.KeyId);
+        var lease = await grain.AcquireLeaseAsync(Ask("f", 40));
+        await grain.SettleAsync(new SettlementBatch
+        {
+            BatchId = Guid.NewGuid(),
+            Charges = [new UsageCharge { RequestId = "r", Model = "claude-haiku-4-5", InputTokens = 1_000_000, At = DateTimeOffset.UtcNow }],
+        });
+        await Task.Delay(300); // one persist interval for the bucket levels
+        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        var usage = await grain.GetUsageAsync();
+        Assert.Equal(1m, usage.SpentTodayUsd);
+        Assert.InRange(usage.Snapshot!.Requests!.Value.Remaining, 100 - lease.Requests, 100 - lease.Requests + 2);
+    }
+}
