@@ -18,6 +18,9 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
     private long _outputTokens;
     private DateTimeOffset _validUntil;
     private Lease? _lease;
+
+    /// <summary>Until when the last lease's request denial stands, so refusals need no grain call.</summary>
+    private DateTimeOffset _deniedUntil;
     private Task<Lease>? _renewal;
     private long _admittedSinceRenewal;
     private DateTimeOffset _renewedAt;
@@ -41,6 +44,11 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
                     if (lease.Key.Revoked || lease.Denial is { Reason: DenialReason.DailyBudget or DenialReason.MonthlyBudget or DenialReason.Revoked })
                     {
                         return Admission.Deny(lease.Key, lease.Snapshot, lease.Denial!);
+                    }
+                    if (attempt == 0 && now < _deniedUntil && lease.Denial is { Reason: DenialReason.Requests } standing
+                        && !Fits(lease, inputTokens, outputTokens))
+                    {
+                        return Admission.Deny(lease.Key, lease.Snapshot, standing with { RetryAfter = _deniedUntil - now });
                     }
                     if (Fits(lease, inputTokens, outputTokens))
                     {
@@ -179,6 +187,7 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
                 _outputTokens += lease.OutputTokens;
                 // Counted from when we asked, so the front never uses a slice longer than the grain allowed.
                 _validUntil = sentAt + options.LeaseDuration;
+                _deniedUntil = lease.Denial is { } denial ? sentAt + Min(denial.RetryAfter, options.LeaseDuration) : default;
                 return lease;
             }
         }
@@ -192,6 +201,8 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
             throw;
         }
     }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
     private async Task<Lease> CallGrainAsync(LeaseRequest request)
     {

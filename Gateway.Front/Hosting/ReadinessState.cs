@@ -1,18 +1,23 @@
+using Gateway.Grains.Hosting;
+
 namespace Gateway.Front.Hosting;
 
 /// <summary>
-/// Ready once the host has started and until it begins to stop, so a draining pod leaves the
-/// load balancer before Kestrel stops taking connections.
+/// Ready once the host has started, until it begins to stop (so a draining pod leaves the load
+/// balancer before Kestrel stops taking connections), and, with virtual keys, while the front is
+/// connected to the grain cluster that admits its requests.
 /// </summary>
 public sealed class ReadinessState
 {
-    private volatile bool _ready;
+    private readonly ClusterReadiness? _cluster;
+    private volatile bool _started;
 
-    public ReadinessState(IHostApplicationLifetime lifetime)
+    public ReadinessState(IHostApplicationLifetime lifetime, IServiceProvider services)
     {
-        lifetime.ApplicationStarted.Register(() => _ready = true);
-        lifetime.ApplicationStopping.Register(() => _ready = false);
+        _cluster = services.GetService<ClusterReadiness>();
+        lifetime.ApplicationStarted.Register(() => _started = true);
+        lifetime.ApplicationStopping.Register(() => _started = false);
     }
 
-    public bool IsReady => _ready;
+    public bool IsReady => _started && (_cluster?.IsConnected ?? true);
 }
