@@ -1,5 +1,8 @@
+using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using Gateway.Front.Admin;
+using Gateway.Grains.Hosting;
 using Gateway.Grains.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -7,13 +10,15 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Gateway.Tests.Admin;
 
 /// <summary>
 /// A minimal web app on a loopback port with only storage and the admin API, wired the way the
 /// front wires them (<c>AddGatewayStorage</c>, <c>AddGatewayAdmin</c>, <c>MapAdminEndpoints</c>).
-/// Key changes go to a <see cref="RecordingKeyChangeNotifier"/>.
+/// Key changes go to a <see cref="RecordingKeyChangeNotifier"/>, or, <c>withSilo</c>, through the real
+/// <see cref="GrainKeyChangeNotifier"/> to the grains of a silo hosted in the same process.
 /// </summary>
 internal sealed class AdminHost : IAsyncDisposable
 {
@@ -31,13 +36,16 @@ internal sealed class AdminHost : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
-    public RecordingKeyChangeNotifier Notifier => _notifier!;
+    public RecordingKeyChangeNotifier Notifier => _notifier ?? throw new InvalidOperationException("This host notifies real grains.");
 
     public IKeyStore Store => _app.Services.GetRequiredService<IKeyStore>();
 
+    /// <summary>The co-hosted silo's grains (<c>withSilo</c> only).</summary>
+    public IGrainFactory Grains => _app.Services.GetRequiredService<IGrainFactory>();
+
     /// <param name="postgres">Connection string; null keeps the stores in memory.</param>
     public static async Task<AdminHost> StartAsync(string? postgres, string token = Token,
-        RecordingKeyChangeNotifier? notifier = null)
+        RecordingKeyChangeNotifier? notifier = null, bool withSilo = false)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
@@ -51,8 +59,18 @@ internal sealed class AdminHost : IAsyncDisposable
             ["Postgres:ConnectionString"] = postgres ?? "",
             ["Admin:Token"] = token,
         });
-        notifier ??= new RecordingKeyChangeNotifier();
-        builder.Services.AddSingleton<IKeyChangeNotifier>(notifier);
+        if (withSilo)
+        {
+            var (siloPort, gatewayPort) = (FreePort(), FreePort());
+            builder.UseOrleans(silo => silo.UseLocalhostClustering(siloPort, gatewayPort, primarySiloEndpoint: null,
+                serviceId: "admin-tests", clusterId: $"admin-{Guid.NewGuid():N}"));
+            builder.Services.AddGatewayGrainServices(builder.Configuration);
+        }
+        else
+        {
+            notifier ??= new RecordingKeyChangeNotifier();
+            builder.Services.AddSingleton<IKeyChangeNotifier>(notifier);
+        }
         builder.Services.AddGatewayStorage(builder.Configuration);
         builder.Services.AddGatewayAdmin(builder.Configuration);
 
@@ -80,6 +98,13 @@ internal sealed class AdminHost : IAsyncDisposable
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
         return client;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()
