@@ -15,5 +15,11 @@ public sealed class AdmissionOptions
     public double BytesPerInputToken { get; set; } = 4;
 
     /// <summary>Attempts at a grain call before the front answers 503 (a silo may be moving grains).</summary>
-    public int GrainCallAttempts { get; set; } = 3;
+    public int GrainCallAttempts { get; set; } = 4;
+
+    /// <summary>
+    /// How long one grain call may take. A call to a silo that was just killed waits for Orleans'
+    /// response timeout (30 s) otherwise; this fails it fast and the retry reaches the new activation.
+    /// </summary>
+    public TimeSpan GrainCallTimeout { get; set; } = TimeSpan.FromSeconds(1.5);
 }

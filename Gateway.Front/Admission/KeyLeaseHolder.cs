@@ -100,7 +100,7 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
         }
         if (request is not null)
         {
-            var lease = await grains.GetGrain<IApiKeyGrain>(keyId).AcquireLeaseAsync(request);
+            var lease = await grains.GetGrain<IApiKeyGrain>(keyId).AcquireLeaseAsync(request).WaitAsync(options.GrainCallTimeout);
             lock (_gate)
             {
                 _lease = lease;
@@ -210,7 +210,7 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
         {
             try
             {
-                return await grains.GetGrain<IApiKeyGrain>(keyId).AcquireLeaseAsync(request);
+                return await grains.GetGrain<IApiKeyGrain>(keyId).AcquireLeaseAsync(request).WaitAsync(options.GrainCallTimeout);
             }
             catch (Exception) when (attempt < options.GrainCallAttempts)
             {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Gateway.Front.Admission;
 using Gateway.Grains.Abstractions;
 using Gateway.Grains.Storage;
 using Microsoft.Extensions.Options;
@@ -10,7 +11,7 @@ namespace Gateway.Front.Auth;
 /// <see cref="AuthOptions.CacheTime"/> (≤ 1 s) so a revoked key stops working cluster-wide within it.
 /// Only the SHA-256 hash leaves this method; the secret is never stored or logged.
 /// </summary>
-public sealed class KeyAuthenticator(IGrainFactory grains, IOptions<AuthOptions> options, TimeProvider time)
+public sealed class KeyAuthenticator(IGrainFactory grains, IOptions<AuthOptions> options, IOptions<AdmissionOptions> calls, TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, CachedKey> _cache = new(StringComparer.Ordinal);
     private readonly TimeSpan _cacheTime = options.Value.CacheTime;
@@ -24,7 +25,7 @@ public sealed class KeyAuthenticator(IGrainFactory grains, IOptions<AuthOptions>
             return await cached.Key;
         }
         // One lookup per hash at a time; concurrent requests share it.
-        var lookup = grains.GetGrain<IKeyDirectoryGrain>(hash).ResolveAsync();
+        var lookup = ResolveAsync(hash);
         _cache[hash] = new CachedKey(lookup, now);
         try
         {
@@ -34,6 +35,23 @@ public sealed class KeyAuthenticator(IGrainFactory grains, IOptions<AuthOptions>
         {
             _cache.TryRemove(hash, out _);
             throw;
+        }
+    }
+
+    private async Task<KeyDescriptor?> ResolveAsync(string hash)
+    {
+        var o = calls.Value;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await grains.GetGrain<IKeyDirectoryGrain>(hash).ResolveAsync().WaitAsync(o.GrainCallTimeout);
+            }
+            catch (Exception) when (attempt < o.GrainCallAttempts)
+            {
+                // A silo holding the directory entry may have died: the next call re-activates it elsewhere.
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt));
+            }
         }
     }
 

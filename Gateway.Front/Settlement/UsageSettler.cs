@@ -89,14 +89,15 @@ public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOption
         {
             try
             {
-                await grains.GetGrain<IApiKeyGrain>(keyId).SettleAsync(batch);
+                // Bounded like every grain call: a batch stuck on a dead silo is retried (same id) on the new activation.
+                await grains.GetGrain<IApiKeyGrain>(keyId).SettleAsync(batch).WaitAsync(TimeSpan.FromSeconds(2));
                 Interlocked.Add(ref _settled, batch.Charges.Count);
                 return;
             }
             catch (Exception e) when (attempt < _options.Attempts)
             {
                 SettlementLog.Retrying(logger, keyId, attempt, e.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(100 * attempt, 500)));
             }
             catch (Exception e)
             {

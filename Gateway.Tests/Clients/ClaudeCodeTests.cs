@@ -1,5 +1,7 @@
 using System.Text;
 using Gateway.Front.FakeUpstream;
+using Gateway.Grains.Abstractions;
+using Microsoft.Extensions.DependencyInjection;
 using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Clients;
@@ -13,7 +15,7 @@ public sealed class ClaudeCodeTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _upstream = await FakeUpstreamServer.StartAsync(new FakeUpstreamOptions { ReplyText = "PONG", EventDelayMs = 5 });
-        _front = await FrontHost.StartAsync(_upstream.BaseAddress);
+        _front = await FrontHost.StartWithKeysAsync(_upstream.BaseAddress);
     }
 
     public async Task DisposeAsync()
@@ -27,8 +29,10 @@ public sealed class ClaudeCodeTests : IAsyncLifetime
     [InlineData("ANTHROPIC_AUTH_TOKEN")]
     public async Task Claude_code_print_mode_answers_through_the_gateway(string credentialVariable)
     {
+        using var admin = _front.CreateAdminClient();
+        var key = await GatewayKeys.CreateAsync(admin, limits: new { requests_per_minute = 100, daily_budget_usd = 5 });
         var result = await ClaudeCodeCli.RunAsync(_front.BaseAddress,
-            new Dictionary<string, string> { [credentialVariable] = "sk-claude-code-client" },
+            new Dictionary<string, string> { [credentialVariable] = key.Secret },
             "-p", "Reply with the word PONG", "--output-format", "json");
 
         Assert.True(result.ExitCode == 0, $"exit {result.ExitCode}\nstdout: {result.StdOut}\nstderr: {result.StdErr}");
@@ -39,7 +43,7 @@ public sealed class ClaudeCodeTests : IAsyncLifetime
         var turn = Assert.Single(_upstream.Received, r => r.Method == "POST" && r.PathAndQuery == "/v1/messages?beta=true");
         Assert.Equal("sk-upstream-test", turn.Headers["x-api-key"]);
         Assert.False(turn.Headers.ContainsKey("authorization"));
-        Assert.DoesNotContain(turn.Headers.Values, v => v.Contains("sk-claude-code-client"));
+        Assert.DoesNotContain(turn.Headers.Values, v => v.Contains(key.Secret));
         Assert.StartsWith("claude-cli/", turn.Headers["User-Agent"]);
         Assert.Equal("cli", turn.Headers["x-app"]);
         Assert.Contains("claude-code-20250219", turn.Headers["anthropic-beta"]);
@@ -53,5 +57,18 @@ public sealed class ClaudeCodeTests : IAsyncLifetime
         Assert.Equal(3, Encoding.UTF8.GetString(turn.Body).Split("\"cache_control\"").Length - 1);
         var userId = Json.Parse(body.GetProperty("metadata").GetProperty("user_id").GetString()!);
         Assert.Equal(turn.Headers["X-Claude-Code-Session-Id"], userId.GetProperty("session_id").GetString());
+
+        // The request was admitted on the team's key and its usage settled on the key and the session.
+        var grains = _front.Services.GetRequiredService<IGrainFactory>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        SessionUsageView session;
+        while ((session = await grains.GetGrain<ISessionGrain>(turn.Headers["X-Claude-Code-Session-Id"]).GetUsageAsync()).Requests < 1)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "session usage never settled");
+            await Task.Delay(25);
+        }
+        Assert.Equal(key.KeyId, session.KeyId);
+        Assert.True(session.OutputTokens > 0);
+        Assert.True((await grains.GetGrain<IApiKeyGrain>(key.KeyId).GetUsageAsync()).SpentTodayUsd > 0);
     }
 }
