@@ -15,5 +15,5 @@ public sealed class KeyRateOptions
     public double MaxShareOfAvailable { get; set; } = 0.5;
 
     /// <summary>How often dirty bucket levels are written to the store (the loss window on a silo crash).</summary>
-    public TimeSpan PersistInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+    public TimeSpan PersistInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 }

@@ -49,14 +49,15 @@ public sealed class ClusterRateLimitTests(ITestOutputHelper output)
         admin.DefaultRequestHeaders.Authorization = new("Bearer", FrontHost.AdminToken);
         var key = await GatewayKeys.CreateAsync(admin, limits: new { requests_per_minute = Limit });
 
-        var results = new ConcurrentQueue<(TimeSpan At, HttpStatusCode Status, long Input, long Output)>();
+        var results = new ConcurrentQueue<(TimeSpan At, HttpStatusCode Status, long Input, long Output, int Front)>();
         var clock = Stopwatch.StartNew();
         var windowStart = TimeSpan.MaxValue;
         using var stop = new CancellationTokenSource();
-        var workers = Enumerable.Range(0, 8).Select(i => Task.Run(() => HammerAsync(cluster.Fronts[i % 2].HttpAddress, key.Secret, clock, results, stop.Token))).ToArray();
+        var workers = Enumerable.Range(0, 8).Select(i => Task.Run(() => HammerAsync(cluster.Fronts[i % 2].HttpAddress, i % 2, key.Secret, clock, results, stop.Token))).ToArray();
 
-        // The bucket starts full (a minute's worth): drain it, then count a minute of steady state.
-        while (!results.Any(r => r.Status == HttpStatusCode.TooManyRequests))
+        // The bucket starts full (a minute's worth): drain it, including what each front still holds
+        // of it (both fronts refuse), then count a minute of steady state.
+        while (results.Where(r => r.Status == HttpStatusCode.TooManyRequests).Select(r => r.Front).Distinct().Count() < 2)
         {
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "the key was never limited");
             await Task.Delay(50);
@@ -96,8 +97,8 @@ public sealed class ClusterRateLimitTests(ITestOutputHelper output)
         Assert.Equal(expected, spent);
     }
 
-    private static async Task HammerAsync(Uri front, string secret, Stopwatch clock,
-        ConcurrentQueue<(TimeSpan, HttpStatusCode, long, long)> results, CancellationToken stop)
+    private static async Task HammerAsync(Uri front, int frontIndex, string secret, Stopwatch clock,
+        ConcurrentQueue<(TimeSpan, HttpStatusCode, long, long, int)> results, CancellationToken stop)
     {
         using var client = new HttpClient { BaseAddress = front, Timeout = TimeSpan.FromSeconds(10) };
         client.DefaultRequestHeaders.Add("x-api-key", secret);
@@ -114,7 +115,7 @@ public sealed class ClusterRateLimitTests(ITestOutputHelper output)
                     input = usage.GetProperty("input_tokens").GetInt64();
                     output = usage.GetProperty("output_tokens").GetInt64();
                 }
-                results.Enqueue((clock.Elapsed, response.StatusCode, input, output));
+                results.Enqueue((clock.Elapsed, response.StatusCode, input, output, frontIndex));
                 if (response.StatusCode != HttpStatusCode.OK)
                 {
                     await Task.Delay(10, stop);
@@ -125,7 +126,7 @@ public sealed class ClusterRateLimitTests(ITestOutputHelper output)
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                results.Enqueue((clock.Elapsed, HttpStatusCode.GatewayTimeout, 0, 0));
+                results.Enqueue((clock.Elapsed, HttpStatusCode.GatewayTimeout, 0, 0, frontIndex));
             }
         }
     }
