@@ -8,7 +8,10 @@ namespace Gateway.Front.Forwarding;
 /// </summary>
 public sealed class UpstreamDirectory(IOptions<UpstreamOptions> options)
 {
-    private readonly string[] _keys = options.Value.ApiKeys;
+    /// <summary>What the embedded fake accepts; a virtual key must never be forwarded, even to it.</summary>
+    public const string EmbeddedFakeKey = "sk-fake-upstream-local";
+
+    private string[] _keys = options.Value.ApiKeys;
     private string? _prefix = Normalize(options.Value.BaseUrl);
     private int _next = -1;
 
@@ -18,7 +21,14 @@ public sealed class UpstreamDirectory(IOptions<UpstreamOptions> options)
     /// <summary>True when the configuration names no upstream and the embedded fake must serve.</summary>
     public bool NeedsEmbeddedFake => _prefix is null;
 
-    public void UseEmbeddedFake(Uri address) => _prefix = Normalize(address.ToString());
+    public void UseEmbeddedFake(Uri address)
+    {
+        _prefix = Normalize(address.ToString());
+        if (_keys.Length == 0)
+        {
+            _keys = [EmbeddedFakeKey];
+        }
+    }
 
     /// <summary>Round-robin over the configured keys; null means the client's own credential goes through.</summary>
     public string? NextKey()

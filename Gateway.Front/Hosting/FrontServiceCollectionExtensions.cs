@@ -23,6 +23,7 @@ public static class FrontServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.AddOptions<UpstreamOptions>().BindConfiguration(UpstreamOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<UpstreamOptions>, UpstreamOptionsValidator>();
+        services.AddSingleton<IValidateOptions<UpstreamOptions>, UpstreamCredentialValidator>();
 
         // The edge enforces its own body limit with an Anthropic-shaped 413; Kestrel's stays as a backstop.
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>>((kestrel, gateway) =>

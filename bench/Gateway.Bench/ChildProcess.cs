@@ -17,7 +17,8 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public Uri Address { get; }
 
-    public static async Task<ChildProcess> StartAsync(string dll, IEnumerable<string> args, IDictionary<string, string> env, int port)
+    public static async Task<ChildProcess> StartAsync(string dll, IEnumerable<string> args, IDictionary<string, string> env, int port,
+        string probePath = "")
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(dll);
@@ -41,8 +42,12 @@ internal sealed class ChildProcess : IAsyncDisposable
         {
             try
             {
-                using var response = await probe.GetAsync(new Uri(address, "v1/models"));
-                return new ChildProcess(process, address);
+                using var response = await probe.GetAsync(new Uri(address, probePath));
+                if (response.IsSuccessStatusCode)
+                {
+                    return new ChildProcess(process, address);
+                }
+                await Task.Delay(100);
             }
             catch (HttpRequestException)
             {

@@ -3,50 +3,51 @@ using System.Text;
 
 namespace Gateway.Bench;
 
-internal sealed record Measurement(string Scenario, string System, double[] Micros);
+internal sealed record Measurement(string Scenario, string System, double[] Micros, double? RequestsPerSecond = null);
 
 /// <summary>
-/// Sequential (concurrency 1) latency: the same request alternately direct and through the gateway,
-/// so both sides see the same machine noise. Non-streaming: full response time. Streaming: time to
-/// the first SSE byte.
+/// Sequential (concurrency 1) latency: the same request sent to every system in turn, interleaved,
+/// so all see the same machine noise. Non-streaming: full response time. Streaming: time to the
+/// first SSE byte.
 /// </summary>
 internal static class LatencyBench
 {
-    private const string Small = """{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":"Say hello"}]}""";
-    private const string SmallStream = """{"model":"claude-sonnet-4-5","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"Say hello"}]}""";
+    public const string Small = """{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":"Say hello"}]}""";
+    public const string SmallStream = """{"model":"claude-sonnet-4-5","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"Say hello"}]}""";
 
     public static async Task<List<Measurement>> RunAsync(SystemsUnderTest systems, BenchOptions options)
     {
-        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, MaxConnectionsPerServer = 4 });
-        client.DefaultRequestHeaders.Add("x-api-key", "sk-bench-client");
-        client.DefaultRequestHeaders.Add("anthropic-version", "2023-06-01");
+        var clients = systems.Targets.Select(Client.For).ToList();
         var results = new List<Measurement>();
-        foreach (var (scenario, body, firstByte) in new[] { ("non-streaming", Small, false), ("streaming TTFB", SmallStream, true) })
+        foreach (var (scenario, body, firstByte) in new[] { ("non-streaming, c=1", Small, false), ("streaming TTFB, c=1", SmallStream, true) })
         {
-            var direct = new double[options.Requests];
-            var gateway = new double[options.Requests];
+            var samples = systems.Targets.Select(_ => new double[options.Requests]).ToList();
             for (var i = -options.Warmup; i < options.Requests; i++)
             {
-                var d = await TimeAsync(client, systems.Direct, body, firstByte);
-                var g = await TimeAsync(client, systems.Gateway, body, firstByte);
-                if (i >= 0)
+                for (var t = 0; t < clients.Count; t++)
                 {
-                    direct[i] = d;
-                    gateway[i] = g;
+                    var micros = await TimeAsync(clients[t], body, firstByte);
+                    if (i >= 0)
+                    {
+                        samples[t][i] = micros;
+                    }
                 }
             }
-            results.Add(new Measurement(scenario, "direct", direct));
-            results.Add(new Measurement(scenario, "gateway", gateway));
+            for (var t = 0; t < clients.Count; t++)
+            {
+                results.Add(new Measurement(scenario, systems.Targets[t].Name, samples[t]));
+            }
+        }
+        foreach (var client in clients)
+        {
+            client.Dispose();
         }
         return results;
     }
 
-    private static async Task<double> TimeAsync(HttpClient client, Uri baseAddress, string body, bool firstByte)
+    public static async Task<double> TimeAsync(HttpClient client, string body, bool firstByte)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseAddress, "v1/messages"))
-        {
-            Content = new StringContent(body, Encoding.UTF8, "application/json"),
-        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
         var start = Stopwatch.GetTimestamp();
         using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         await using var stream = await response.Content.ReadAsStreamAsync();
@@ -55,16 +56,14 @@ internal static class LatencyBench
         var elapsed = Stopwatch.GetElapsedTime(start);
         if (!response.IsSuccessStatusCode || read == 0)
         {
-            throw new InvalidOperationException($"{baseAddress}: {(int)response.StatusCode}");
+            throw new InvalidOperationException($"{client.BaseAddress}: {(int)response.StatusCode} {Encoding.UTF8.GetString(buffer, 0, read)}");
+        }
+        while (await stream.ReadAsync(buffer) > 0)
+        {
         }
         if (!firstByte)
         {
-            while (await stream.ReadAsync(buffer) > 0) { }
             elapsed = Stopwatch.GetElapsedTime(start);
-        }
-        else
-        {
-            while (await stream.ReadAsync(buffer) > 0) { } // drain so the connection is reused
         }
         return elapsed.TotalMicroseconds;
     }

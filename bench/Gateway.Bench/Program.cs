@@ -1,14 +1,17 @@
 using Gateway.Bench;
 
 // Usage: dotnet run -c Release --project bench/Gateway.Bench -- [--requests 2000] [--warmup 300]
-// Starts the fake upstream and the gateway as separate processes on loopback, then measures the
-// same requests against both, interleaved, so machine noise hits both sides alike.
+//        [--concurrency 32] [--seconds 10] [--output bench/results/latest.md]
+// Starts the fake upstream and two gateways (pass-through; virtual keys) as separate processes on
+// loopback and measures them side by side in one run.
 var options = BenchOptions.Parse(args);
 await using var systems = await SystemsUnderTest.StartAsync(options);
 var results = await LatencyBench.RunAsync(systems, options);
-var table = Report.Markdown(results, options);
+results.AddRange(await ThroughputBench.RunAsync(systems, options));
+var table = Report.Markdown(results, options, "dotnet run -c Release --project bench/Gateway.Bench -- " + string.Join(' ', args));
 Console.WriteLine(table);
 if (options.Output is { } path)
 {
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
     await File.WriteAllTextAsync(path, table);
 }
