@@ -17,5 +17,6 @@ builder.Services.AddHostedService<SiloFirstShutdown>();
 
 var app = builder.Build();
 app.MapSiloHealthEndpoints();
+app.MapSiloMetrics();
 await app.RunAsync();
 return 0;
