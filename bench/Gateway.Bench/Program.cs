@@ -4,6 +4,14 @@ using Gateway.Bench;
 //        [--concurrency 32] [--seconds 10] [--output bench/results/latest.md]
 // Starts the fake upstream and two gateways (pass-through; virtual keys) as separate processes on
 // loopback and measures them side by side in one run.
+// Or: dotnet run -c Release --project bench/Gateway.Bench -- audit --postgres "<conn>" [--rows 200000]
+// (the audit writer alone, against a Postgres server; see AuditBench).
+if (args is ["audit", .. var auditArgs])
+{
+    await AuditBench.RunCommandAsync(auditArgs);
+    return;
+}
+
 var options = BenchOptions.Parse(args);
 await using var systems = await SystemsUnderTest.StartAsync(options);
 var results = await LatencyBench.RunAsync(systems, options);
