@@ -1,4 +1,5 @@
 using Gateway.Front.Errors;
+using Gateway.Front.Metrics;
 using Gateway.Grains.Abstractions;
 
 namespace Gateway.Front.Admission;
@@ -6,9 +7,21 @@ namespace Gateway.Front.Admission;
 /// <summary>Turns a denial into the answer a client understands: status, error type, back-off headers.</summary>
 public static class AdmissionRejection
 {
+    public static string ReasonLabel(DenialReason reason) => reason switch
+    {
+        DenialReason.Requests => "rate_limit_requests",
+        DenialReason.InputTokens => "rate_limit_input_tokens",
+        DenialReason.OutputTokens => "rate_limit_output_tokens",
+        DenialReason.DailyBudget => "budget_daily",
+        DenialReason.MonthlyBudget => "budget_monthly",
+        DenialReason.Revoked => "authentication",
+        _ => "session",
+    };
+
     public static Task WriteAsync(HttpContext context, Admission admission)
     {
         var denial = admission.Denial!;
+        FrontMetrics.Rejected(ReasonLabel(denial.Reason));
         if (denial.Reason == DenialReason.Revoked)
         {
             return GatewayError.WriteAsync(context, StatusCodes.Status401Unauthorized, AnthropicErrorTypes.Authentication, denial.Message);

@@ -1,5 +1,6 @@
 using Gateway.Front.Envelope;
 using Gateway.Front.Errors;
+using Gateway.Front.Metrics;
 using Gateway.Grains.Abstractions;
 using Gateway.Grains.Pricing;
 using Microsoft.Extensions.Options;
@@ -23,6 +24,7 @@ public sealed class RequestAdmission(LeaseBook leases, IGrainFactory grains, IOp
     {
         if (!ModelPattern.AnyMatches(key.AllowedModels, envelope.Model))
         {
+            FrontMetrics.Rejected("permission");
             await GatewayError.WriteAsync(context, StatusCodes.Status403Forbidden, AnthropicErrorTypes.Permission,
                 $"This API key may not use model '{envelope.Model}'. Allowed: {string.Join(", ", key.AllowedModels)}.");
             return false;
@@ -44,6 +46,7 @@ public sealed class RequestAdmission(LeaseBook leases, IGrainFactory grains, IOp
         }
         catch (Exception)
         {
+            FrontMetrics.Rejected("unavailable");
             await GatewayError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, AnthropicErrorTypes.Overloaded,
                 "The gateway's rate-limit service is unavailable; retry shortly.", TimeSpan.FromSeconds(1), shouldRetry: true);
             return false;

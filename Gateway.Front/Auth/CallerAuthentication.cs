@@ -1,4 +1,5 @@
 using Gateway.Front.Errors;
+using Gateway.Front.Metrics;
 using Gateway.Grains.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -23,6 +24,7 @@ public sealed class CallerAuthentication(IServiceProvider services, IOptions<Aut
         }
         if (!ClientCredential.TryGet(context.Request, out var secret))
         {
+            FrontMetrics.Rejected("authentication");
             await GatewayError.WriteAsync(context, StatusCodes.Status401Unauthorized, AnthropicErrorTypes.Authentication,
                 "Missing API key: send your gateway key as x-api-key or Authorization: Bearer.");
             return (false, null);
@@ -35,9 +37,14 @@ public sealed class CallerAuthentication(IServiceProvider services, IOptions<Aut
         }
         catch (Exception)
         {
+            FrontMetrics.Rejected("unavailable");
             await GatewayError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, AnthropicErrorTypes.Overloaded,
                 "The gateway's key service is unavailable; retry shortly.", TimeSpan.FromSeconds(1), shouldRetry: true);
             return (false, null);
+        }
+        if (key is null || key.Revoked)
+        {
+            FrontMetrics.Rejected("authentication");
         }
         if (key is null)
         {

@@ -4,6 +4,7 @@ using Gateway.Front.Envelope;
 using Gateway.Front.Errors;
 using Gateway.Front.Forwarding;
 using Gateway.Front.Hosting;
+using Gateway.Front.Metrics;
 using Gateway.Front.Settlement;
 using Microsoft.Extensions.Options;
 
@@ -29,16 +30,15 @@ public static class MessagesEndpoints
     /// <summary>Admission and settlement exist only with virtual keys (absent in pass-through mode).</summary>
     private static Task HandleMessagesAsync(HttpContext context, UpstreamForwarder forwarder, IOptions<GatewayOptions> options,
         CallerAuthentication auth) =>
-        HandleAsync(context, forwarder, options, auth,
-            context.RequestServices.GetService<RequestAdmission>(), context.RequestServices.GetService<RequestSettlement>());
+        HandleAsync(context, "messages", forwarder, options, auth, context.RequestServices.GetService<RequestAdmission>());
 
     /// <summary>count_tokens costs nothing upstream: authenticated, not admitted or charged.</summary>
     private static Task HandleCountTokensAsync(HttpContext context, UpstreamForwarder forwarder, IOptions<GatewayOptions> options,
         CallerAuthentication auth) =>
-        HandleAsync(context, forwarder, options, auth, admission: null, settlement: null);
+        HandleAsync(context, "count_tokens", forwarder, options, auth, admission: null);
 
-    private static async Task HandleAsync(HttpContext context, UpstreamForwarder forwarder, IOptions<GatewayOptions> options,
-        CallerAuthentication auth, RequestAdmission? admission, RequestSettlement? settlement)
+    private static async Task HandleAsync(HttpContext context, string endpoint, UpstreamForwarder forwarder, IOptions<GatewayOptions> options,
+        CallerAuthentication auth, RequestAdmission? admission)
     {
         var (authenticated, key) = await auth.AuthenticateAsync(context);
         if (!authenticated)
@@ -62,6 +62,7 @@ public static class MessagesEndpoints
         }
         if (body is null)
         {
+            FrontMetrics.Rejected("too_large");
             await GatewayError.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, AnthropicErrorTypes.RequestTooLarge,
                 $"Request exceeds the maximum allowed number of bytes ({limit}).");
             return;
@@ -70,20 +71,21 @@ public static class MessagesEndpoints
         using var exchange = new ProxyExchange { Body = body, Envelope = ReadEnvelope(context, body, out var error) };
         if (exchange.Envelope is null)
         {
+            FrontMetrics.Rejected("invalid_request");
             await GatewayError.InvalidRequest(context, error);
             return;
         }
 
-        if (key is null || admission is null || settlement is null)
-        {
-            await forwarder.ForwardAsync(context, exchange);
-            return;
-        }
         var envelope = exchange.Envelope;
-        var reservation = new Reservation(key.KeyId, admission.EstimateInputTokens(envelope.BodyBytes), admission.ReserveOutputTokens(envelope.MaxTokens));
-        if (!await admission.AdmitAsync(context, key, envelope, reservation.InputTokens, reservation.OutputTokens))
+        Reservation? reservation = null;
+        if (key is not null && admission is not null)
         {
-            return;
+            var reserved = new Reservation(key.KeyId, admission.EstimateInputTokens(envelope.BodyBytes), admission.ReserveOutputTokens(envelope.MaxTokens));
+            if (!await admission.AdmitAsync(context, key, envelope, reserved.InputTokens, reserved.OutputTokens))
+            {
+                return;
+            }
+            reservation = reserved;
         }
         try
         {
@@ -91,7 +93,7 @@ public static class MessagesEndpoints
         }
         finally
         {
-            await settlement.SettleAsync(context, reservation, envelope, exchange);
+            await context.RequestServices.GetRequiredService<RequestCompletion>().CompleteAsync(context, endpoint, envelope, exchange, key, reservation);
         }
     }
 

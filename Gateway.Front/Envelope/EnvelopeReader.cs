@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 using System.Text.Json;
 
 namespace Gateway.Front.Envelope;
@@ -26,6 +27,8 @@ public static class EnvelopeReader
         string? model = null;
         string? userId = null;
         long? maxTokens = null;
+        var prefix = new XxHash64();
+        var hasPrefix = false;
         var stream = false;
         var reader = new Utf8JsonReader(json, ReaderOptions);
         try
@@ -72,6 +75,15 @@ public static class EnvelopeReader
                     reader.Read();
                     userId = ReadUserId(ref reader);
                 }
+                else if (reader.ValueTextEquals("tools"u8) || reader.ValueTextEquals("system"u8))
+                {
+                    // The stable prefix: hashed as raw bytes while skipping, no copy.
+                    reader.Read();
+                    var start = (int)reader.TokenStartIndex;
+                    reader.Skip();
+                    prefix.Append(json[start..(int)reader.BytesConsumed]);
+                    hasPrefix = true;
+                }
                 else
                 {
                     reader.Read();
@@ -98,9 +110,25 @@ public static class EnvelopeReader
         }
 
         var sessionId = !string.IsNullOrWhiteSpace(sessionHeader) ? sessionHeader : SessionIdFromUserId(userId);
-        envelope = new RequestEnvelope(model, stream, maxTokens, userId, sessionId, json.Length);
+        envelope = new RequestEnvelope(model, stream, maxTokens, userId, sessionId, json.Length)
+        {
+            PromptPrefixHash = hasPrefix ? Convert.ToHexStringLower(prefix.GetCurrentHash()) : null,
+            CacheBreakpoints = CountOccurrences(json, "\"cache_control\""u8),
+        };
         error = "";
         return true;
+    }
+
+    private static int CountOccurrences(ReadOnlySpan<byte> haystack, ReadOnlySpan<byte> needle)
+    {
+        var count = 0;
+        int at;
+        while ((at = haystack.IndexOf(needle)) >= 0)
+        {
+            count++;
+            haystack = haystack[(at + needle.Length)..];
+        }
+        return count;
     }
 
     private static string? ReadUserId(ref Utf8JsonReader reader)

@@ -10,4 +10,11 @@ public sealed record RequestEnvelope(
     long? MaxTokens,
     string? MetadataUserId,
     string? SessionId,
-    int BodyBytes);
+    int BodyBytes)
+{
+    /// <summary>Hash (hex) of the <c>tools</c> and <c>system</c> bytes: the stable prefix, equal across repeated prompts.</summary>
+    public string? PromptPrefixHash { get; init; }
+
+    /// <summary><c>cache_control</c> markers in the body (counted textually; the rewrite step counts exactly).</summary>
+    public int CacheBreakpoints { get; init; }
+}

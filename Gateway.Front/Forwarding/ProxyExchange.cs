@@ -18,7 +18,7 @@ public sealed class ProxyExchange : IDisposable
     public RequestEnvelope? Envelope { get; init; }
 
     /// <summary>The credential sent upstream, or null to pass the client's own through.</summary>
-    public string? UpstreamKey { get; set; }
+    public UpstreamCredential? Upstream { get; set; }
 
     /// <summary>Whether the request can be sent again (its body is buffered, or it has none).</summary>
     internal bool Replayable { get; set; }

@@ -11,7 +11,7 @@ public sealed class UpstreamDirectory(IOptions<UpstreamOptions> options)
     /// <summary>What the embedded fake accepts; a virtual key must never be forwarded, even to it.</summary>
     public const string EmbeddedFakeKey = "sk-fake-upstream-local";
 
-    private string[] _keys = options.Value.ApiKeys;
+    private UpstreamCredential[] _keys = options.Value.ApiKeys.Select(UpstreamCredential.From).ToArray();
     private string? _prefix = Normalize(options.Value.BaseUrl);
     private int _next = -1;
 
@@ -26,12 +26,12 @@ public sealed class UpstreamDirectory(IOptions<UpstreamOptions> options)
         _prefix = Normalize(address.ToString());
         if (_keys.Length == 0)
         {
-            _keys = [EmbeddedFakeKey];
+            _keys = [UpstreamCredential.From(EmbeddedFakeKey)];
         }
     }
 
     /// <summary>Round-robin over the configured keys; null means the client's own credential goes through.</summary>
-    public string? NextKey()
+    public UpstreamCredential? NextCredential()
     {
         if (_keys.Length == 0)
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Gateway.Front.Errors;
+using Gateway.Front.Metrics;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
@@ -25,6 +26,9 @@ public sealed class UpstreamForwarder
     private readonly ResiliencePipeline<AttemptOutcome> _pipeline;
 
     private static readonly ResiliencePropertyKey<ProxyExchange> ExchangeKey = new("gateway.exchange");
+
+    /// <summary>The provider label until routing across providers arrives.</summary>
+    private const string Provider = "anthropic";
 
     public UpstreamForwarder(IHttpForwarder forwarder, UpstreamDirectory upstream, IOptions<UpstreamOptions> options,
         ILogger<UpstreamForwarder> logger)
@@ -59,7 +63,7 @@ public sealed class UpstreamForwarder
     public async Task ForwardAsync(HttpContext context, ProxyExchange exchange)
     {
         context.Features.Set(exchange);
-        exchange.UpstreamKey ??= _upstream.NextKey();
+        exchange.Upstream ??= _upstream.NextCredential();
         var resilience = ResilienceContextPool.Shared.Get(context.RequestAborted);
         resilience.Properties.Set(ExchangeKey, exchange);
         AttemptOutcome outcome;
@@ -76,6 +80,7 @@ public sealed class UpstreamForwarder
                 await held.ReplayAsync(context);
                 return;
             }
+            FrontMetrics.UpstreamError(Provider, exchange.Upstream?.Id ?? "", "circuit_open");
             var wait = open.RetryAfter ?? _options.Breaker.BreakDuration;
             ForwardingLog.CircuitOpen(_logger, wait.TotalSeconds);
             await GatewayError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, AnthropicErrorTypes.Overloaded,
@@ -133,18 +138,33 @@ public sealed class UpstreamForwarder
 
         if (exchange.CurrentAttemptHeld)
         {
+            FrontMetrics.UpstreamError(Provider, exchange.Upstream?.Id ?? "", exchange.HeldFailure!.Status == RetryPolicy.Overloaded ? "status_529" : "status_5xx");
             return AttemptOutcome.RetryableStatus;
         }
         if (context.RequestAborted.IsCancellationRequested)
         {
             return AttemptOutcome.ClientAborted;
         }
-        return error switch
+        var outcome = error switch
         {
             ForwarderError.Request when !context.Response.HasStarted => AttemptOutcome.ConnectFailure,
             ForwarderError.RequestTimedOut when !context.Response.HasStarted => AttemptOutcome.TimedOut,
             _ => AttemptOutcome.Delivered,
         };
+        var kind = outcome switch
+        {
+            AttemptOutcome.ConnectFailure => "connect",
+            AttemptOutcome.TimedOut => "timeout",
+            _ when error is not ForwarderError.None => "mid_stream",
+            _ when exchange.UpstreamStatus is 429 => "status_429",
+            _ when exchange.UpstreamStatus >= 500 => exchange.UpstreamStatus == RetryPolicy.Overloaded ? "status_529" : "status_5xx",
+            _ => null,
+        };
+        if (kind is not null)
+        {
+            FrontMetrics.UpstreamError(Provider, exchange.Upstream?.Id ?? "", kind);
+        }
+        return outcome;
     }
 
     /// <summary>Another attempt is allowed: attempts left, a body that can be sent again, time left.</summary>
@@ -176,6 +196,7 @@ public sealed class UpstreamForwarder
                 },
                 OnRetry = args =>
                 {
+                    FrontMetrics.UpstreamRetry(Provider, args.Outcome.Result.ToString());
                     ForwardingLog.Retrying(_logger, args.AttemptNumber + 1, args.Outcome.Result, null, args.RetryDelay.TotalMilliseconds);
                     return ValueTask.CompletedTask;
                 },

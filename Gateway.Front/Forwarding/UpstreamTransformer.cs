@@ -18,11 +18,11 @@ internal sealed class UpstreamTransformer : HttpTransformer
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
         var exchange = httpContext.Features.GetRequiredFeature<ProxyExchange>();
-        if (exchange.UpstreamKey is { } key)
+        if (exchange.Upstream is { } credential)
         {
             proxyRequest.Headers.Remove("x-api-key");
             proxyRequest.Headers.Authorization = null;
-            proxyRequest.Headers.TryAddWithoutValidation("x-api-key", key);
+            proxyRequest.Headers.TryAddWithoutValidation("x-api-key", credential.Secret);
         }
         // Identity encoding: the tap must read usage from the bytes, and on the links a gateway sits
         // on (same region, HTTP/2) decompressing for the tap costs more CPU than the bytes saved.

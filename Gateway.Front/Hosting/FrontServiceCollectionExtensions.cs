@@ -1,5 +1,6 @@
 using Gateway.Front.Admin;
 using Gateway.Front.Admission;
+using Gateway.Front.Audit;
 using Gateway.Front.Auth;
 using Gateway.Front.Cors;
 using Gateway.Front.Settlement;
@@ -8,6 +9,7 @@ using Gateway.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Gateway.Front.Endpoints;
 using Gateway.Front.Forwarding;
+using Gateway.Front.Metrics;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
@@ -67,10 +69,11 @@ public static class FrontServiceCollectionExtensions
             services.AddSingleton<RequestAdmission>();
             services.AddSingleton<UsageSettler>();
             services.AddHostedService(sp => sp.GetRequiredService<UsageSettler>());
-            services.AddSingleton<RequestSettlement>();
             services.AddHostedService<LocalDevKeySeeder>();
         }
 
+        services.AddSingleton<RequestCompletion>();
+        services.AddGatewayAudit(builder.Configuration);
         services.AddHttpForwarder();
         services.AddSingleton<UpstreamDirectory>();
         services.AddSingleton<UpstreamForwarder>();
@@ -85,6 +88,7 @@ public static class FrontServiceCollectionExtensions
     {
         app.UseCors(BrowserCorsOptions.PolicyName);
         app.MapHealthEndpoints();
+        app.MapGatewayMetrics();
         app.MapMessagesEndpoints();
         if (app.Services.GetService<IKeyChangeNotifier>() is not null)
         {

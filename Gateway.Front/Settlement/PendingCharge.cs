@@ -3,4 +3,4 @@ using Gateway.Grains.Abstractions;
 namespace Gateway.Front.Settlement;
 
 /// <summary>A finished request's usage, waiting to be sent to its key's (and session's) grain.</summary>
-public sealed record PendingCharge(string KeyId, UsageCharge Charge, decimal CostUsd);
+public sealed record PendingCharge(string KeyId, UsageCharge Charge, decimal CostUsd, string? TeamId = null, decimal CacheSavingsUsd = 0);

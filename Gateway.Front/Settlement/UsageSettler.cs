@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Gateway.Front.Metrics;
 using Gateway.Grains.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -102,6 +103,7 @@ public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOption
             catch (Exception e)
             {
                 Interlocked.Add(ref _failed, batch.Charges.Count);
+                FrontMetrics.SettlementFailed(batch.Charges.Count);
                 SettlementLog.GaveUp(logger, keyId, batch.BatchId, batch.Charges.Count, e);
                 return;
             }

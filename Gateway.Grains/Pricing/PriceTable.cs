@@ -15,6 +15,17 @@ public sealed class PriceTable(IOptions<PricingOptions> options)
         ?? PricingOptions.BuiltIn.FirstOrDefault(p => ModelPattern.Matches(p.Model, name))
         ?? o.Default, _options);
 
+    /// <summary>
+    /// USD saved by prompt caching versus the same tokens sent uncached: reads cost 0.1× instead of
+    /// 1× input, writes cost 1.25× (or 2× for 1 h) instead of 1×. Negative when writes were not reused.
+    /// </summary>
+    public decimal CacheSavings(string model, long cacheWriteTokens, long cacheReadTokens)
+    {
+        var price = For(model);
+        return (cacheReadTokens * (price.InputPerMTok - price.CacheRead)
+              - cacheWriteTokens * (price.CacheWrite - price.InputPerMTok)) * PerToken;
+    }
+
     public decimal Cost(string model, long inputTokens, long outputTokens, long cacheWriteTokens, long cacheReadTokens)
     {
         var price = For(model);

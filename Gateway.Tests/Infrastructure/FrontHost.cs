@@ -92,7 +92,8 @@ public sealed class FrontHost : IAsyncDisposable
         var app = builder.Build();
         app.MapGatewayFront();
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        var addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
+        var address = addresses.FirstOrDefault(a => a.StartsWith("https", StringComparison.Ordinal)) ?? addresses.First();
         return new FrontHost(app, new Uri(address.Replace("[::]", "127.0.0.1") + "/"));
     }
 

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using Gateway.Front.Audit;
+using Gateway.Front.Envelope;
+using Gateway.Front.Errors;
+using Gateway.Front.Forwarding;
+using Gateway.Front.Metrics;
+using Gateway.Grains.Abstractions;
+using Gateway.Grains.Pricing;
+
+namespace Gateway.Front.Settlement;
+
+/// <summary>
+/// The last step of every forwarded Messages request, whatever happened to its response: the usage
+/// the tap observed (nothing, if the upstream failed or the stream was cut before usage arrived) is
+/// priced, queued for the key's and session's grains (trueing up the admission reservation), and
+/// written to the audit log. Nothing here waits on the database or a grain.
+/// </summary>
+public sealed class RequestCompletion(PriceTable prices, IAuditSink audit, TimeProvider time, IServiceProvider services)
+{
+    private readonly UsageSettler? _settler = services.GetService<UsageSettler>();
+
+    public const string AgentIdHeader = "x-claude-code-agent-id";
+    public const string ParentAgentIdHeader = "x-claude-code-parent-agent-id";
+
+    public async ValueTask CompleteAsync(HttpContext context, string endpoint, RequestEnvelope envelope, ProxyExchange exchange,
+        KeyDescriptor? key, Reservation? reservation)
+    {
+        var usage = exchange.Usage;
+        var model = usage?.ServedModel ?? envelope.Model;
+        long input = usage?.InputTokens ?? 0, output = usage?.OutputTokens ?? 0;
+        long cacheWrite = usage?.CacheCreationInputTokens ?? 0, cacheRead = usage?.CacheReadInputTokens ?? 0;
+        var cost = prices.Cost(model, input, output, cacheWrite, cacheRead);
+        var savings = prices.CacheSavings(model, cacheWrite, cacheRead);
+        var now = time.GetUtcNow();
+        var requestId = context.Response.Headers[GatewayError.RequestIdHeader].ToString() is { Length: > 0 } id ? id : "gw_" + context.TraceIdentifier;
+
+        if (key is not null && reservation is { } reserved && _settler is not null)
+        {
+            await _settler.EnqueueAsync(new PendingCharge(key.KeyId, new UsageCharge
+            {
+                RequestId = requestId,
+                Model = model,
+                ReservedInputTokens = reserved.InputTokens,
+                ReservedOutputTokens = reserved.OutputTokens,
+                InputTokens = input,
+                OutputTokens = output,
+                CacheCreationInputTokens = cacheWrite,
+                CacheReadInputTokens = cacheRead,
+                SessionId = envelope.SessionId,
+                ToolCalls = usage?.ToolNames.Count ?? 0,
+                At = now,
+            }, cost, key.TeamId, savings));
+        }
+
+        var latency = Stopwatch.GetElapsedTime(exchange.StartTimestamp);
+        TimeSpan? firstByte = usage?.FirstByteTimestamp is > 0 and var first ? Stopwatch.GetElapsedTime(exchange.StartTimestamp, first) : null;
+        FrontMetrics.RequestCompleted(endpoint, model, key?.TeamId ?? "", context.Response.StatusCode, envelope.Stream,
+            latency.TotalSeconds, firstByte?.TotalSeconds, input, output, cacheWrite, cacheRead, cost, savings);
+
+        var headers = context.Request.Headers;
+        audit.Write(new AuditRecord
+        {
+            At = now,
+            RequestId = requestId,
+            KeyId = key?.KeyId,
+            TeamId = key?.TeamId,
+            BillingTag = key?.BillingTag,
+            SessionId = envelope.SessionId,
+            AgentId = Header(headers, AgentIdHeader),
+            ParentAgentId = Header(headers, ParentAgentIdHeader),
+            ModelRequested = envelope.Model,
+            ModelServed = usage?.ServedModel,
+            UpstreamKeyId = exchange.Upstream?.Id,
+            Endpoint = endpoint,
+            Status = context.Response.StatusCode,
+            ErrorType = usage?.ErrorType ?? ErrorTypeOf(context.Response.StatusCode),
+            Stream = envelope.Stream,
+            InputTokens = input,
+            OutputTokens = output,
+            CacheCreationInputTokens = cacheWrite,
+            CacheReadInputTokens = cacheRead,
+            CostUsd = cost,
+            CacheSavingsUsd = savings,
+            LatencyMs = latency.TotalMilliseconds,
+            TimeToFirstByteMs = firstByte?.TotalMilliseconds,
+            ToolCallCount = usage?.ToolNames.Count ?? 0,
+            ToolNames = usage?.ToolNames.ToArray() ?? [],
+            CacheBreakpoints = envelope.CacheBreakpoints,
+            PromptPrefixHash = envelope.PromptPrefixHash,
+            RequestBytes = envelope.BodyBytes,
+            UserAgent = Header(headers, "User-Agent") is { } agent && agent.Length > 256 ? agent[..256] : Header(headers, "User-Agent"),
+            Attempts = exchange.Attempts,
+        });
+    }
+
+    private static string? Header(IHeaderDictionary headers, string name) =>
+        headers.TryGetValue(name, out var value) && value.Count > 0 ? value[0] : null;
+
+    /// <summary>The error type for a status when no body said it (the gateway's own 502/503/504, a cut connection).</summary>
+    private static string? ErrorTypeOf(int status) => status switch
+    {
+        < 400 => null,
+        400 => AnthropicErrorTypes.InvalidRequest,
+        401 => AnthropicErrorTypes.Authentication,
+        403 => AnthropicErrorTypes.Permission,
+        404 => AnthropicErrorTypes.NotFound,
+        413 => AnthropicErrorTypes.RequestTooLarge,
+        429 => AnthropicErrorTypes.RateLimit,
+        504 => AnthropicErrorTypes.Timeout,
+        503 or 529 => AnthropicErrorTypes.Overloaded,
+        _ => AnthropicErrorTypes.Api,
+    };
+}
