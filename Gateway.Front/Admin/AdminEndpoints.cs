@@ -38,6 +38,8 @@ public static class AdminEndpoints
         admin.MapPost("/keys/{id}/revoke", KeyHandlers.RevokeAsync);
         admin.MapDelete("/keys/{id}", KeyHandlers.RevokeAsync);
 
+        admin.MapGet("/billing/export", BillingHandlers.ExportAsync);
+
         // Anything else under /admin: an Anthropic-shaped 404 (after authentication), never the upstream.
         admin.Map("/{**rest}", (HttpContext context) =>
             AdminResults.NotFound($"No such admin endpoint: {context.Request.Method} {context.Request.Path}"));

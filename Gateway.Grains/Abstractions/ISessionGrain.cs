@@ -2,7 +2,8 @@ namespace Gateway.Grains.Abstractions;
 
 /// <summary>
 /// One Claude Code session (conversation): usage, request and tool-call counts, first and last seen.
-/// Deactivates when idle; millions exist over a day.
+/// Deactivates when idle; millions exist over a day. Its totals are kept in <c>session_usage</c>
+/// (flushed about every second and on deactivation), so a session moved to another silo keeps them.
 /// </summary>
 public interface ISessionGrain : IGrainWithStringKey
 {
@@ -25,6 +26,12 @@ public sealed record SessionCharge
     [Id(5)] public decimal CostUsd { get; init; }
     [Id(6)] public int ToolCalls { get; init; }
     [Id(7)] public DateTimeOffset At { get; init; }
+
+    /// <summary>The key's team, kept on the session's row (<c>session_usage.team_id</c>); optional.</summary>
+    [Id(8)] public string? TeamId { get; init; }
+
+    /// <summary>What prompt caching saved on this request versus no caching, in USD (negative when writes were not reused).</summary>
+    [Id(9)] public decimal CacheSavingsUsd { get; init; }
 }
 
 [GenerateSerializer, Immutable]
@@ -40,4 +47,6 @@ public sealed record SessionUsageView
     [Id(7)] public long ToolCalls { get; init; }
     [Id(8)] public DateTimeOffset? FirstSeen { get; init; }
     [Id(9)] public DateTimeOffset? LastSeen { get; init; }
+    [Id(10)] public string? TeamId { get; init; }
+    [Id(11)] public decimal CacheSavingsUsd { get; init; }
 }

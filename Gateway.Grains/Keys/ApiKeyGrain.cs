@@ -9,7 +9,8 @@ namespace Gateway.Grains.Keys;
 /// <summary>
 /// The single writer of one virtual key's limits. Fronts take slices (leases) of its token buckets and
 /// admit locally; the slice is deducted here when granted, so fronts can never admit more than the
-/// buckets hold. Spend is written through to the store on every settlement (idempotent by batch id);
+/// buckets hold. Spend and the per-minute usage rollups are written through to the store on every
+/// settlement, in one transaction with the batch id (so a retried batch counts once);
 /// bucket levels are saved on a short timer, so a silo crash loses at most that interval of them.
 /// </summary>
 public sealed class ApiKeyGrain(
@@ -20,6 +21,9 @@ public sealed class ApiKeyGrain(
     TimeProvider time,
     ILogger<ApiKeyGrain> logger) : Grain, IApiKeyGrain
 {
+    // The stores keep money as numeric(20,8).
+    private const int MoneyScale = 8;
+
     private readonly KeyRateOptions _options = options.Value;
     private KeyDescriptor _key = null!;
     private TokenBucket? _requests;
@@ -102,13 +106,16 @@ public sealed class ApiKeyGrain(
     {
         var now = time.GetUtcNow();
         RollOver(now);
+        var priced = new PricedCharge[batch.Charges.Count];
         decimal cost = 0;
-        foreach (var charge in batch.Charges)
+        for (var i = 0; i < priced.Length; i++)
         {
-            cost += prices.Cost(charge.Model, charge.InputTokens, charge.OutputTokens, charge.CacheCreationInputTokens, charge.CacheReadInputTokens);
+            priced[i] = Price(batch.Charges[i], now);
+            cost += priced[i].CostUsd;
         }
-        // Written through before the counters move: an acknowledged batch is durable, a repeated one counts once.
-        if (await spend.ApplyAsync(KeyId, batch.BatchId, cost, now))
+        // Written through before the counters move: an acknowledged batch is durable, a repeated one
+        // counts once, and the per-minute rollups go in the same transaction as the spend.
+        if (await spend.ApplyAsync(KeyId, batch.BatchId, priced, now))
         {
             foreach (var charge in batch.Charges)
             {
@@ -126,6 +133,31 @@ public sealed class ApiKeyGrain(
             _bucketsDirty = true;
         }
         return new SpendSnapshot { SpentTodayUsd = _spentToday, SpentThisMonthUsd = _spentMonth };
+    }
+
+    /// <summary>
+    /// Prices one request at the table's rates, rounded to the stores' eight decimals per request, so
+    /// the key's spend and the sum of its rollup rows agree exactly. Cache savings are what the same
+    /// tokens would have cost uncached minus what they cost: reads save (input − cache read) per
+    /// token, writes cost (cache write − input) extra per token. A charge without a time (an older
+    /// front) counts in the minute it is settled.
+    /// </summary>
+    private PricedCharge Price(UsageCharge charge, DateTimeOffset now)
+    {
+        var cost = prices.Cost(charge.Model, charge.InputTokens, charge.OutputTokens, charge.CacheCreationInputTokens, charge.CacheReadInputTokens);
+        var savings = prices.CacheSavings(charge.Model, charge.CacheCreationInputTokens, charge.CacheReadInputTokens);
+        return new PricedCharge
+        {
+            Model = charge.Model,
+            Minute = PricedCharge.MinuteOf(charge.At == default ? now : charge.At),
+            InputTokens = charge.InputTokens,
+            OutputTokens = charge.OutputTokens,
+            CacheCreationTokens = charge.CacheCreationInputTokens,
+            CacheReadTokens = charge.CacheReadInputTokens,
+            CostUsd = Math.Round(cost, MoneyScale, MidpointRounding.AwayFromZero),
+            CacheSavingsUsd = Math.Round(savings, MoneyScale, MidpointRounding.AwayFromZero),
+            ToolCalls = charge.ToolCalls,
+        };
     }
 
     public async Task RefreshAsync()

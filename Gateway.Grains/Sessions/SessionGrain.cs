@@ -1,24 +1,69 @@
 using Gateway.Grains.Abstractions;
+using Gateway.Grains.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Grains.Sessions;
 
 /// <summary>
 /// Usage of one client session (a Claude Code conversation), across every front. Small and
 /// short-lived: collected after ten idle minutes, so a day's millions of sessions never pile up.
+/// Its totals live in <see cref="ISessionStore"/> (<c>session_usage</c>): loaded on activation, so a
+/// session re-activated after idling or moved to another silo keeps its counts (and its limits hold);
+/// written as absolute totals when changed, every <see cref="SessionOptions.FlushInterval"/> (1 s) and
+/// on deactivation, which a graceful silo shutdown runs for every grain.
+/// Loss window: a silo killed without a graceful stop loses at most the last interval of a session's
+/// counts (about a second); the key's spend, written through on every settlement, is unaffected.
 /// </summary>
 [CollectionAgeLimit(Minutes = 10)]
-public sealed class SessionGrain : Grain, ISessionGrain
+public sealed class SessionGrain(
+    ISessionStore store,
+    IOptions<SessionOptions> options,
+    TimeProvider time,
+    ILogger<SessionGrain> logger) : Grain, ISessionGrain
 {
     private string? _keyId;
+    private string? _teamId;
     private long _requests;
     private long _inputTokens;
     private long _outputTokens;
     private long _cacheWriteTokens;
     private long _cacheReadTokens;
     private decimal _cost;
+    private decimal _cacheSavings;
     private long _toolCalls;
     private DateTimeOffset? _firstSeen;
     private DateTimeOffset? _lastSeen;
+    private bool _dirty;
+
+    private string SessionId => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // A failed load fails the activation (the next call tries again): starting from zero would
+        // let a session past its limits and under-report it.
+        if (await store.LoadAsync(SessionId, cancellationToken) is { } saved)
+        {
+            _keyId = saved.KeyId;
+            _teamId = saved.TeamId;
+            _requests = saved.Requests;
+            _inputTokens = saved.InputTokens;
+            _outputTokens = saved.OutputTokens;
+            _cacheWriteTokens = saved.CacheCreationTokens;
+            _cacheReadTokens = saved.CacheReadTokens;
+            _cost = saved.CostUsd;
+            _cacheSavings = saved.CacheSavingsUsd;
+            _toolCalls = saved.ToolCalls;
+            _firstSeen = saved.FirstSeen;
+            _lastSeen = saved.LastSeen;
+        }
+        var interval = options.Value.FlushInterval;
+        // Not a keep-alive: an idle session is still collected (and flushed on its way out).
+        this.RegisterGrainTimer(FlushAsync, interval, interval);
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
+        FlushAsync(cancellationToken);
 
     /// <summary>Checks the limits against what was recorded so far; recording counts the request.</summary>
     public Task<LeaseDenial?> AdmitAsync(string keyId, SessionLimits? limits)
@@ -47,30 +92,71 @@ public sealed class SessionGrain : Grain, ISessionGrain
 
     public Task RecordAsync(SessionCharge charge)
     {
+        var at = charge.At == default ? time.GetUtcNow() : charge.At;
         _keyId ??= charge.KeyId;
+        _teamId ??= charge.TeamId;
         _requests++;
-        _firstSeen ??= charge.At;
-        _lastSeen = charge.At > _lastSeen ? charge.At : _lastSeen ?? charge.At;
+        // Fronts settle independently, so charges may arrive out of order.
+        _firstSeen = _firstSeen is { } first && first <= at ? first : at;
+        _lastSeen = _lastSeen is { } last && last >= at ? last : at;
         _inputTokens += charge.InputTokens;
         _outputTokens += charge.OutputTokens;
         _cacheWriteTokens += charge.CacheCreationInputTokens;
         _cacheReadTokens += charge.CacheReadInputTokens;
         _cost += charge.CostUsd;
+        _cacheSavings += charge.CacheSavingsUsd;
         _toolCalls += charge.ToolCalls;
+        _dirty = true;
         return Task.CompletedTask;
     }
 
     public Task<SessionUsageView> GetUsageAsync() => Task.FromResult(new SessionUsageView
     {
         KeyId = _keyId,
+        TeamId = _teamId,
         Requests = _requests,
         InputTokens = _inputTokens,
         OutputTokens = _outputTokens,
         CacheCreationInputTokens = _cacheWriteTokens,
         CacheReadInputTokens = _cacheReadTokens,
         CostUsd = _cost,
+        CacheSavingsUsd = _cacheSavings,
         ToolCalls = _toolCalls,
         FirstSeen = _firstSeen,
         LastSeen = _lastSeen,
     });
+
+    private async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (!_dirty || _firstSeen is not { } first || _lastSeen is not { } last)
+        {
+            return;
+        }
+        _dirty = false;
+        try
+        {
+            await store.SaveAsync(new SessionUsageRecord
+            {
+                SessionId = SessionId,
+                KeyId = _keyId,
+                TeamId = _teamId,
+                FirstSeen = first,
+                LastSeen = last,
+                Requests = _requests,
+                InputTokens = _inputTokens,
+                OutputTokens = _outputTokens,
+                CacheCreationTokens = _cacheWriteTokens,
+                CacheReadTokens = _cacheReadTokens,
+                CostUsd = _cost,
+                CacheSavingsUsd = _cacheSavings,
+                ToolCalls = _toolCalls,
+            }, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            // Totals are absolute: the next flush writes everything this one would have.
+            _dirty = true;
+            SessionGrainLog.FlushFailed(logger, SessionId, e);
+        }
+    }
 }

@@ -2,7 +2,8 @@ namespace Gateway.Grains.Storage;
 
 /// <summary>
 /// Durable spend and bucket levels of each key, so a grain re-activated on another silo after a
-/// crash resumes with the budget already spent and the buckets as they were.
+/// crash resumes with the budget already spent and the buckets as they were; and the per-minute
+/// usage rollups written with the spend.
 /// </summary>
 public interface ISpendStore
 {
@@ -10,10 +11,15 @@ public interface ISpendStore
     Task<KeySpendState> LoadAsync(string keyId, DateTimeOffset at, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Adds <paramref name="costUsd"/> to the key's spend on the UTC day of <paramref name="at"/> unless
-    /// <paramref name="batchId"/> was applied before (both in one transaction). Returns false for a repeat.
+    /// Unless <paramref name="batchId"/> was applied before, records it and, in the same transaction,
+    /// adds the charges' cost to the key's spend on the UTC day of <paramref name="at"/> and each
+    /// charge to the key's <c>usage_minute</c> rollup (per model and the charge's own minute).
+    /// Returns false for a repeat, which changes nothing.
     /// </summary>
-    Task<bool> ApplyAsync(string keyId, Guid batchId, decimal costUsd, DateTimeOffset at, CancellationToken cancellationToken = default);
+    Task<bool> ApplyAsync(string keyId, Guid batchId, IReadOnlyList<PricedCharge> charges, DateTimeOffset at, CancellationToken cancellationToken = default);
+
+    /// <summary>The key's <c>usage_minute</c> rows with a minute in [<paramref name="from"/>, <paramref name="to"/>), ordered by model and minute.</summary>
+    Task<IReadOnlyList<UsageMinute>> ReadRollupsAsync(string keyId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default);
 
     Task SaveBucketsAsync(string keyId, BucketLevels levels, CancellationToken cancellationToken = default);
 }

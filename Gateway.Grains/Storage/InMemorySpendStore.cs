@@ -2,7 +2,8 @@ namespace Gateway.Grains.Storage;
 
 /// <summary>
 /// <see cref="ISpendStore"/> in process memory for a local run without Postgres: spend per key and
-/// UTC day, idempotent by batch id like <see cref="PostgresSpendStore"/>, gone when the process exits.
+/// UTC day and the per-minute usage rollups, idempotent by batch id like <see cref="PostgresSpendStore"/>,
+/// gone when the process exits.
 /// </summary>
 public sealed class InMemorySpendStore : ISpendStore
 {
@@ -13,6 +14,7 @@ public sealed class InMemorySpendStore : ISpendStore
     private readonly HashSet<Guid> _batches = [];
     private readonly Dictionary<string, Dictionary<DateOnly, decimal>> _spendByKey = new(StringComparer.Ordinal);
     private readonly Dictionary<string, BucketLevels> _buckets = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string KeyId, string Model, DateTimeOffset Minute), UsageMinute> _rollups = [];
 
     public Task<KeySpendState> LoadAsync(string keyId, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
@@ -32,9 +34,10 @@ public sealed class InMemorySpendStore : ISpendStore
         }
     }
 
-    public Task<bool> ApplyAsync(string keyId, Guid batchId, decimal costUsd, DateTimeOffset at, CancellationToken cancellationToken = default)
+    public Task<bool> ApplyAsync(string keyId, Guid batchId, IReadOnlyList<PricedCharge> charges, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         var day = SpendDays.Of(at).Day;
+        var rows = UsageRollups.Group(charges);
         lock (_lock)
         {
             if (!_batches.Add(batchId))
@@ -45,8 +48,36 @@ public sealed class InMemorySpendStore : ISpendStore
             {
                 _spendByKey[keyId] = days = [];
             }
-            days[day] = Math.Round(days.GetValueOrDefault(day) + costUsd, SpendScale, MidpointRounding.AwayFromZero);
+            days[day] = Round(days.GetValueOrDefault(day) + charges.Sum(c => c.CostUsd));
+            foreach (var row in rows)
+            {
+                var id = (keyId, row.Model, row.Minute);
+                var sum = _rollups.GetValueOrDefault(id) ?? new UsageMinute(keyId, row.Model, row.Minute, 0, 0, 0, 0, 0, 0, 0, 0);
+                _rollups[id] = sum with
+                {
+                    Requests = sum.Requests + row.Requests,
+                    InputTokens = sum.InputTokens + row.InputTokens,
+                    OutputTokens = sum.OutputTokens + row.OutputTokens,
+                    CacheCreationTokens = sum.CacheCreationTokens + row.CacheCreationTokens,
+                    CacheReadTokens = sum.CacheReadTokens + row.CacheReadTokens,
+                    CostUsd = Round(sum.CostUsd + row.CostUsd),
+                    CacheSavingsUsd = Round(sum.CacheSavingsUsd + row.CacheSavingsUsd),
+                    ToolCalls = sum.ToolCalls + row.ToolCalls,
+                };
+            }
             return Task.FromResult(true);
+        }
+    }
+
+    public Task<IReadOnlyList<UsageMinute>> ReadRollupsAsync(string keyId, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            IReadOnlyList<UsageMinute> rows = _rollups.Values
+                .Where(r => r.KeyId == keyId && r.Minute >= from && r.Minute < to)
+                .OrderBy(r => r.Model, StringComparer.Ordinal).ThenBy(r => r.Minute)
+                .ToList();
+            return Task.FromResult(rows);
         }
     }
 
@@ -59,4 +90,6 @@ public sealed class InMemorySpendStore : ISpendStore
         }
         return Task.CompletedTask;
     }
+
+    private static decimal Round(decimal value) => Math.Round(value, SpendScale, MidpointRounding.AwayFromZero);
 }

@@ -1,3 +1,4 @@
+using Gateway.Grains.Sessions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -9,8 +10,9 @@ namespace Gateway.Grains.Storage;
 public static class StorageServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="IKeyStore"/> and <see cref="ISpendStore"/>: on Postgres (one shared
-    /// <see cref="NpgsqlDataSource"/>) when <c>Postgres:ConnectionString</c> is set, else in memory;
+    /// Registers <see cref="IKeyStore"/>, <see cref="ISpendStore"/> and <see cref="ISessionStore"/>: on
+    /// Postgres (one shared <see cref="NpgsqlDataSource"/>, plus <see cref="IBillingReports"/>) when
+    /// <c>Postgres:ConnectionString</c> is set, else in memory; session flush options (<c>Sessions</c>);
     /// and a start-up step that applies migrations when <c>Postgres:MigrateOnStart</c> (default true).
     /// </summary>
     public static IServiceCollection AddGatewayStorage(this IServiceCollection services, IConfiguration configuration)
@@ -24,6 +26,8 @@ public static class StorageServiceCollectionExtensions
         {
             services.TryAddSingleton<IKeyStore, InMemoryKeyStore>();
             services.TryAddSingleton<ISpendStore, InMemorySpendStore>();
+            services.TryAddSingleton<ISessionStore, InMemorySessionStore>();
+            // No IBillingReports: the billing export answers that it needs the usage database.
         }
         else
         {
@@ -36,7 +40,13 @@ public static class StorageServiceCollectionExtensions
             });
             services.TryAddSingleton<IKeyStore, PostgresKeyStore>();
             services.TryAddSingleton<ISpendStore, PostgresSpendStore>();
+            services.TryAddSingleton<ISessionStore, PostgresSessionStore>();
+            services.TryAddSingleton<IBillingReports, PostgresBillingReports>();
         }
+        // How often session grains write their totals: a storage setting, bound here with the session store.
+        services.AddOptions<SessionOptions>().Bind(configuration.GetSection(SessionOptions.Section))
+            .Validate(o => o.FlushInterval > TimeSpan.Zero, $"{SessionOptions.Section}:FlushInterval must be positive.")
+            .ValidateOnStart();
         services.AddHostedService<StorageStartup>();
         return services;
     }

@@ -14,6 +14,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
 {
     public static readonly InMemoryKeyStore Keys = new();
     public static readonly InMemorySpendStore Spend = new();
+    public static readonly InMemorySessionStore Sessions = new();
 
     public TestCluster Cluster { get; private set; } = null!;
 
@@ -45,6 +46,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
             siloBuilder.Services.AddGatewayGrainServices(configuration);
             siloBuilder.Services.AddSingleton<IKeyStore>(Keys);
             siloBuilder.Services.AddSingleton<ISpendStore>(Spend);
+            siloBuilder.Services.AddSingleton<ISessionStore>(Sessions);
         }
     }
 }

@@ -1,4 +1,6 @@
 using Gateway.Grains.Abstractions;
+using Gateway.Grains.Storage;
+using Gateway.Tests.Hosting;
 
 namespace Gateway.Tests.Grains;
 
@@ -28,5 +30,32 @@ public sealed class SessionGrainTests(GrainClusterFixture fixture)
         Assert.Equal(at, usage.FirstSeen);
         Assert.Equal(at.AddSeconds(1), usage.LastSeen);
         Assert.Null(await session.AdmitAsync("key_1", null));
+    }
+
+    [Fact]
+    public async Task Changed_totals_are_written_on_the_timer_and_read_back_after_deactivation()
+    {
+        var id = "session-" + Guid.NewGuid();
+        var session = fixture.Grains.GetGrain<ISessionGrain>(id);
+        var at = new DateTimeOffset(2026, 11, 3, 9, 0, 0, TimeSpan.Zero);
+        await session.RecordAsync(new SessionCharge
+        {
+            KeyId = "key_1", TeamId = "team_1", InputTokens = 7, CacheReadInputTokens = 3, CostUsd = 0.123456789m,
+            CacheSavingsUsd = 0.01m, ToolCalls = 2, At = at,
+        });
+
+        // The default interval is a second: the row appears without any deactivation.
+        SessionUsageRecord? saved = null;
+        await Eventually.HoldsAsync("the session's totals are saved by its timer",
+            async () => (saved = await GrainClusterFixture.Sessions.LoadAsync(id)) is not null, TimeSpan.FromSeconds(10));
+        Assert.Equal(new SessionUsageRecord
+        {
+            SessionId = id, KeyId = "key_1", TeamId = "team_1", FirstSeen = at, LastSeen = at, Requests = 1,
+            InputTokens = 7, CacheReadTokens = 3, CostUsd = 0.12345679m, CacheSavingsUsd = 0.01m, ToolCalls = 2,
+        }, saved);
+
+        await fixture.Cluster.DeactivateAsync(session);
+        var usage = await session.GetUsageAsync();
+        Assert.Equal((1L, "team_1", 0.12345679m, 0.01m, 2L), (usage.Requests, usage.TeamId, usage.CostUsd, usage.CacheSavingsUsd, usage.ToolCalls));
     }
 }
