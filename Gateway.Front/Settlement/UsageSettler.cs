@@ -118,6 +118,8 @@ public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOption
             await grains.GetGrain<ISessionGrain>(sessionId).RecordAsync(new SessionCharge
             {
                 KeyId = pending.KeyId,
+                TeamId = pending.TeamId,
+                CacheSavingsUsd = pending.CacheSavingsUsd,
                 InputTokens = charge.InputTokens,
                 OutputTokens = charge.OutputTokens,
                 CacheCreationInputTokens = charge.CacheCreationInputTokens,

@@ -1,4 +1,5 @@
 using Gateway.Grains.Abstractions;
+using Gateway.Grains.Metrics;
 using Gateway.Grains.Pricing;
 using Gateway.Grains.Storage;
 using Microsoft.Extensions.Logging;
@@ -90,6 +91,14 @@ public sealed class ApiKeyGrain(
             }
         }
 
+        if (denial is null)
+        {
+            GrainMetrics.LeaseGranted(grantedRequests);
+        }
+        else
+        {
+            GrainMetrics.LeaseDenied(denial.Reason);
+        }
         return Task.FromResult(new Lease
         {
             Requests = grantedRequests,
@@ -131,6 +140,11 @@ public sealed class ApiKeyGrain(
             _spentToday += cost;
             _spentMonth += cost;
             _bucketsDirty = true;
+            GrainMetrics.SettlementApplied(batch.Charges.Count, cost);
+        }
+        else
+        {
+            GrainMetrics.SettlementDuplicate();
         }
         return new SpendSnapshot { SpentTodayUsd = _spentToday, SpentThisMonthUsd = _spentMonth };
     }
@@ -313,6 +327,7 @@ public sealed class ApiKeyGrain(
         catch (Exception e)
         {
             _bucketsDirty = true;
+            GrainMetrics.StoreWriteFailed("key_buckets");
             KeyGrainLog.BucketSaveFailed(logger, KeyId, e);
         }
 

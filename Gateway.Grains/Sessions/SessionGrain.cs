@@ -1,4 +1,5 @@
 using Gateway.Grains.Abstractions;
+using Gateway.Grains.Metrics;
 using Gateway.Grains.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -57,13 +58,17 @@ public sealed class SessionGrain(
             _firstSeen = saved.FirstSeen;
             _lastSeen = saved.LastSeen;
         }
+        GrainMetrics.SessionActivated();
         var interval = options.Value.FlushInterval;
         // Not a keep-alive: an idle session is still collected (and flushed on its way out).
         this.RegisterGrainTimer(FlushAsync, interval, interval);
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) =>
-        FlushAsync(cancellationToken);
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        GrainMetrics.SessionDeactivated();
+        return FlushAsync(cancellationToken);
+    }
 
     /// <summary>Checks the limits against what was recorded so far; recording counts the request.</summary>
     public Task<LeaseDenial?> AdmitAsync(string keyId, SessionLimits? limits)
@@ -156,6 +161,7 @@ public sealed class SessionGrain(
         {
             // Totals are absolute: the next flush writes everything this one would have.
             _dirty = true;
+            GrainMetrics.StoreWriteFailed("session_usage");
             SessionGrainLog.FlushFailed(logger, SessionId, e);
         }
     }

@@ -65,7 +65,7 @@ public sealed class ClusterRateLimitTests(ITestOutputHelper output)
         windowStart = clock.Elapsed;
 
         await Task.Delay(Window / 3);
-        var victim = await SiloHostingAsync(cluster, key.KeyId);
+        var victim = await cluster.SiloHostingAsync(key.KeyId);
         output.WriteLine($"killing {cluster.Silos[victim].Name} (hosts the key's grain) at {(clock.Elapsed - windowStart).TotalSeconds:0.0} s into the window");
         cluster.Silos[victim].Kill();
 
@@ -129,22 +129,5 @@ public sealed class ClusterRateLimitTests(ITestOutputHelper output)
                 results.Enqueue((clock.Elapsed, HttpStatusCode.GatewayTimeout, 0, 0, frontIndex));
             }
         }
-    }
-
-    /// <summary>Which silo process hosts the key's grain, from the cluster's own statistics.</summary>
-    private static async Task<int> SiloHostingAsync(ClusterProcesses cluster, string keyId)
-    {
-        using var client = await cluster.StartClientAsync();
-        var management = client.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0);
-        var stats = await management.GetDetailedGrainStatistics();
-        var activation = stats.First(s => s.GrainId.ToString().Contains(keyId, StringComparison.Ordinal));
-        for (var i = 0; i < cluster.Silos.Count; i++)
-        {
-            if (cluster.Silos[i].SiloPort == activation.SiloAddress.Endpoint.Port)
-            {
-                return i;
-            }
-        }
-        throw new InvalidOperationException($"no silo process listens on {activation.SiloAddress}");
     }
 }

@@ -86,11 +86,21 @@ public sealed class RequestAuditTests : IAsyncLifetime
         Assert.True((long)second["cache_read_tokens"] > 0);
         Assert.True((decimal)second["cache_savings_usd"] > 0);
 
+        // The grains' rollups agree with the log: per key × model × minute, and per session.
+        long loggedInput = rows.Sum(r => (long)r["input_tokens"]), loggedOutput = rows.Sum(r => (long)r["output_tokens"]);
+        decimal loggedCost = rows.Sum(r => (decimal)r["cost_usd"]);
+        await EventuallyEqualAsync($"SELECT sum(requests)::bigint, sum(input_tokens)::bigint, sum(output_tokens)::bigint, sum(cost_usd) FROM usage_minute WHERE key_id = '{key.KeyId}'",
+            [2L, loggedInput, loggedOutput, loggedCost]);
+        await EventuallyEqualAsync("SELECT requests, input_tokens, output_tokens, cost_usd FROM session_usage WHERE session_id = 'session-audit-1'",
+            [2L, loggedInput, loggedOutput, loggedCost]);
+
         // Not a word of the prompt or the reply, nor the key's secret, in any column of any table.
         await using var dump = _database.DataSource.CreateCommand("""
             SELECT string_agg(t::text, ' ') FROM (
               SELECT row_to_json(r)::text AS t FROM request_log r
               UNION ALL SELECT row_to_json(k)::text FROM api_keys k
+              UNION ALL SELECT row_to_json(u)::text FROM usage_minute u
+              UNION ALL SELECT row_to_json(q)::text FROM session_usage q
               UNION ALL SELECT row_to_json(s)::text FROM teams s) x
             """);
         var everything = (string)(await dump.ExecuteScalarAsync())!;
@@ -116,6 +126,27 @@ public sealed class RequestAuditTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, good.StatusCode);
         var rows = await ReadRowsAsync(1);
         Assert.Equal(200, Assert.Single(rows)["status"]);
+    }
+
+    private async Task EventuallyEqualAsync(string sql, object[] expected)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        object[] actual = [];
+        while (clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await using var command = _database.DataSource.CreateCommand(sql);
+            await using var reader = await command.ExecuteReaderAsync();
+            if (await reader.ReadAsync())
+            {
+                actual = Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? null! : reader.GetValue(i)).ToArray();
+                if (actual.SequenceEqual(expected))
+                {
+                    return;
+                }
+            }
+            await Task.Delay(100);
+        }
+        Assert.Equal(expected, actual);
     }
 
     private async Task<List<Dictionary<string, object>>> ReadRowsAsync(int expected)

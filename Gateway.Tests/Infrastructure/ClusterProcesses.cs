@@ -168,6 +168,24 @@ public sealed class ClusterProcesses : IAsyncDisposable
     }
 
     /// <summary>Every process's state and the end of its log, for assertion messages.</summary>
+    /// <summary>Index in <see cref="Silos"/> of the silo hosting the activation whose grain id contains <paramref name="grainKey"/>.</summary>
+    public async Task<int> SiloHostingAsync(string grainKey)
+    {
+        using var client = await StartClientAsync();
+        var management = client.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0);
+        var stats = await management.GetDetailedGrainStatistics();
+        var activation = stats.First(s => s.GrainId.ToString().Contains(grainKey, StringComparison.Ordinal));
+        var silos = Silos;
+        for (var i = 0; i < silos.Count; i++)
+        {
+            if (silos[i].SiloPort == activation.SiloAddress.Endpoint.Port)
+            {
+                return i;
+            }
+        }
+        throw new InvalidOperationException($"no silo process listens on {activation.SiloAddress}");
+    }
+
     public string Logs(int linesPerProcess = 60)
     {
         var text = new StringBuilder($"Cluster {ClusterId}; full logs in {LogDirectory}").AppendLine();
