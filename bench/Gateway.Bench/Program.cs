@@ -1,6 +1,6 @@
 using Gateway.Bench;
 
-// Usage: dotnet run -c Release --project bench/Gateway.Bench -- [--requests 2000] [--warmup 300]
+// Usage: dotnet run -c Release --project bench/Gateway.Bench -- [--requests 2000] [--warmup 300] [--postgres "<conn>"]
 //        [--concurrency 32] [--seconds 10] [--output bench/results/latest.md]
 // Starts the fake upstream and two gateways (pass-through; virtual keys) as separate processes on
 // loopback and measures them side by side in one run.

@@ -47,6 +47,10 @@ internal static class Report
             if (list[1].RequestsPerSecond is { } plainRps && list[2].RequestsPerSecond is { } keysRps)
             {
                 line += $"; req/s with virtual keys / pass-through = {Ratio(keysRps, plainRps)}; pass-through / direct = {Ratio(plainRps, list[0].RequestsPerSecond!.Value)}";
+                if (list.Count > 3 && list[3].RequestsPerSecond is { } auditRps)
+                {
+                    line += $"; req/s with audit on / off (both with virtual keys) = {Ratio(auditRps, keysRps)}";
+                }
             }
             text.AppendLine(line);
         }

@@ -12,6 +12,8 @@ internal sealed class SystemsUnderTest : IAsyncDisposable
 {
     private const string AdminToken = "bench-admin-token-0123456789";
     private readonly List<ChildProcess> _processes = [];
+    private string? _scratchDatabase;
+    private string? _server;
 
     public List<Target> Targets { get; } = [];
 
@@ -56,6 +58,30 @@ internal sealed class SystemsUnderTest : IAsyncDisposable
         }, keysPort, probePath: "healthz");
         systems._processes.Add(keyed);
         systems.Targets.Add(new Target("gateway, virtual keys + limits", keyed.Address, await CreateKeyAsync(keyed.Address)));
+
+        if (options.Postgres is { } server)
+        {
+            // Everything on: keys, spend, rollups and the per-request audit log in a real Postgres.
+            systems._server = server;
+            systems._scratchDatabase = "gw_bench_" + Guid.NewGuid().ToString("N")[..12];
+            await ExecuteAsync(server, $"CREATE DATABASE \"{systems._scratchDatabase}\"");
+            var database = new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = systems._scratchDatabase }.ConnectionString;
+            var auditPort = ChildProcess.FreePort();
+            var audited = await ChildProcess.StartAsync(frontDll, [], new Dictionary<string, string>(quiet)
+            {
+                ["Urls"] = $"http://127.0.0.1:{auditPort}",
+                ["Upstream__BaseUrl"] = upstream.Address.ToString(),
+                ["Upstream__ApiKeys__0"] = "sk-bench-upstream",
+                ["Auth__Mode"] = "VirtualKeys",
+                ["Admin__Token"] = AdminToken,
+                ["Postgres__ConnectionString"] = database,
+                ["Cluster__Mode"] = "Embedded",
+                ["Cluster__SiloPort"] = ChildProcess.FreePort().ToString(),
+                ["Cluster__GatewayPort"] = ChildProcess.FreePort().ToString(),
+            }, auditPort, probePath: "healthz");
+            systems._processes.Add(audited);
+            systems.Targets.Add(new Target("gateway, virtual keys + audit to Postgres", audited.Address, await CreateKeyAsync(audited.Address)));
+        }
         return systems;
     }
 
@@ -92,11 +118,23 @@ internal sealed class SystemsUnderTest : IAsyncDisposable
         throw new InvalidOperationException("Cluster.sln not found");
     }
 
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var process in _processes)
         {
             await process.DisposeAsync();
+        }
+        if (_scratchDatabase is not null)
+        {
+            await ExecuteAsync(_server!, $"DROP DATABASE IF EXISTS \"{_scratchDatabase}\" WITH (FORCE)");
         }
     }
 }
