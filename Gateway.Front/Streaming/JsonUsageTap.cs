@@ -29,15 +29,7 @@ public sealed class JsonUsageTap : IResponseTap
             _overflow = true;
             return;
         }
-        if (_length + chunk.Length > _buffer.Length)
-        {
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, _length + chunk.Length));
-            _buffer.AsSpan(0, _length).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = larger;
-        }
-        chunk.CopyTo(_buffer.AsSpan(_length));
-        _length += chunk.Length;
+        PooledBytes.Append(ref _buffer, ref _length, chunk);
     }
 
     public void Complete()

@@ -73,7 +73,7 @@ public sealed class SseUsageTap : IResponseTap
             _carryOverflow = true;
             return;
         }
-        Append(ref _carry, ref _carryLength, part);
+        PooledBytes.Append(ref _carry, ref _carryLength, part);
     }
 
     private void OnLine(ReadOnlySpan<byte> line)
@@ -100,9 +100,9 @@ public sealed class SseUsageTap : IResponseTap
         {
             if (_dataLength > 0)
             {
-                Append(ref _data, ref _dataLength, "\n"u8);
+                PooledBytes.Append(ref _data, ref _dataLength, "\n"u8);
             }
-            Append(ref _data, ref _dataLength, TrimLeadingSpace(line[5..]));
+            PooledBytes.Append(ref _data, ref _dataLength, TrimLeadingSpace(line[5..]));
         }
     }
 
@@ -173,19 +173,6 @@ public sealed class SseUsageTap : IResponseTap
 
     private static ReadOnlySpan<byte> TrimLeadingSpace(ReadOnlySpan<byte> value) =>
         !value.IsEmpty && value[0] == (byte)' ' ? value[1..] : value;
-
-    private static void Append(ref byte[] buffer, ref int length, ReadOnlySpan<byte> bytes)
-    {
-        if (length + bytes.Length > buffer.Length)
-        {
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(buffer.Length * 2, length + bytes.Length));
-            buffer.AsSpan(0, length).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(buffer);
-            buffer = larger;
-        }
-        bytes.CopyTo(buffer.AsSpan(length));
-        length += bytes.Length;
-    }
 
     public void Dispose()
     {

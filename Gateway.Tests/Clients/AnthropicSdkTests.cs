@@ -8,26 +8,11 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.Tests.Clients;
 
 /// <summary>The official Anthropic C# SDK, pointed at the gateway, works without a code change.</summary>
-public sealed class AnthropicSdkTests : IAsyncLifetime
+public sealed class AnthropicSdkTests : GatewayTestBase
 {
-    private FakeUpstreamServer _upstream = null!;
-    private FrontHost _front = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await FakeUpstreamServer.StartAsync();
-        _front = await FrontHost.StartAsync(_upstream.BaseAddress);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _front.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
-
     private AnthropicClient Client() => new()
     {
-        BaseUrl = _front.BaseAddress.ToString(),
+        BaseUrl = Front.BaseAddress.ToString(),
         ApiKey = "sk-sdk-client",
         MaxRetries = 0,
         Timeout = TimeSpan.FromSeconds(30),
@@ -45,10 +30,10 @@ public sealed class AnthropicSdkTests : IAsyncLifetime
         });
 
         var text = string.Concat(message.Content.Select(b => b.TryPickText(out var t) ? t.Text : ""));
-        Assert.Equal(_upstream.Options.ReplyText, text);
+        Assert.Equal(Upstream.Options.ReplyText, text);
         Assert.True(message.Usage.InputTokens > 0);
         Assert.True(message.Usage.OutputTokens > 0);
-        var seen = _upstream.Received.Last();
+        var seen = Upstream.Received.Last();
         Assert.Equal("sk-upstream-test", seen.Headers["x-api-key"]);
         Assert.Equal("csharp", seen.Headers["X-Stainless-Lang"]);
         Assert.False(seen.Headers.ContainsKey("Authorization"));
@@ -81,7 +66,7 @@ public sealed class AnthropicSdkTests : IAsyncLifetime
             }
         }
         Assert.True(sawStart);
-        Assert.Equal(_upstream.Options.ReplyText, text.ToString());
+        Assert.Equal(Upstream.Options.ReplyText, text.ToString());
         Assert.True(output > 0);
     }
 
@@ -112,7 +97,7 @@ public sealed class AnthropicSdkTests : IAsyncLifetime
         var final = await client.Messages.Create(request with { Messages = history });
         Assert.Equal("end_turn", final.StopReason?.Raw());
 
-        var sent = Json.Parse(System.Text.Encoding.UTF8.GetString(_upstream.Received.Last().Body));
+        var sent = Json.Parse(System.Text.Encoding.UTF8.GetString(Upstream.Received.Last().Body));
         var blocks = sent.GetProperty("messages")[2].GetProperty("content");
         Assert.Equal("tool_result", blocks[0].GetProperty("type").GetString());
         Assert.Equal(use.ID, blocks[0].GetProperty("tool_use_id").GetString());
@@ -124,13 +109,13 @@ public sealed class AnthropicSdkTests : IAsyncLifetime
         var client = Client();
         var request = new MessageCreateParams { Model = "claude-sonnet-4-5", MaxTokens = 64, Messages = [new UserMessageParam { Content = "hi" }] };
 
-        _upstream.Faults.Enqueue("429", 1);
+        Upstream.Faults.Enqueue("429", 1);
         var limited = await Assert.ThrowsAsync<AnthropicRateLimitException>(() => client.Messages.Create(request));
         Assert.Equal("rate_limit_error", limited.Type?.Raw());
         Assert.False(string.IsNullOrEmpty(limited.RequestID));
 
         // The gateway's own error (an over-size body) parses the same way.
-        await using var small = await FrontHost.StartAsync(_upstream.BaseAddress, new Dictionary<string, string?> { ["Gateway:MaxRequestBodyBytes"] = "2048" });
+        await using var small = await FrontHost.StartAsync(Upstream.BaseAddress, new Dictionary<string, string?> { ["Gateway:MaxRequestBodyBytes"] = "2048" });
         var tooBig = new AnthropicClient { BaseUrl = small.BaseAddress.ToString(), ApiKey = "k", MaxRetries = 0 };
         var error = await Assert.ThrowsAnyAsync<AnthropicApiException>(() => tooBig.Messages.Create(
             request with { Messages = [new UserMessageParam { Content = new string('x', 4096) }] }));

@@ -7,31 +7,20 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.Tests.Clients;
 
 /// <summary>Claude Code itself, with ANTHROPIC_BASE_URL pointing at the gateway, gets its answer.</summary>
-public sealed class ClaudeCodeTests : IAsyncLifetime
+public sealed class ClaudeCodeTests : GatewayTestBase
 {
-    private FakeUpstreamServer _upstream = null!;
-    private FrontHost _front = null!;
+    protected override FakeUpstreamOptions UpstreamOptions => new FakeUpstreamOptions { ReplyText = "PONG", EventDelayMs = 5 };
 
-    public async Task InitializeAsync()
-    {
-        _upstream = await FakeUpstreamServer.StartAsync(new FakeUpstreamOptions { ReplyText = "PONG", EventDelayMs = 5 });
-        _front = await FrontHost.StartWithKeysAsync(_upstream.BaseAddress);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _front.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
+    protected override bool WithKeys => true;
 
     [Theory]
     [InlineData("ANTHROPIC_API_KEY")]
     [InlineData("ANTHROPIC_AUTH_TOKEN")]
     public async Task Claude_code_print_mode_answers_through_the_gateway(string credentialVariable)
     {
-        using var admin = _front.CreateAdminClient();
+        using var admin = Front.CreateAdminClient();
         var key = await GatewayKeys.CreateAsync(admin, limits: new { requests_per_minute = 100, daily_budget_usd = 5 });
-        var result = await ClaudeCodeCli.RunAsync(_front.BaseAddress,
+        var result = await ClaudeCodeCli.RunAsync(Front.BaseAddress,
             new Dictionary<string, string> { [credentialVariable] = key.Secret },
             "-p", "Reply with the word PONG", "--output-format", "json");
 
@@ -40,7 +29,7 @@ public sealed class ClaudeCodeTests : IAsyncLifetime
         Assert.False(output.GetProperty("is_error").GetBoolean(), result.StdOut);
         Assert.Equal("PONG", output.GetProperty("result").GetString());
 
-        var turn = Assert.Single(_upstream.Received, r => r.Method == "POST" && r.PathAndQuery == "/v1/messages?beta=true");
+        var turn = Assert.Single(Upstream.Received, r => r.Method == "POST" && r.PathAndQuery == "/v1/messages?beta=true");
         Assert.Equal("sk-upstream-test", turn.Headers["x-api-key"]);
         Assert.False(turn.Headers.ContainsKey("authorization"));
         Assert.DoesNotContain(turn.Headers.Values, v => v.Contains(key.Secret));
@@ -59,7 +48,7 @@ public sealed class ClaudeCodeTests : IAsyncLifetime
         Assert.Equal(turn.Headers["X-Claude-Code-Session-Id"], userId.GetProperty("session_id").GetString());
 
         // The request was admitted on the team's key and its usage settled on the key and the session.
-        var grains = _front.Services.GetRequiredService<IGrainFactory>();
+        var grains = Front.Services.GetRequiredService<IGrainFactory>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
         SessionUsageView session;
         while ((session = await grains.GetGrain<ISessionGrain>(turn.Headers["X-Claude-Code-Session-Id"]).GetUsageAsync()).Requests < 1)

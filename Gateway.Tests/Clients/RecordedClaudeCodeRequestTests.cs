@@ -8,23 +8,8 @@ namespace Gateway.Tests.Clients;
 /// Replays request bodies and headers recorded from Claude Code (2.1.332 and 2.1.197) and checks the
 /// upstream receives the same bytes and headers: nothing a newer client adds may be lost.
 /// </summary>
-public sealed class RecordedClaudeCodeRequestTests : IAsyncLifetime
+public sealed class RecordedClaudeCodeRequestTests : GatewayTestBase
 {
-    private FakeUpstreamServer _upstream = null!;
-    private FrontHost _front = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await FakeUpstreamServer.StartAsync();
-        _front = await FrontHost.StartAsync(_upstream.BaseAddress);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _front.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
-
     [Theory]
     [InlineData("messages-main-turn.json", "headers-main-turn.json")]
     [InlineData("messages-main-turn-sonnet-4-5.json", "headers-main-turn-sonnet-4-5.json")]
@@ -34,7 +19,7 @@ public sealed class RecordedClaudeCodeRequestTests : IAsyncLifetime
     {
         var body = await File.ReadAllBytesAsync(RepoPaths.Fixture("claude-code", bodyFile));
         var recorded = JsonDocument.Parse(await File.ReadAllTextAsync(RepoPaths.Fixture("claude-code", headersFile))).RootElement;
-        using var client = new HttpClient { BaseAddress = _front.BaseAddress };
+        using var client = new HttpClient { BaseAddress = Front.BaseAddress };
         using var request = new HttpRequestMessage(HttpMethod.Post, recorded.GetProperty("path").GetString()!.TrimStart('/'))
         {
             Content = new ByteArrayContent(body),
@@ -55,7 +40,7 @@ public sealed class RecordedClaudeCodeRequestTests : IAsyncLifetime
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("message_stop", await response.Content.ReadAsStringAsync());
 
-        var seen = Assert.Single(_upstream.Received);
+        var seen = Assert.Single(Upstream.Received);
         Assert.Equal(body, seen.Body);
         Assert.Equal(recorded.GetProperty("path").GetString(), seen.PathAndQuery);
         foreach (var (name, value) in sent)

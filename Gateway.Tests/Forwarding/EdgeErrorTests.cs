@@ -6,26 +6,13 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.Tests.Forwarding;
 
 /// <summary>The gateway's own answers: Anthropic-shaped errors, health probes, CORS; none reach the upstream.</summary>
-public sealed class EdgeErrorTests : IAsyncLifetime
+public sealed class EdgeErrorTests : GatewayTestBase
 {
-    private FakeUpstreamServer _upstream = null!;
-    private FrontHost _front = null!;
-
-    public async Task InitializeAsync()
+    protected override IDictionary<string, string?> FrontSettings => new Dictionary<string, string?>
     {
-        _upstream = await FakeUpstreamServer.StartAsync();
-        _front = await FrontHost.StartAsync(_upstream.BaseAddress, new Dictionary<string, string?>
-        {
-            ["Gateway:MaxRequestBodyBytes"] = "65536",
-            ["Cors:AllowedOrigins:0"] = "https://app.example.com",
-        });
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _front.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
+        ["Gateway:MaxRequestBodyBytes"] = "65536",
+        ["Cors:AllowedOrigins:0"] = "https://app.example.com",
+    };
 
     [Theory]
     [InlineData("""{"model":"m","messages":[""", 400, "invalid_request_error")]
@@ -33,17 +20,17 @@ public sealed class EdgeErrorTests : IAsyncLifetime
     [InlineData("not json at all", 400, "invalid_request_error")]
     public async Task Bad_bodies_get_an_anthropic_shaped_400(string body, int status, string type)
     {
-        using var client = _front.CreateClient();
+        using var client = Front.CreateClient();
         using var response = await client.PostAsync("v1/messages", Json.Body(body));
         Assert.Equal(status, (int)response.StatusCode);
         Assert.Equal(type, Json.AssertAnthropicError(await response.Content.ReadAsStringAsync()));
-        Assert.Empty(_upstream.Received);
+        Assert.Empty(Upstream.Received);
     }
 
     [Fact]
     public async Task A_body_over_the_limit_gets_413_whether_its_length_is_declared_or_chunked()
     {
-        using var client = _front.CreateClient();
+        using var client = Front.CreateClient();
         var big = """{"model":"m","messages":[{"role":"user","content":" """ + new string('x', 70_000) + "\"}]}";
         using var declared = await client.PostAsync("v1/messages", Json.Body(big));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, declared.StatusCode);
@@ -56,13 +43,13 @@ public sealed class EdgeErrorTests : IAsyncLifetime
         using var response = await client.SendAsync(request);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Equal("request_too_large", Json.AssertAnthropicError(await response.Content.ReadAsStringAsync()));
-        Assert.Empty(_upstream.Received);
+        Assert.Empty(Upstream.Received);
     }
 
     [Fact]
     public async Task Unknown_paths_and_wrong_methods_are_answered_locally()
     {
-        using var client = _front.CreateClient();
+        using var client = Front.CreateClient();
         using var unknown = await client.GetAsync("not-the-api");
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal("not_found_error", Json.AssertAnthropicError(await unknown.Content.ReadAsStringAsync()));
@@ -70,24 +57,24 @@ public sealed class EdgeErrorTests : IAsyncLifetime
         using var wrong = await client.GetAsync("v1/messages");
         Assert.Equal(HttpStatusCode.MethodNotAllowed, wrong.StatusCode);
         Assert.Equal("invalid_request_error", Json.AssertAnthropicError(await wrong.Content.ReadAsStringAsync()));
-        Assert.Empty(_upstream.Received);
+        Assert.Empty(Upstream.Received);
     }
 
     [Fact]
     public async Task Health_probes_and_the_root_probe_are_answered_locally()
     {
-        using var client = new HttpClient { BaseAddress = _front.BaseAddress };
+        using var client = new HttpClient { BaseAddress = Front.BaseAddress };
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("healthz")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("readyz")).StatusCode);
         using var head = await client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/"));
         Assert.Equal(HttpStatusCode.OK, head.StatusCode);
-        Assert.Empty(_upstream.Received);
+        Assert.Empty(Upstream.Received);
     }
 
     [Fact]
     public async Task Cors_preflight_allows_the_configured_origin_and_anthropic_headers()
     {
-        using var client = new HttpClient { BaseAddress = _front.BaseAddress };
+        using var client = new HttpClient { BaseAddress = Front.BaseAddress };
         using var preflight = new HttpRequestMessage(HttpMethod.Options, "v1/messages");
         preflight.Headers.Add("Origin", "https://app.example.com");
         preflight.Headers.Add("Access-Control-Request-Method", "POST");

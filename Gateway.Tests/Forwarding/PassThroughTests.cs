@@ -7,27 +7,12 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.Tests.Forwarding;
 
 /// <summary>The gateway forwards requests and responses byte for byte over real loopback sockets.</summary>
-public sealed class PassThroughTests : IAsyncLifetime
+public sealed class PassThroughTests : GatewayTestBase
 {
-    private FakeUpstreamServer _upstream = null!;
-    private FrontHost _front = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await FakeUpstreamServer.StartAsync();
-        _front = await FrontHost.StartAsync(_upstream.BaseAddress);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _front.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
-
     [Fact]
     public async Task Non_streaming_request_reaches_upstream_intact_and_the_response_comes_back_unchanged()
     {
-        using var client = _front.CreateClient("sk-client-secret");
+        using var client = Front.CreateClient("sk-client-secret");
         const string body = """{"model":"claude-sonnet-4-5","max_tokens":64,"future_field":{"x":[1,2.50,3e2]},"messages":[{"role":"user","content":"Say hello"}]}""";
         using var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages?beta=true") { Content = Json.Body(body) };
         request.Headers.Add("anthropic-beta", "claude-code-20250219,interleaved-thinking-2025-05-14,fine-grained-tool-streaming-2025-05-14");
@@ -48,7 +33,7 @@ public sealed class PassThroughTests : IAsyncLifetime
         Assert.True(response.Headers.Contains("request-id"));
         Assert.True(response.Headers.Contains("anthropic-ratelimit-requests-remaining"));
 
-        var seen = Assert.Single(_upstream.Received, r => r.Method == "POST");
+        var seen = Assert.Single(Upstream.Received, r => r.Method == "POST");
         Assert.Equal("/v1/messages?beta=true", seen.PathAndQuery);
         Assert.Equal(body, Encoding.UTF8.GetString(seen.Body));
         Assert.Equal("sk-upstream-test", seen.Headers["x-api-key"]);
@@ -65,11 +50,11 @@ public sealed class PassThroughTests : IAsyncLifetime
     [Fact]
     public async Task Bearer_credential_is_replaced_too()
     {
-        using var client = new HttpClient { BaseAddress = _front.BaseAddress };
+        using var client = new HttpClient { BaseAddress = Front.BaseAddress };
         client.DefaultRequestHeaders.Authorization = new("Bearer", "sk-bearer-client");
         using var response = await client.PostAsync("v1/messages", Json.Body(Json.SmallRequest));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var seen = _upstream.Received.Last();
+        var seen = Upstream.Received.Last();
         Assert.Equal("sk-upstream-test", seen.Headers["x-api-key"]);
         Assert.False(seen.Headers.ContainsKey("authorization"));
     }
@@ -77,8 +62,8 @@ public sealed class PassThroughTests : IAsyncLifetime
     [Fact]
     public async Task Streaming_chunks_reach_the_client_one_by_one_as_the_upstream_sends_them()
     {
-        _upstream.Options.EventDelayMs = 60;
-        using var client = _front.CreateClient();
+        Upstream.Options.EventDelayMs = 60;
+        using var client = Front.CreateClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages") { Content = Json.Body(Json.SmallStreamingRequest) };
         using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -109,7 +94,7 @@ public sealed class PassThroughTests : IAsyncLifetime
     [Fact]
     public async Task Count_tokens_models_and_unknown_v1_paths_pass_through_with_query_strings()
     {
-        using var client = _front.CreateClient();
+        using var client = Front.CreateClient();
         using var count = await client.PostAsync("v1/messages/count_tokens?beta=true", Json.Body(Json.SmallRequest));
         Assert.Equal(HttpStatusCode.OK, count.StatusCode);
         Assert.True(Json.Parse(await count.Content.ReadAsStringAsync()).GetProperty("input_tokens").GetInt32() > 0);
@@ -125,7 +110,7 @@ public sealed class PassThroughTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal("not_found_error", Json.AssertAnthropicError(await unknown.Content.ReadAsStringAsync()));
 
-        var paths = _upstream.Received.Select(r => r.PathAndQuery).ToList();
+        var paths = Upstream.Received.Select(r => r.PathAndQuery).ToList();
         Assert.Contains("/v1/messages/count_tokens?beta=true", paths);
         Assert.Contains("/v1/models?limit=1000", paths);
         Assert.Contains("/v1/some/future/endpoint?x=1", paths);
@@ -134,7 +119,7 @@ public sealed class PassThroughTests : IAsyncLifetime
     [Fact]
     public async Task A_mid_stream_error_event_passes_through_untouched()
     {
-        using var client = _front.CreateClient();
+        using var client = Front.CreateClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages") { Content = Json.Body(Json.SmallStreamingRequest) };
         request.Headers.Add("x-fake-fault", "error-mid-stream");
         using var response = await client.SendAsync(request);
@@ -146,7 +131,7 @@ public sealed class PassThroughTests : IAsyncLifetime
     [Fact]
     public async Task Upstream_rate_limit_answer_comes_back_with_its_headers_and_body()
     {
-        using var client = _front.CreateClient();
+        using var client = Front.CreateClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages") { Content = Json.Body(Json.SmallRequest) };
         request.Headers.Add("x-fake-fault", "429");
         using var response = await client.SendAsync(request);
@@ -154,16 +139,16 @@ public sealed class PassThroughTests : IAsyncLifetime
         Assert.Equal("1", response.Headers.GetValues("retry-after").Single());
         Assert.True(response.Headers.Contains("anthropic-ratelimit-requests-remaining"));
         Assert.Equal("rate_limit_error", Json.AssertAnthropicError(await response.Content.ReadAsStringAsync()));
-        Assert.Single(_upstream.Received, r => r.Method == "POST"); // a 429 from the only key is not retried
+        Assert.Single(Upstream.Received, r => r.Method == "POST"); // a 429 from the only key is not retried
     }
 
     [Fact]
     public async Task Client_disconnect_cancels_the_upstream_stream()
     {
-        _upstream.Options.EventDelayMs = 200;
-        _upstream.Options.OutputTokens = 200;
+        Upstream.Options.EventDelayMs = 200;
+        Upstream.Options.OutputTokens = 200;
         // No draining on dispose: the client really goes away, as a killed CLI would.
-        using var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = _front.BaseAddress };
+        using var client = new HttpClient(new SocketsHttpHandler { MaxResponseDrainSize = 0 }) { BaseAddress = Front.BaseAddress };
         client.DefaultRequestHeaders.Add("x-api-key", "sk-client-test");
         using (var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages") { Content = Json.Body(Json.SmallStreamingRequest) })
         using (var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead))
@@ -174,11 +159,11 @@ public sealed class PassThroughTests : IAsyncLifetime
         } // disposing the response closes the client's connection mid-stream
 
         var deadline = Stopwatch.StartNew();
-        while (_upstream.AbortedRequests == 0 && deadline.Elapsed < TimeSpan.FromSeconds(5))
+        while (Upstream.AbortedRequests == 0 && deadline.Elapsed < TimeSpan.FromSeconds(5))
         {
             await Task.Delay(20);
         }
-        Assert.Equal(1, _upstream.AbortedRequests);
+        Assert.Equal(1, Upstream.AbortedRequests);
         Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(2), $"upstream noticed after {deadline.Elapsed.TotalMilliseconds} ms");
     }
 }

@@ -1,0 +1,20 @@
+using System.Buffers;
+
+namespace Gateway.Front.Streaming;
+
+/// <summary>Appending to a pooled array that grows by doubling: the taps' only buffering.</summary>
+internal static class PooledBytes
+{
+    public static void Append(ref byte[] buffer, ref int length, ReadOnlySpan<byte> bytes)
+    {
+        if (length + bytes.Length > buffer.Length)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(buffer.Length * 2, length + bytes.Length));
+            buffer.AsSpan(0, length).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = larger;
+        }
+        bytes.CopyTo(buffer.AsSpan(length));
+        length += bytes.Length;
+    }
+}
