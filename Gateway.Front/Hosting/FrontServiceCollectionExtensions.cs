@@ -27,6 +27,9 @@ public static class FrontServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<UpstreamOptions>, UpstreamOptionsValidator>();
         services.AddSingleton<IValidateOptions<UpstreamOptions>, UpstreamCredentialValidator>();
 
+        // Draining streams may take minutes; an embedded silo's own setting (Cluster:ShutdownTimeout) is applied after this.
+        services.AddOptions<HostOptions>().Configure<IOptions<GatewayOptions>>((host, gateway) => host.ShutdownTimeout = gateway.Value.ShutdownTimeout);
+
         // The edge enforces its own body limit with an Anthropic-shaped 413; Kestrel's stays as a backstop.
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>>((kestrel, gateway) =>
         {
