@@ -1,0 +1,129 @@
+{{- define "gateway.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "gateway.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "gateway.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/name: {{ include "gateway.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end -}}
+
+{{/* selector labels of one component: (dict "root" . "component" "front") */}}
+{{- define "gateway.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "gateway.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "gateway.componentLabels" -}}
+{{ include "gateway.labels" .root }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "gateway.image" -}}
+{{- $image := index .root.Values.image .component -}}
+{{- $tag := default .root.Chart.AppVersion $image.tag -}}
+{{- if .root.Values.image.registry -}}
+{{- printf "%s/%s:%s" .root.Values.image.registry $image.repository $tag -}}
+{{- else -}}
+{{- printf "%s:%s" $image.repository $tag -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "gateway.secretName" -}}{{ include "gateway.fullname" . }}{{- end -}}
+{{- define "gateway.configName" -}}{{ include "gateway.fullname" . }}-config{{- end -}}
+{{- define "gateway.postgresqlHost" -}}{{ include "gateway.fullname" . }}-postgresql{{- end -}}
+{{- define "gateway.redisHost" -}}{{ include "gateway.fullname" . }}-redis{{- end -}}
+
+{{/* The Postgres connection string the chart writes into its Secret (external value or the trial server). */}}
+{{- define "gateway.postgresConnectionString" -}}
+{{- if .Values.postgresql.enabled -}}
+{{- printf "Host=%s;Port=5432;Username=%s;Password=%s;Database=%s" (include "gateway.postgresqlHost" .) .Values.postgresql.username (required "postgresql.password is required when postgresql.enabled" .Values.postgresql.password) .Values.postgresql.database -}}
+{{- else -}}
+{{- .Values.postgres.connectionString -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "gateway.redisConnectionString" -}}
+{{- if .Values.redisServer.enabled -}}
+{{- printf "%s:6379" (include "gateway.redisHost" .) -}}
+{{- else -}}
+{{- .Values.redis.connectionString -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Is a chart-written Secret needed at all? */}}
+{{- define "gateway.chartSecretNeeded" -}}
+{{- if or (and (not .Values.postgres.existingSecret) (include "gateway.postgresConnectionString" .)) (and (not .Values.redis.existingSecret) (include "gateway.redisConnectionString" .)) (and (not .Values.admin.existingSecret) .Values.admin.token) (and (not .Values.upstream.existingSecret) .Values.upstream.apiKeys) -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* Checks that cannot be written in values.schema.json. */}}
+{{- define "gateway.validate" -}}
+{{- if and (not .Values.postgresql.enabled) (not .Values.postgres.connectionString) (not .Values.postgres.existingSecret) -}}
+{{- fail "Postgres: set postgres.connectionString, postgres.existingSecret, or postgresql.enabled=true (trial)" -}}
+{{- end -}}
+{{- if and (not .Values.redisServer.enabled) (not .Values.redis.connectionString) (not .Values.redis.existingSecret) -}}
+{{- fail "Redis: set redis.connectionString, redis.existingSecret, or redisServer.enabled=true (trial)" -}}
+{{- end -}}
+{{- if le (int .Values.silo.terminationGracePeriodSeconds) (int .Values.silo.shutdownTimeoutSeconds) -}}
+{{- fail (printf "silo.terminationGracePeriodSeconds (%d) must be longer than silo.shutdownTimeoutSeconds (%d), or Kubernetes kills silos before their grains hand off" (int .Values.silo.terminationGracePeriodSeconds) (int .Values.silo.shutdownTimeoutSeconds)) -}}
+{{- end -}}
+{{- if and .Values.front.autoscaling.enabled (gt (int .Values.front.autoscaling.minReplicas) (int .Values.front.autoscaling.maxReplicas)) -}}
+{{- fail "front.autoscaling.minReplicas must not exceed front.autoscaling.maxReplicas" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Environment both fronts and silos get from the Secret(s): Postgres and Redis. */}}
+{{- define "gateway.databaseEnv" -}}
+- name: Postgres__ConnectionString
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.postgres.existingSecret | default (include "gateway.secretName" .) }}
+      key: {{ if .Values.postgres.existingSecret }}{{ .Values.postgres.existingSecretKey }}{{ else }}postgres-connection-string{{ end }}
+- name: Cluster__RedisConnectionString
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.redis.existingSecret | default (include "gateway.secretName" .) }}
+      key: {{ if .Values.redis.existingSecret }}{{ .Values.redis.existingSecretKey }}{{ else }}redis-connection-string{{ end }}
+- name: Postgres__MigrateOnStart
+  # The migrations hook applies the schema; with the trial Postgres (created after pre-install hooks) silos do.
+  value: {{ .Values.postgresql.enabled | quote }}
+{{- end -}}
+
+{{- define "gateway.downwardEnv" -}}
+- name: POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: POD_NAMESPACE
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+- name: POD_IP
+  valueFrom:
+    fieldRef:
+      fieldPath: status.podIP
+{{- end -}}
+
+{{- define "gateway.tmpVolume" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: 256Mi
+{{- end -}}
