@@ -45,6 +45,12 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 {{- end -}}
 
+{{/* Seconds as a .NET TimeSpan (hh:mm:ss). */}}
+{{- define "gateway.duration" -}}
+{{- $s := int . -}}
+{{- printf "%02d:%02d:%02d" (div $s 3600) (mod (div $s 60) 60) (mod $s 60) -}}
+{{- end -}}
+
 {{- define "gateway.secretName" -}}{{ include "gateway.fullname" . }}{{- end -}}
 {{- define "gateway.configName" -}}{{ include "gateway.fullname" . }}-config{{- end -}}
 {{- define "gateway.postgresqlHost" -}}{{ include "gateway.fullname" . }}-postgresql{{- end -}}
@@ -84,6 +90,9 @@ true
 {{- end -}}
 {{- if le (int .Values.silo.terminationGracePeriodSeconds) (int .Values.silo.shutdownTimeoutSeconds) -}}
 {{- fail (printf "silo.terminationGracePeriodSeconds (%d) must be longer than silo.shutdownTimeoutSeconds (%d), or Kubernetes kills silos before their grains hand off" (int .Values.silo.terminationGracePeriodSeconds) (int .Values.silo.shutdownTimeoutSeconds)) -}}
+{{- end -}}
+{{- if le (int .Values.front.terminationGracePeriodSeconds) (add (int .Values.front.shutdownTimeoutSeconds) (int .Values.front.preStopSleepSeconds)) -}}
+{{- fail (printf "front.terminationGracePeriodSeconds (%d) must be longer than front.shutdownTimeoutSeconds + front.preStopSleepSeconds (%d), or Kubernetes cuts streams that are still draining" (int .Values.front.terminationGracePeriodSeconds) (add (int .Values.front.shutdownTimeoutSeconds) (int .Values.front.preStopSleepSeconds))) -}}
 {{- end -}}
 {{- if and .Values.front.autoscaling.enabled (gt (int .Values.front.autoscaling.minReplicas) (int .Values.front.autoscaling.maxReplicas)) -}}
 {{- fail "front.autoscaling.minReplicas must not exceed front.autoscaling.maxReplicas" -}}
