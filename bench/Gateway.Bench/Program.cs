@@ -6,9 +6,16 @@ using Gateway.Bench;
 // loopback and measures them side by side in one run.
 // Or: dotnet run -c Release --project bench/Gateway.Bench -- audit --postgres "<conn>" [--rows 200000]
 // (the audit writer alone, against a Postgres server; see AuditBench).
+// Or: dotnet run -c Release --project bench/Gateway.Bench -- rewrite [--iterations 2000]
+// (cache-breakpoint injection: rewrite cost per body size and the modelled 30-turn saving; see RewriteBench).
 if (args is ["audit", .. var auditArgs])
 {
     await AuditBench.RunCommandAsync(auditArgs);
+    return;
+}
+if (args is ["rewrite", .. var rewriteArgs])
+{
+    await RewriteBench.RunCommandAsync(rewriteArgs);
     return;
 }
 
