@@ -17,4 +17,13 @@ internal enum AttemptOutcome
 
     /// <summary>The client went away; nothing more to do and nothing to blame on the upstream.</summary>
     ClientAborted,
+
+    /// <summary>A 429 from one pooled key was held back so another key can take the request.</summary>
+    RateLimited,
+
+    /// <summary>The provider's circuit is open: nothing was sent.</summary>
+    CircuitOpen,
+
+    /// <summary>Every key of the provider's pool is cooling down: nothing was sent.</summary>
+    PoolExhausted,
 }

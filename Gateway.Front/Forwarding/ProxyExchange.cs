@@ -20,6 +20,36 @@ public sealed class ProxyExchange : IDisposable
     /// <summary>The credential sent upstream, or null to pass the client's own through.</summary>
     public UpstreamCredential? Upstream { get; set; }
 
+    /// <summary>The provider the last attempt went to (the audit record's <c>provider</c>).</summary>
+    public string? Provider { get; internal set; }
+
+    /// <summary>The providers to try, from the routing rules; index <see cref="Step"/> is the current one.</summary>
+    internal Routing.Route? Route { get; set; }
+
+    internal int Step { get; set; }
+
+    /// <summary>The pooled key of the current attempt (null: the client's credential went through).</summary>
+    internal Routing.PooledKey? Key { get; set; }
+
+    /// <summary>The body as sent to the current provider when its route step rewrites the model (alias).</summary>
+    internal RequestBody? RoutedBody { get; set; }
+
+    internal string? RoutedAlias { get; set; }
+
+    /// <summary>What the next attempt does, decided after each attempt (None: the outcome is final).</summary>
+    internal NextAttempt Next { get; set; }
+
+    /// <summary>Backoff retries on the current provider (bounded by Upstream:MaxRetries).</summary>
+    internal int BackoffRetries { get; set; }
+
+    /// <summary>Moves to another key of the same pool after a 429 (bounded by the pool size).</summary>
+    internal int KeySwitches { get; set; }
+
+    /// <summary>Whether a 429 on this attempt may be held back for another key.</summary>
+    internal bool MayRetryRateLimit { get; set; }
+
+    internal TimeSpan? CircuitRetryAfter { get; set; }
+
     /// <summary>Whether the request can be sent again (its body is buffered, or it has none).</summary>
     internal bool Replayable { get; set; }
 
@@ -43,6 +73,18 @@ public sealed class ProxyExchange : IDisposable
     public void Dispose()
     {
         Body?.Dispose();
+        RoutedBody?.Dispose();
         Tap?.Dispose();
     }
+}
+
+internal enum NextAttempt
+{
+    None,
+    /// <summary>The same provider again after a backoff (5xx, 529 without fallbacks, connect failure).</summary>
+    SameProvider,
+    /// <summary>Another key of the same pool at once (a 429 from this key).</summary>
+    OtherKey,
+    /// <summary>The next provider of the route at once (529, connect failure, open circuit, exhausted pool).</summary>
+    NextProvider,
 }

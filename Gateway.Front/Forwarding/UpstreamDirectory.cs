@@ -1,45 +1,70 @@
+using Gateway.Front.Routing;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Front.Forwarding;
 
 /// <summary>
-/// Where the upstream is and which credential the next request uses. The address can be set once
-/// at start-up, when the embedded fake upstream picks its port.
+/// The configured providers (<c>Upstream:Providers</c>, or the flat <c>Upstream:BaseUrl</c> +
+/// <c>Upstream:ApiKeys</c> as one provider named <c>anthropic</c>) with their key pools. The default
+/// provider's address can be set once at start-up, when the embedded fake upstream picks its port.
 /// </summary>
-public sealed class UpstreamDirectory(IOptions<UpstreamOptions> options)
+public sealed class UpstreamDirectory
 {
     /// <summary>What the embedded fake accepts; a virtual key must never be forwarded, even to it.</summary>
     public const string EmbeddedFakeKey = "sk-fake-upstream-local";
 
-    private UpstreamCredential[] _keys = options.Value.ApiKeys.Select(UpstreamCredential.From).ToArray();
-    private string? _prefix = Normalize(options.Value.BaseUrl);
-    private int _next = -1;
+    /// <summary>The name of the provider the flat configuration describes.</summary>
+    public const string DefaultProviderName = "anthropic";
 
-    /// <summary>Base URL without a trailing slash; YARP appends the request path and query.</summary>
-    public string DestinationPrefix => _prefix ?? throw new InvalidOperationException("No upstream address is configured.");
+    private readonly Dictionary<string, UpstreamProvider> _byName = new(StringComparer.OrdinalIgnoreCase);
+    private readonly KeyPoolOptions _pool;
+
+    public UpstreamDirectory(IOptions<UpstreamOptions> options)
+    {
+        var o = options.Value;
+        _pool = o.Pool;
+        if (o.Providers.Length > 0)
+        {
+            Providers = o.Providers.Select(p => new UpstreamProvider(p.Name, p.Kind, p.BaseUrl,
+                PoolOf(p.Name, p.Keys.Select(k => string.IsNullOrWhiteSpace(k.Id)
+                    ? UpstreamCredential.From(k.Secret) : new UpstreamCredential(k.Secret, k.Id))), o.Breaker)).ToArray();
+        }
+        else
+        {
+            Providers = [new UpstreamProvider(DefaultProviderName, UpstreamProviderOptions.AnthropicKind, o.BaseUrl,
+                PoolOf(DefaultProviderName, o.ApiKeys.Select(UpstreamCredential.From)), o.Breaker)];
+        }
+        foreach (var provider in Providers)
+        {
+            _byName[provider.Name] = provider;
+        }
+    }
+
+    public IReadOnlyList<UpstreamProvider> Providers { get; }
+
+    /// <summary>Requests no routing rule claims go here: the first provider.</summary>
+    public UpstreamProvider Default => Providers[0];
+
+    public UpstreamProvider? Find(string name) => _byName.GetValueOrDefault(name);
+
+    /// <summary>Base URL of the default provider, without a trailing slash.</summary>
+    public string DestinationPrefix => Default.DestinationPrefix;
 
     /// <summary>True when the configuration names no upstream and the embedded fake must serve.</summary>
-    public bool NeedsEmbeddedFake => _prefix is null;
+    public bool NeedsEmbeddedFake => Providers.Count == 1 && !Default.HasAddress;
 
     public void UseEmbeddedFake(Uri address)
     {
-        _prefix = Normalize(address.ToString());
-        if (_keys.Length == 0)
+        Default.SetAddress(address);
+        if (Default.Pool.IsEmpty)
         {
-            _keys = [UpstreamCredential.From(EmbeddedFakeKey)];
+            Default.Pool = PoolOf(Default.Name, [UpstreamCredential.From(EmbeddedFakeKey)]);
         }
     }
 
-    /// <summary>Round-robin over the configured keys; null means the client's own credential goes through.</summary>
-    public UpstreamCredential? NextCredential()
-    {
-        if (_keys.Length == 0)
-        {
-            return null;
-        }
-        var index = (uint)Interlocked.Increment(ref _next) % (uint)_keys.Length;
-        return _keys[index];
-    }
+    /// <summary>The default provider's next credential (most headroom); null: the client's own credential goes through.</summary>
+    public UpstreamCredential? NextCredential() => Default.Pool.Pick(DateTimeOffset.UtcNow)?.Credential;
 
-    private static string? Normalize(string? url) => string.IsNullOrWhiteSpace(url) ? null : url.TrimEnd('/');
+    private KeyPool PoolOf(string provider, IEnumerable<UpstreamCredential> credentials) =>
+        new(credentials.Select(c => new PooledKey(provider, c, _pool)).ToArray());
 }

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Net;
+using Gateway.Front.Envelope;
 using Gateway.Front.Errors;
 using Gateway.Front.Metrics;
+using Gateway.Front.Routing;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
@@ -11,14 +13,17 @@ using Yarp.ReverseProxy.Forwarder;
 namespace Gateway.Front.Forwarding;
 
 /// <summary>
-/// Sends a request upstream with YARP's forwarder inside a Polly pipeline: retries with exponential
-/// backoff and jitter while no byte has reached the client and the deadline allows, and a circuit
-/// breaker that turns a dead upstream into an immediate 503 instead of a wait per request.
+/// Sends a request upstream with YARP's forwarder inside a Polly retry, while no byte has reached the
+/// client and the deadline allows. Each attempt goes to the route's current provider (behind that
+/// provider's own circuit breaker) with the pooled key that has the most headroom. After a failure:
+/// a 429 moves to another key of the pool at once; a 529, a dead provider or an open circuit moves to
+/// the route's next fallback provider at once; other 5xx (and 529/connect failures with no fallback
+/// left) back off exponentially on the same provider.
 /// </summary>
 public sealed class UpstreamForwarder
 {
     private readonly IHttpForwarder _forwarder;
-    private readonly UpstreamDirectory _upstream;
+    private readonly RouteTable _routes;
     private readonly UpstreamOptions _options;
     private readonly ILogger<UpstreamForwarder> _logger;
     private readonly HttpMessageInvoker _invoker;
@@ -27,14 +32,14 @@ public sealed class UpstreamForwarder
 
     private static readonly ResiliencePropertyKey<ProxyExchange> ExchangeKey = new("gateway.exchange");
 
-    /// <summary>The provider label until routing across providers arrives.</summary>
-    private const string Provider = "anthropic";
+    /// <summary>Safety bound on attempts; the real bounds are MaxRetries, the pool size and the route length.</summary>
+    private const int MaxAttempts = 64;
 
-    public UpstreamForwarder(IHttpForwarder forwarder, UpstreamDirectory upstream, IOptions<UpstreamOptions> options,
+    public UpstreamForwarder(IHttpForwarder forwarder, RouteTable routes, IOptions<UpstreamOptions> options,
         ILogger<UpstreamForwarder> logger)
     {
         _forwarder = forwarder;
-        _upstream = upstream;
+        _routes = routes;
         _options = options.Value;
         _logger = logger;
         _invoker = new HttpMessageInvoker(new SocketsHttpHandler
@@ -63,7 +68,8 @@ public sealed class UpstreamForwarder
     public async Task ForwardAsync(HttpContext context, ProxyExchange exchange)
     {
         context.Features.Set(exchange);
-        exchange.Upstream ??= _upstream.NextCredential();
+        exchange.Route ??= _routes.Resolve(exchange.Envelope?.Model);
+        exchange.Step = 0;
         var resilience = ResilienceContextPool.Shared.Get(context.RequestAborted);
         resilience.Properties.Set(ExchangeKey, exchange);
         AttemptOutcome outcome;
@@ -72,20 +78,6 @@ public sealed class UpstreamForwarder
             outcome = await _pipeline.ExecuteAsync(
                 static (ctx, state) => state.Self.AttemptAsync(state.Context, state.Exchange, ctx.CancellationToken),
                 resilience, (Self: this, Context: context, Exchange: exchange));
-        }
-        catch (BrokenCircuitException open)
-        {
-            if (exchange.HeldFailure is { } held)
-            {
-                await held.ReplayAsync(context);
-                return;
-            }
-            FrontMetrics.UpstreamError(Provider, exchange.Upstream?.Id ?? "", "circuit_open");
-            var wait = open.RetryAfter ?? _options.Breaker.BreakDuration;
-            ForwardingLog.CircuitOpen(_logger, wait.TotalSeconds);
-            await GatewayError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, AnthropicErrorTypes.Overloaded,
-                "The upstream API is failing; the gateway is not sending it requests for a few seconds.", wait, shouldRetry: true);
-            return;
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -99,6 +91,7 @@ public sealed class UpstreamForwarder
         switch (outcome)
         {
             case AttemptOutcome.RetryableStatus:
+            case AttemptOutcome.RateLimited:
                 await exchange.HeldFailure!.ReplayAsync(context);
                 break;
             case AttemptOutcome.ConnectFailure:
@@ -111,18 +104,103 @@ public sealed class UpstreamForwarder
                 await GatewayError.WriteAsync(context, StatusCodes.Status504GatewayTimeout, AnthropicErrorTypes.Timeout,
                     "The upstream API did not answer in time.", shouldRetry: true);
                 break;
+            case AttemptOutcome.CircuitOpen:
+                if (exchange.HeldFailure is { } held)
+                {
+                    await held.ReplayAsync(context);
+                    break;
+                }
+                var wait = exchange.CircuitRetryAfter ?? _options.Breaker.BreakDuration;
+                ForwardingLog.CircuitOpen(_logger, wait.TotalSeconds);
+                await GatewayError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, AnthropicErrorTypes.Overloaded,
+                    "The upstream API is failing; the gateway is not sending it requests for a few seconds.", wait, shouldRetry: true);
+                break;
+            case AttemptOutcome.PoolExhausted:
+                if (exchange.HeldFailure is { } last)
+                {
+                    // The last upstream answer (e.g. the 429 of the pool's last key), exactly as received.
+                    await last.ReplayAsync(context);
+                    break;
+                }
+                var provider = CurrentStep(exchange).Provider;
+                var soonest = provider.Pool.SoonestAvailable() - DateTimeOffset.UtcNow;
+                await GatewayError.WriteAsync(context, StatusCodes.Status429TooManyRequests, AnthropicErrorTypes.RateLimit,
+                    $"Every upstream key of provider '{provider.Name}' is rate limited; retry after the time given.",
+                    soonest > TimeSpan.Zero ? soonest : TimeSpan.FromSeconds(1), shouldRetry: true);
+                break;
         }
     }
 
+    private static RouteStep CurrentStep(ProxyExchange exchange) => exchange.Route!.Steps[exchange.Step];
+
     private async ValueTask<AttemptOutcome> AttemptAsync(HttpContext context, ProxyExchange exchange, CancellationToken cancellationToken)
     {
-        exchange.Attempts++;
-        exchange.CurrentAttemptHeld = false;
+        switch (exchange.Next)
+        {
+            case NextAttempt.NextProvider:
+                exchange.Step++;
+                exchange.BackoffRetries = 0;
+                exchange.KeySwitches = 0;
+                break;
+            case NextAttempt.SameProvider:
+                exchange.BackoffRetries++;
+                break;
+            case NextAttempt.OtherKey:
+                exchange.KeySwitches++;
+                break;
+        }
+        exchange.Next = NextAttempt.None;
+        var step = CurrentStep(exchange);
+        var provider = step.Provider;
+        exchange.Provider = provider.Name;
         // Only a replayable body can be sent twice; a streamed-through body gets one attempt.
         exchange.Replayable = exchange.Body is not null
             || (context.Request.ContentLength is null or 0 && !context.Request.Headers.ContainsKey("Transfer-Encoding"));
-        exchange.MayRetryResponse = CanRetry(exchange);
-        if (exchange.Body is { } body)
+
+        var now = DateTimeOffset.UtcNow;
+        var pool = provider.Pool;
+        PooledKey? key = null;
+        if (!pool.IsEmpty)
+        {
+            key = pool.Pick(now);
+            if (key is null)
+            {
+                FrontMetrics.UpstreamError(provider.Name, "", "pool_exhausted");
+                exchange.Next = HasFallback(exchange) ? NextAttempt.NextProvider : NextAttempt.None;
+                return AttemptOutcome.PoolExhausted;
+            }
+        }
+        exchange.Key = key;
+        exchange.Upstream = key?.Credential;
+
+        try
+        {
+            var outcome = await provider.Breaker.ExecuteAsync(
+                static (state, ct) => state.Self.SendAsync(state.Context, state.Exchange, state.Provider, ct),
+                (Self: this, Context: context, Exchange: exchange, Provider: provider), cancellationToken);
+            exchange.Next = Decide(exchange, outcome);
+            return outcome;
+        }
+        catch (BrokenCircuitException open)
+        {
+            FrontMetrics.UpstreamError(provider.Name, exchange.Upstream?.Id ?? "", "circuit_open");
+            exchange.CircuitRetryAfter = open.RetryAfter;
+            exchange.Next = HasFallback(exchange) && CanMove(exchange) ? NextAttempt.NextProvider : NextAttempt.None;
+            return AttemptOutcome.CircuitOpen;
+        }
+    }
+
+    private async ValueTask<AttemptOutcome> SendAsync(HttpContext context, ProxyExchange exchange, UpstreamProvider provider,
+        CancellationToken cancellationToken)
+    {
+        exchange.Attempts++;
+        exchange.CurrentAttemptHeld = false;
+        exchange.MayRetryResponse = CanBackoff(exchange) || (HasFallback(exchange) && CanMove(exchange));
+        exchange.MayRetryRateLimit = exchange.Key is { } current && CanMove(exchange)
+            && exchange.KeySwitches < provider.Pool.Keys.Count - 1
+            && provider.Pool.HasAvailableOtherThan(current, DateTimeOffset.UtcNow);
+        exchange.Key?.Sent();
+        if (BodyFor(exchange) is { } body)
         {
             context.Request.Body = body.OpenRead();
             context.Request.ContentLength = body.Length;
@@ -133,13 +211,15 @@ public sealed class UpstreamForwarder
             context.Response.Clear();
         }
 
-        var error = await _forwarder.SendAsync(context, _upstream.DestinationPrefix, _invoker, _requestConfig,
+        var error = await _forwarder.SendAsync(context, provider.DestinationPrefix, _invoker, _requestConfig,
             UpstreamTransformer.Instance, cancellationToken);
 
         if (exchange.CurrentAttemptHeld)
         {
-            FrontMetrics.UpstreamError(Provider, exchange.Upstream?.Id ?? "", exchange.HeldFailure!.Status == RetryPolicy.Overloaded ? "status_529" : "status_5xx");
-            return AttemptOutcome.RetryableStatus;
+            var status = exchange.HeldFailure!.Status;
+            FrontMetrics.UpstreamError(provider.Name, exchange.Upstream?.Id ?? "",
+                status == 429 ? "status_429" : status == RetryPolicy.Overloaded ? "status_529" : "status_5xx");
+            return status == 429 ? AttemptOutcome.RateLimited : AttemptOutcome.RetryableStatus;
         }
         if (context.RequestAborted.IsCancellationRequested)
         {
@@ -162,54 +242,98 @@ public sealed class UpstreamForwarder
         };
         if (kind is not null)
         {
-            FrontMetrics.UpstreamError(Provider, exchange.Upstream?.Id ?? "", kind);
+            FrontMetrics.UpstreamError(provider.Name, exchange.Upstream?.Id ?? "", kind);
         }
         return outcome;
     }
 
-    /// <summary>Another attempt is allowed: attempts left, a body that can be sent again, time left.</summary>
-    private bool CanRetry(ProxyExchange exchange) =>
-        exchange.Attempts <= _options.MaxRetries
-        && exchange.Replayable
+    /// <summary>The body for the current route step: the client's bytes, or a copy with the model rewritten to the step's alias.</summary>
+    private static RequestBody? BodyFor(ProxyExchange exchange)
+    {
+        var alias = CurrentStep(exchange).Alias;
+        if (exchange.Body is not { } original || alias is null || alias == exchange.Envelope?.Model)
+        {
+            return exchange.Body;
+        }
+        if (exchange.RoutedAlias != alias)
+        {
+            exchange.RoutedBody?.Dispose();
+            exchange.RoutedBody = ModelAlias.Rewrite(original.Span, alias) is { } rewritten ? RequestBody.FromBytes(rewritten) : null;
+            exchange.RoutedAlias = alias;
+        }
+        return exchange.RoutedBody ?? original;
+    }
+
+    /// <summary>What follows an attempt that went through the breaker.</summary>
+    private NextAttempt Decide(ProxyExchange exchange, AttemptOutcome outcome)
+    {
+        switch (outcome)
+        {
+            case AttemptOutcome.RateLimited:
+                return CanMove(exchange) ? NextAttempt.OtherKey : NextAttempt.None;
+            case AttemptOutcome.RetryableStatus:
+                // Overload is provider-wide: a fallback gets the request at once; other 5xx are retried here first.
+                if (exchange.HeldFailure!.Status == RetryPolicy.Overloaded && HasFallback(exchange) && CanMove(exchange))
+                {
+                    return NextAttempt.NextProvider;
+                }
+                return CanBackoff(exchange) ? NextAttempt.SameProvider
+                    : HasFallback(exchange) && CanMove(exchange) ? NextAttempt.NextProvider : NextAttempt.None;
+            case AttemptOutcome.ConnectFailure:
+                return HasFallback(exchange) && CanMove(exchange) ? NextAttempt.NextProvider
+                    : CanBackoff(exchange) ? NextAttempt.SameProvider : NextAttempt.None;
+            default:
+                return NextAttempt.None;
+        }
+    }
+
+    private static bool HasFallback(ProxyExchange exchange) => exchange.Step + 1 < exchange.Route!.Steps.Count;
+
+    /// <summary>Another attempt elsewhere is allowed: a body that can be sent again, time left.</summary>
+    private bool CanMove(ProxyExchange exchange) =>
+        exchange.Replayable
+        && exchange.Attempts < MaxAttempts
         && Stopwatch.GetElapsedTime(exchange.StartTimestamp) < _options.RetryDeadline;
 
-    private ResiliencePipeline<AttemptOutcome> BuildPipeline()
+    /// <summary>A backoff retry on the same provider is allowed: retries left, and <see cref="CanMove"/>.</summary>
+    private bool CanBackoff(ProxyExchange exchange) => exchange.BackoffRetries < _options.MaxRetries && CanMove(exchange);
+
+    private TimeSpan BackoffDelay(ProxyExchange exchange)
     {
-        var retryable = (AttemptOutcome o) => o is AttemptOutcome.RetryableStatus or AttemptOutcome.ConnectFailure;
-        return new ResiliencePipelineBuilder<AttemptOutcome>()
+        // An upstream that names its back-off (retry-after on a 529 or 503) is obeyed when it fits.
+        if (exchange.HeldFailure?.RetryAfter is { } after && after <= _options.RetryMaxDelay)
+        {
+            return after;
+        }
+        var exponential = _options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, exchange.BackoffRetries);
+        var jittered = exponential * (0.5 + Random.Shared.NextDouble() * 0.5);
+        return TimeSpan.FromMilliseconds(Math.Min(jittered, _options.RetryMaxDelay.TotalMilliseconds));
+    }
+
+    private ResiliencePipeline<AttemptOutcome> BuildPipeline() =>
+        new ResiliencePipelineBuilder<AttemptOutcome>()
             .AddRetry(new RetryStrategyOptions<AttemptOutcome>
             {
-                MaxRetryAttempts = Math.Max(1, _options.MaxRetries),
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = _options.RetryBaseDelay,
-                MaxDelay = _options.RetryMaxDelay,
+                MaxRetryAttempts = MaxAttempts,
+                BackoffType = DelayBackoffType.Constant,
+                Delay = TimeSpan.Zero,
                 ShouldHandle = args => ValueTask.FromResult(
-                    args.Outcome.Exception is null && retryable(args.Outcome.Result)
-                    && args.Context.Properties.TryGetValue(ExchangeKey, out var exchange) && CanRetry(exchange)),
+                    args.Outcome.Exception is null
+                    && args.Context.Properties.TryGetValue(ExchangeKey, out var exchange) && exchange.Next != NextAttempt.None),
                 DelayGenerator = args =>
                 {
-                    // An upstream that names its back-off (retry-after on a 529 or 503) is obeyed when it fits.
-                    TimeSpan? wait = args.Context.Properties.TryGetValue(ExchangeKey, out var exchange)
-                        && exchange.HeldFailure?.RetryAfter is { } after && after <= _options.RetryMaxDelay ? after : null;
+                    TimeSpan? wait = args.Context.Properties.TryGetValue(ExchangeKey, out var exchange) && exchange.Next == NextAttempt.SameProvider
+                        ? BackoffDelay(exchange)
+                        : TimeSpan.Zero;
                     return ValueTask.FromResult(wait);
                 },
                 OnRetry = args =>
                 {
-                    FrontMetrics.UpstreamRetry(Provider, args.Outcome.Result.ToString());
-                    ForwardingLog.Retrying(_logger, args.AttemptNumber + 1, args.Outcome.Result, null, args.RetryDelay.TotalMilliseconds);
+                    var provider = args.Context.Properties.TryGetValue(ExchangeKey, out var exchange) ? exchange.Provider ?? "" : "";
+                    FrontMetrics.UpstreamRetry(provider, args.Outcome.Result.ToString());
+                    ForwardingLog.Retrying(_logger, args.AttemptNumber + 1, args.Outcome.Result, exchange?.UpstreamStatus, args.RetryDelay.TotalMilliseconds);
                     return ValueTask.CompletedTask;
                 },
             })
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<AttemptOutcome>
-            {
-                FailureRatio = _options.Breaker.FailureRatio,
-                MinimumThroughput = _options.Breaker.MinimumThroughput,
-                SamplingDuration = _options.Breaker.SamplingDuration,
-                BreakDuration = _options.Breaker.BreakDuration,
-                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is null
-                    && args.Outcome.Result is AttemptOutcome.RetryableStatus or AttemptOutcome.ConnectFailure or AttemptOutcome.TimedOut),
-            })
             .Build();
-    }
 }

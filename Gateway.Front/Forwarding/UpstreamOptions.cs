@@ -11,6 +11,14 @@ public sealed class UpstreamOptions
     /// <summary>Upstream credentials, sent as <c>x-api-key</c> in place of the client's key.</summary>
     public string[] ApiKeys { get; set; } = [];
 
+    /// <summary>
+    /// Named providers, each with its own base URL, key pool and circuit breaker (docs/routing.md).
+    /// Empty: <see cref="BaseUrl"/> and <see cref="ApiKeys"/> form one provider named <c>anthropic</c>.
+    /// </summary>
+    public UpstreamProviderOptions[] Providers { get; set; } = [];
+
+    public KeyPoolOptions Pool { get; set; } = new();
+
     /// <summary>Start the in-process fake upstream when neither a base URL nor a key is configured.</summary>
     public bool UseFakeUpstreamWhenUnconfigured { get; set; } = true;
 
@@ -43,4 +51,41 @@ public sealed class BreakerOptions
     public int MinimumThroughput { get; set; } = 4;
     public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(10);
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>One upstream provider. Section <c>Upstream:Providers:N</c>.</summary>
+public sealed class UpstreamProviderOptions
+{
+    public const string AnthropicKind = "anthropic";
+
+    public string Name { get; set; } = "";
+
+    /// <summary><c>anthropic</c>: the Anthropic API or any Anthropic-compatible base URL.</summary>
+    public string Kind { get; set; } = AnthropicKind;
+
+    public string BaseUrl { get; set; } = "";
+
+    public UpstreamKeyOptions[] Keys { get; set; } = [];
+}
+
+/// <summary>One credential of a provider's pool. <c>Id</c> is what logs, metrics and the audit log show.</summary>
+public sealed class UpstreamKeyOptions
+{
+    /// <summary>Stable, non-secret id; empty: a short hash of the secret (<see cref="UpstreamCredential.From"/>).</summary>
+    public string? Id { get; set; }
+
+    public string Secret { get; set; } = "";
+}
+
+/// <summary>How a front shares what it learns about upstream keys with the cluster. Section <c>Upstream:Pool</c>.</summary>
+public sealed class KeyPoolOptions
+{
+    /// <summary>How often the local view syncs with the keys' grains (reports sent, views refreshed).</summary>
+    public TimeSpan SyncInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Cool-down after a 429 that names no retry-after.</summary>
+    public TimeSpan DefaultCoolDown { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Longest cool-down honoured from a retry-after header (a bogus hour-long value is capped).</summary>
+    public TimeSpan MaxCoolDown { get; set; } = TimeSpan.FromMinutes(1);
 }

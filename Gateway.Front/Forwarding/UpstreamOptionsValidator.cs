@@ -15,7 +15,7 @@ public sealed class UpstreamOptionsValidator : IValidateOptions<UpstreamOptions>
         {
             errors.Add($"{s}:BaseUrl must be an absolute http(s) URL, got '{o.BaseUrl}'.");
         }
-        if (string.IsNullOrWhiteSpace(o.BaseUrl) && !o.UseFakeUpstreamWhenUnconfigured)
+        if (string.IsNullOrWhiteSpace(o.BaseUrl) && o.Providers.Length == 0 && !o.UseFakeUpstreamWhenUnconfigured)
         {
             errors.Add($"{s}:BaseUrl is required when {s}:UseFakeUpstreamWhenUnconfigured is false.");
         }
@@ -26,6 +26,10 @@ public sealed class UpstreamOptionsValidator : IValidateOptions<UpstreamOptions>
                 errors.Add($"{s}:ApiKeys:{i} is empty.");
             }
         }
+        ValidateProviders(o, errors);
+        Positive(o.Pool.SyncInterval, "Pool:SyncInterval");
+        Positive(o.Pool.DefaultCoolDown, "Pool:DefaultCoolDown");
+        Positive(o.Pool.MaxCoolDown, "Pool:MaxCoolDown");
         Positive(o.ConnectTimeout, "ConnectTimeout");
         Positive(o.IdleTimeout, "IdleTimeout");
         Positive(o.RetryDeadline, "RetryDeadline");
@@ -51,6 +55,72 @@ public sealed class UpstreamOptionsValidator : IValidateOptions<UpstreamOptions>
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+
+        static void ValidateProviders(UpstreamOptions o, List<string> errors)
+        {
+            var s = UpstreamOptions.Section;
+            if (o.Providers.Length == 0)
+            {
+                return;
+            }
+            if (!string.IsNullOrWhiteSpace(o.BaseUrl) || o.ApiKeys.Length > 0)
+            {
+                errors.Add($"{s}:Providers and {s}:BaseUrl/{s}:ApiKeys are alternatives: with providers configured, "
+                    + $"move the flat settings into a provider (e.g. {s}:Providers:0:Name=anthropic) and remove {s}:BaseUrl and {s}:ApiKeys.");
+            }
+            var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            for (var i = 0; i < o.Providers.Length; i++)
+            {
+                var p = o.Providers[i];
+                var at = $"{s}:Providers:{i}";
+                if (string.IsNullOrWhiteSpace(p.Name) || !IsPlainName(p.Name))
+                {
+                    errors.Add($"{at}:Name is required: letters, digits, '.', '_' or '-', got '{p.Name}'.");
+                }
+                else if (!names.Add(p.Name))
+                {
+                    errors.Add($"{at}:Name '{p.Name}' is used by another provider.");
+                }
+                if (!string.Equals(p.Kind, UpstreamProviderOptions.AnthropicKind, StringComparison.OrdinalIgnoreCase))
+                {
+                    errors.Add($"{at}:Kind must be '{UpstreamProviderOptions.AnthropicKind}' (the Anthropic API or an Anthropic-compatible base URL), got '{p.Kind}'.");
+                }
+                if (!Uri.TryCreate(p.BaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                {
+                    errors.Add($"{at}:BaseUrl must be an absolute http(s) URL, got '{p.BaseUrl}'.");
+                }
+                var ids = new HashSet<string>(StringComparer.Ordinal);
+                var secrets = new HashSet<string>(StringComparer.Ordinal);
+                for (var k = 0; k < p.Keys.Length; k++)
+                {
+                    var key = p.Keys[k];
+                    if (string.IsNullOrWhiteSpace(key.Secret))
+                    {
+                        errors.Add($"{at}:Keys:{k}:Secret is empty.");
+                        continue;
+                    }
+                    if (!secrets.Add(key.Secret))
+                    {
+                        errors.Add($"{at}:Keys:{k}:Secret repeats another key of the provider.");
+                    }
+                    if (key.Id is not null && (string.IsNullOrWhiteSpace(key.Id) || !IsPlainName(key.Id)))
+                    {
+                        errors.Add($"{at}:Keys:{k}:Id must be letters, digits, '.', '_' or '-' (it appears in logs and the audit log), got '{key.Id}'.");
+                    }
+                    else if (key.Id is not null && key.Id == key.Secret)
+                    {
+                        errors.Add($"{at}:Keys:{k}:Id must not be the secret itself.");
+                    }
+                    var id = string.IsNullOrWhiteSpace(key.Id) ? UpstreamCredential.From(key.Secret).Id : key.Id;
+                    if (!ids.Add(id))
+                    {
+                        errors.Add($"{at}:Keys:{k}:Id '{id}' is used by another key of the provider.");
+                    }
+                }
+            }
+        }
+
+        static bool IsPlainName(string value) => value.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-');
 
         void Positive(TimeSpan value, string key)
         {

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
+using Gateway.Front.Routing;
 using Gateway.Front.Streaming;
 using Yarp.ReverseProxy.Forwarder;
 
@@ -37,7 +38,27 @@ internal sealed class UpstreamTransformer : HttpTransformer
         {
             return await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         }
-        exchange.UpstreamStatus = (int)proxyResponse.StatusCode;
+        var status = (int)proxyResponse.StatusCode;
+        exchange.UpstreamStatus = status;
+        if (exchange.Key is { } key)
+        {
+            // What the response says about its key feeds the pool (and, in the background, the cluster).
+            var now = DateTimeOffset.UtcNow;
+            if (RateLimitObservation.Read(proxyResponse.Headers, now) is { } levels)
+            {
+                key.Observe(levels);
+            }
+            if (status == 429 || (status == RetryPolicy.Overloaded && RateLimitObservation.RetryAfter(proxyResponse.Headers) is not null))
+            {
+                key.CoolDown(RateLimitObservation.RetryAfter(proxyResponse.Headers), now);
+            }
+        }
+        if (status == 429 && exchange.MayRetryRateLimit)
+        {
+            exchange.HeldFailure = await CapturedResponse.CaptureAsync(proxyResponse, cancellationToken);
+            exchange.CurrentAttemptHeld = true;
+            return false;
+        }
         if (exchange.MayRetryResponse && RetryPolicy.IsRetryableStatus(proxyResponse.StatusCode))
         {
             exchange.HeldFailure = await CapturedResponse.CaptureAsync(proxyResponse, cancellationToken);

@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Gateway.Front.Endpoints;
 using Gateway.Front.Forwarding;
 using Gateway.Front.Metrics;
+using Gateway.Front.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 
@@ -80,6 +81,7 @@ public static class FrontServiceCollectionExtensions
         services.AddHttpForwarder();
         services.AddSingleton<UpstreamDirectory>();
         services.AddSingleton<UpstreamForwarder>();
+        services.AddUpstreamRouting();
         services.AddSingleton<ReadinessState>();
         services.AddHostedService<EmbeddedFakeUpstream>();
         services.AddBrowserCors(builder.Configuration);

@@ -70,6 +70,7 @@ public sealed class RequestCompletion(PriceTable prices, IAuditSink audit, TimeP
             ParentAgentId = Header(headers, ParentAgentIdHeader),
             ModelRequested = envelope.Model,
             ModelServed = usage?.ServedModel,
+            Provider = exchange.Provider ?? "anthropic",
             UpstreamKeyId = exchange.Upstream?.Id,
             Endpoint = endpoint,
             Status = context.Response.StatusCode,

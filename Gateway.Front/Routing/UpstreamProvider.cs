@@ -1,0 +1,50 @@
+using Gateway.Front.Forwarding;
+using Polly;
+using Polly.CircuitBreaker;
+
+namespace Gateway.Front.Routing;
+
+/// <summary>
+/// One upstream provider: where it is, its key pool, and its own circuit breaker (a dead provider
+/// fails fast without tripping the breakers of the others).
+/// </summary>
+public sealed class UpstreamProvider
+{
+    private string? _prefix;
+
+    internal UpstreamProvider(string name, string kind, string? baseUrl, KeyPool pool, BreakerOptions breaker)
+    {
+        Name = name;
+        Kind = kind;
+        _prefix = Normalize(baseUrl);
+        Pool = pool;
+        Breaker = new ResiliencePipelineBuilder<AttemptOutcome>()
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions<AttemptOutcome>
+            {
+                FailureRatio = breaker.FailureRatio,
+                MinimumThroughput = breaker.MinimumThroughput,
+                SamplingDuration = breaker.SamplingDuration,
+                BreakDuration = breaker.BreakDuration,
+                ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is null
+                    && args.Outcome.Result is AttemptOutcome.RetryableStatus or AttemptOutcome.ConnectFailure or AttemptOutcome.TimedOut),
+            })
+            .Build();
+    }
+
+    public string Name { get; }
+
+    public string Kind { get; }
+
+    public KeyPool Pool { get; internal set; }
+
+    internal ResiliencePipeline<AttemptOutcome> Breaker { get; }
+
+    /// <summary>Base URL without a trailing slash; YARP appends the request path and query.</summary>
+    public string DestinationPrefix => _prefix ?? throw new InvalidOperationException($"Provider '{Name}' has no address.");
+
+    internal bool HasAddress => _prefix is not null;
+
+    internal void SetAddress(Uri address) => _prefix = Normalize(address.ToString());
+
+    internal static string? Normalize(string? url) => string.IsNullOrWhiteSpace(url) ? null : url.TrimEnd('/');
+}
