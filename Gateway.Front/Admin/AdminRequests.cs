@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Gateway.Grains.Abstractions;
+using Gateway.Grains.Storage;
 
 namespace Gateway.Front.Admin;
 
@@ -13,7 +14,9 @@ internal sealed record KeyInput(
     Field<string?> BillingTag,
     Field<IReadOnlyList<string>> AllowedModels,
     Field<LimitsInput?> Limits,
-    Field<SessionLimitsInput?> SessionLimits);
+    Field<SessionLimitsInput?> SessionLimits,
+    Field<bool?> CacheInjection,
+    Field<string?> CacheTtl);
 
 /// <summary>Limits present in a request; each present one replaces the current value (null: unlimited).</summary>
 internal sealed record LimitsInput(
@@ -97,8 +100,8 @@ internal static class AdminRequests
         var errors = new List<string>();
         KeyInput? input = null;
         var known = create
-            ? new[] { "team_id", "name", "billing_tag", "allowed_models", "limits", "session_limits" }
-            : ["name", "billing_tag", "allowed_models", "limits", "session_limits"];
+            ? new[] { "team_id", "name", "billing_tag", "allowed_models", "limits", "session_limits", "cache_injection", "cache_ttl" }
+            : ["name", "billing_tag", "allowed_models", "limits", "session_limits", "cache_injection", "cache_ttl"];
         if (JsonFields.Of(body, "", errors, known) is { } fields)
         {
             input = new KeyInput(
@@ -107,7 +110,9 @@ internal static class AdminRequests
                 fields.String("billing_tag"),
                 fields.Strings("allowed_models"),
                 ParseLimits(fields),
-                ParseSessionLimits(fields));
+                ParseSessionLimits(fields),
+                fields.Bool("cache_injection"),
+                fields.OneOf("cache_ttl", CacheTtls.FiveMinutes, CacheTtls.OneHour));
         }
         return Result(input, errors, out error);
     }

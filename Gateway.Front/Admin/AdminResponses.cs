@@ -34,6 +34,13 @@ internal sealed record KeyResponse
     public required IReadOnlyList<string> AllowedModels { get; init; }
     public required LimitsResponse Limits { get; init; }
     public SessionLimitsResponse? SessionLimits { get; init; }
+
+    /// <summary>Server-side prompt-cache injection: true/false set for this key, null follows the gateway's default.</summary>
+    public bool? CacheInjection { get; init; }
+
+    /// <summary><c>5m</c> or <c>1h</c> for the breakpoints added for this key; null follows the gateway's default.</summary>
+    public string? CacheTtl { get; init; }
+
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? RotatedAt { get; init; }
     public DateTimeOffset? RevokedAt { get; init; }
@@ -53,6 +60,8 @@ internal sealed record KeyResponse
             AllowedModels = key.AllowedModels,
             Limits = LimitsResponse.From(key.Limits),
             SessionLimits = key.SessionLimits is { } session ? new SessionLimitsResponse(session.MaxRequests, session.MaxCostUsd) : null,
+            CacheInjection = key.CacheInjection,
+            CacheTtl = key.CacheTtl,
             CreatedAt = record.CreatedAt,
             RotatedAt = record.RotatedAt,
             RevokedAt = record.RevokedAt,

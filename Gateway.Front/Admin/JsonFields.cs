@@ -121,6 +121,46 @@ internal sealed class JsonFields
         return Field<decimal?>.Absent;
     }
 
+    /// <summary>true, false, or null.</summary>
+    public Field<bool?> Bool(string name)
+    {
+        if (!TryGet(name, false, out var value))
+        {
+            return Field<bool?>.Absent;
+        }
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Null:
+                return new(true, null);
+            case JsonValueKind.True:
+                return new(true, true);
+            case JsonValueKind.False:
+                return new(true, false);
+            default:
+                Error(name, $"must be true, false or null, got {Raw(value)}");
+                return Field<bool?>.Absent;
+        }
+    }
+
+    /// <summary>One of <paramref name="allowed"/>, or null.</summary>
+    public Field<string?> OneOf(string name, params string[] allowed)
+    {
+        if (!TryGet(name, false, out var value))
+        {
+            return Field<string?>.Absent;
+        }
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return new(true, null);
+        }
+        if (value.ValueKind == JsonValueKind.String && Array.IndexOf(allowed, value.GetString()) >= 0)
+        {
+            return new(true, value.GetString());
+        }
+        Error(name, $"must be {string.Join(", ", allowed.Select(a => $"\"{a}\""))} or null, got {Raw(value)}");
+        return Field<string?>.Absent;
+    }
+
     /// <summary>A list of non-empty strings; null reads as an empty list.</summary>
     public Field<IReadOnlyList<string>> Strings(string name)
     {

@@ -32,6 +32,8 @@ internal static class KeyHandlers
             AllowedModels = input.AllowedModels.Value ?? [],
             Limits = input.Limits.Value?.ApplyTo(KeyLimits.Unlimited) ?? KeyLimits.Unlimited,
             SessionLimits = input.SessionLimits.Value?.ApplyTo(null),
+            CacheInjection = input.CacheInjection.Value,
+            CacheTtl = input.CacheTtl.Value,
         };
         KeyDescriptor key;
         try
@@ -64,7 +66,8 @@ internal static class KeyHandlers
 
     /// <summary>
     /// Partial: absent fields stay; inside <c>limits</c> and <c>session_limits</c> each present field
-    /// replaces its value (null: unlimited) and absent ones stay; <c>billing_tag: null</c> falls back to the team's.
+    /// replaces its value (null: unlimited) and absent ones stay; <c>billing_tag: null</c> falls back to the team's;
+    /// <c>cache_injection: null</c> and <c>cache_ttl: null</c> fall back to the gateway's defaults.
     /// </summary>
     public static async Task<IResult> UpdateAsync(string id, HttpContext context, [FromServices] IKeyStore store,
         [FromServices] KeyChangePublisher changes, [FromServices] ILoggerFactory loggers)
@@ -91,6 +94,9 @@ internal static class KeyHandlers
             AllowedModels = input.AllowedModels.IsSet ? input.AllowedModels.Value : null,
             Limits = input.Limits.IsSet ? input.Limits.Value?.ApplyTo(current.Key.Limits) ?? KeyLimits.Unlimited : null,
             SessionLimits = input.SessionLimits.IsSet ? input.SessionLimits.Value?.ApplyTo(current.Key.SessionLimits) ?? new SessionLimits() : null,
+            CacheInjection = input.CacheInjection.Value,
+            ResetCacheInjection = input.CacheInjection is { IsSet: true, Value: null },
+            CacheTtl = input.CacheTtl.IsSet ? input.CacheTtl.Value ?? "" : null,
         };
         if (await store.UpdateKeyAsync(id, update, context.RequestAborted) is not { } updated)
         {

@@ -17,4 +17,10 @@ public sealed record KeyDescriptor
 
     /// <summary>Per-session limits applied to every session of this key (optional).</summary>
     [Id(7)] public SessionLimits? SessionLimits { get; init; }
+
+    /// <summary>Server-side prompt-cache injection for this key: null follows the gateway's default, true/false overrides it.</summary>
+    [Id(8)] public bool? CacheInjection { get; init; }
+
+    /// <summary>TTL of the cache breakpoints the gateway adds for this key (<c>5m</c> or <c>1h</c>); null follows the gateway's default.</summary>
+    [Id(9)] public string? CacheTtl { get; init; }
 }

@@ -58,6 +58,10 @@ public sealed record NewKey
     [Id(3)] public IReadOnlyList<string> AllowedModels { get; init; } = [];
     [Id(4)] public KeyLimits Limits { get; init; } = KeyLimits.Unlimited;
     [Id(5)] public SessionLimits? SessionLimits { get; init; }
+    /// <summary>Prompt-cache injection for this key; null: the gateway's default.</summary>
+    [Id(6)] public bool? CacheInjection { get; init; }
+    /// <summary><c>5m</c>, <c>1h</c>, or null (the gateway's default); see <see cref="CacheTtls"/>.</summary>
+    [Id(7)] public string? CacheTtl { get; init; }
 }
 
 /// <summary>A partial update: null members are left as they are.</summary>
@@ -72,6 +76,31 @@ public sealed record KeyUpdate
     [Id(3)] public KeyLimits? Limits { get; init; }
     /// <summary>Replaces the session limits; a value with both members null removes them.</summary>
     [Id(4)] public SessionLimits? SessionLimits { get; init; }
+    /// <summary>Turns prompt-cache injection on or off for the key; null leaves it (see <see cref="ResetCacheInjection"/>).</summary>
+    [Id(5)] public bool? CacheInjection { get; init; }
+    /// <summary>True: the key follows the gateway's default again (its stored switch becomes null); wins over <see cref="CacheInjection"/>.</summary>
+    [Id(6)] public bool ResetCacheInjection { get; init; }
+    /// <summary><c>5m</c> or <c>1h</c>; empty clears it, so the gateway's default TTL applies again.</summary>
+    [Id(7)] public string? CacheTtl { get; init; }
+}
+
+/// <summary>The TTLs a key may carry for injected cache breakpoints (the <c>api_keys.cache_ttl</c> check).</summary>
+public static class CacheTtls
+{
+    public const string FiveMinutes = "5m";
+    public const string OneHour = "1h";
+
+    public static bool IsValid(string? ttl) => ttl is FiveMinutes or OneHour;
+
+    /// <summary>Throws unless <paramref name="ttl"/> is null, or a valid TTL (or empty when <paramref name="emptyClears"/>).</summary>
+    public static void ThrowIfInvalid(string? ttl, bool emptyClears = false)
+    {
+        if (ttl is null || IsValid(ttl) || (emptyClears && ttl.Length == 0))
+        {
+            return;
+        }
+        throw new ArgumentException($"Cache TTL must be '{FiveMinutes}' or '{OneHour}', got '{ttl}'.", nameof(ttl));
+    }
 }
 
 /// <summary>A key as an administrator sees it: no secret, only its first characters to recognise it.</summary>

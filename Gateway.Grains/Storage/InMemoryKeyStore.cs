@@ -75,6 +75,7 @@ public sealed class InMemoryKeyStore(TimeProvider? timeProvider = null) : IKeySt
     public Task<KeyDescriptor> CreateKeyAsync(NewKey key, string secretHash, string secretPrefix, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
+        CacheTtls.ThrowIfInvalid(key.CacheTtl);
         lock (_lock)
         {
             if (!_teams.ContainsKey(key.TeamId))
@@ -93,6 +94,8 @@ public sealed class InMemoryKeyStore(TimeProvider? timeProvider = null) : IKeySt
                 AllowedModels = [.. key.AllowedModels],
                 Limits = key.Limits,
                 SessionLimits = Normalise(key.SessionLimits),
+                CacheInjection = key.CacheInjection,
+                CacheTtl = key.CacheTtl,
                 CreatedAt = Now(),
                 Sequence = ++_sequence,
             };
@@ -126,6 +129,7 @@ public sealed class InMemoryKeyStore(TimeProvider? timeProvider = null) : IKeySt
     public Task<KeyRecord?> UpdateKeyAsync(string keyId, KeyUpdate update, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(update);
+        CacheTtls.ThrowIfInvalid(update.CacheTtl, emptyClears: true);
         lock (_lock)
         {
             if (!_keys.TryGetValue(keyId, out var key))
@@ -139,6 +143,8 @@ public sealed class InMemoryKeyStore(TimeProvider? timeProvider = null) : IKeySt
                 AllowedModels = update.AllowedModels is null ? key.AllowedModels : [.. update.AllowedModels],
                 Limits = update.Limits ?? key.Limits,
                 SessionLimits = update.SessionLimits is null ? key.SessionLimits : Normalise(update.SessionLimits),
+                CacheInjection = update.ResetCacheInjection ? null : update.CacheInjection ?? key.CacheInjection,
+                CacheTtl = update.CacheTtl is null ? key.CacheTtl : EmptyAsNull(update.CacheTtl),
             };
             _keys[keyId] = key;
             return Task.FromResult<KeyRecord?>(Record(key));
@@ -186,6 +192,8 @@ public sealed class InMemoryKeyStore(TimeProvider? timeProvider = null) : IKeySt
             Limits = key.Limits,
             SessionLimits = key.SessionLimits,
             Revoked = key.RevokedAt is not null,
+            CacheInjection = key.CacheInjection,
+            CacheTtl = key.CacheTtl,
         },
         SecretPrefix = key.SecretPrefix,
         SecretHash = key.SecretHash,
@@ -243,6 +251,8 @@ public sealed class InMemoryKeyStore(TimeProvider? timeProvider = null) : IKeySt
         public required IReadOnlyList<string> AllowedModels { get; init; }
         public required KeyLimits Limits { get; init; }
         public SessionLimits? SessionLimits { get; init; }
+        public bool? CacheInjection { get; init; }
+        public string? CacheTtl { get; init; }
         public DateTimeOffset CreatedAt { get; init; }
         public DateTimeOffset? RotatedAt { get; init; }
         public DateTimeOffset? RevokedAt { get; init; }

@@ -6,7 +6,7 @@ namespace Gateway.Grains.Storage;
 
 /// <summary>
 /// Teams and keys in Postgres (tables <c>teams</c> and <c>api_keys</c>, see
-/// <c>Migrations/0001_keys.sql</c>). Parameterised SQL on a shared <see cref="NpgsqlDataSource"/>;
+/// <c>Migrations/0001_keys.sql</c> and <c>0005_key_cache_injection.sql</c>). Parameterised SQL on a shared <see cref="NpgsqlDataSource"/>;
 /// every change is one statement, so it is atomic without an explicit transaction.
 /// </summary>
 public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
@@ -21,7 +21,7 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
         k.key_id, k.team_id, coalesce(k.billing_tag, t.billing_tag), k.name, k.allowed_models,
         k.requests_per_minute, k.input_tokens_per_minute, k.output_tokens_per_minute, k.concurrent_streams,
         k.daily_budget_usd, k.monthly_budget_usd, k.session_max_requests, k.session_max_cost_usd,
-        k.revoked_at, k.secret_prefix, k.created_at, k.rotated_at, k.secret_hash
+        k.revoked_at, k.secret_prefix, k.created_at, k.rotated_at, k.secret_hash, k.cache_injection, k.cache_ttl
         """;
 
     private const string SelectKeys = $"SELECT {KeyColumns} FROM api_keys k JOIN teams t ON t.team_id = k.team_id";
@@ -89,16 +89,17 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
     public async Task<KeyDescriptor> CreateKeyAsync(NewKey key, string secretHash, string secretPrefix, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(key);
+        CacheTtls.ThrowIfInvalid(key.CacheTtl);
         for (var attempt = 1; ; attempt++)
         {
             await using var command = dataSource.CreateCommand($"""
                 WITH k AS (
                     INSERT INTO api_keys (key_id, team_id, name, billing_tag, secret_hash, secret_prefix, allowed_models,
                         requests_per_minute, input_tokens_per_minute, output_tokens_per_minute, concurrent_streams,
-                        daily_budget_usd, monthly_budget_usd, session_max_requests, session_max_cost_usd)
+                        daily_budget_usd, monthly_budget_usd, session_max_requests, session_max_cost_usd, cache_injection, cache_ttl)
                     VALUES (@key_id, @team_id, @name, @billing_tag, @secret_hash, @secret_prefix, @allowed_models,
                         @requests_per_minute, @input_tokens_per_minute, @output_tokens_per_minute, @concurrent_streams,
-                        @daily_budget_usd, @monthly_budget_usd, @session_max_requests, @session_max_cost_usd)
+                        @daily_budget_usd, @monthly_budget_usd, @session_max_requests, @session_max_cost_usd, @cache_injection, @cache_ttl)
                     RETURNING *
                 )
                 SELECT {KeyColumns} FROM k JOIN teams t ON t.team_id = k.team_id
@@ -113,6 +114,8 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
             p.Add(TextArray("allowed_models", key.AllowedModels));
             AddLimits(p, key.Limits);
             AddSessionLimits(p, key.SessionLimits);
+            p.Add(Param("cache_injection", NpgsqlDbType.Boolean, key.CacheInjection));
+            p.Add(Text("cache_ttl", key.CacheTtl));
             try
             {
                 return (await ReadKeysAsync(command, cancellationToken))[0].Key;
@@ -145,6 +148,7 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
     public async Task<KeyRecord?> UpdateKeyAsync(string keyId, KeyUpdate update, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(update);
+        CacheTtls.ThrowIfInvalid(update.CacheTtl, emptyClears: true);
         await using var command = dataSource.CreateCommand($"""
             WITH k AS (
                 UPDATE api_keys SET
@@ -158,7 +162,9 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
                     daily_budget_usd = CASE WHEN @set_limits THEN @daily_budget_usd ELSE daily_budget_usd END,
                     monthly_budget_usd = CASE WHEN @set_limits THEN @monthly_budget_usd ELSE monthly_budget_usd END,
                     session_max_requests = CASE WHEN @set_session THEN @session_max_requests ELSE session_max_requests END,
-                    session_max_cost_usd = CASE WHEN @set_session THEN @session_max_cost_usd ELSE session_max_cost_usd END
+                    session_max_cost_usd = CASE WHEN @set_session THEN @session_max_cost_usd ELSE session_max_cost_usd END,
+                    cache_injection = CASE WHEN @reset_cache_injection THEN NULL ELSE coalesce(@cache_injection, cache_injection) END,
+                    cache_ttl = CASE WHEN @cache_ttl IS NULL THEN cache_ttl ELSE nullif(@cache_ttl, '') END
                 WHERE key_id = @key_id
                 RETURNING *
             )
@@ -173,6 +179,9 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
         p.Add(new NpgsqlParameter<bool>("set_session", update.SessionLimits is not null));
         AddLimits(p, update.Limits ?? KeyLimits.Unlimited);
         AddSessionLimits(p, update.SessionLimits);
+        p.Add(Param("cache_injection", NpgsqlDbType.Boolean, update.CacheInjection));
+        p.Add(new NpgsqlParameter<bool>("reset_cache_injection", update.ResetCacheInjection));
+        p.Add(Text("cache_ttl", update.CacheTtl));
         var keys = await ReadKeysAsync(command, cancellationToken);
         return keys.Count == 0 ? null : keys[0];
     }
@@ -252,6 +261,8 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
                 ? null
                 : new SessionLimits { MaxRequests = sessionMaxRequests, MaxCostUsd = sessionMaxCost },
             Revoked = revokedAt is not null,
+            CacheInjection = r.IsDBNull(18) ? null : r.GetBoolean(18),
+            CacheTtl = r.IsDBNull(19) ? null : r.GetString(19),
         };
         return new KeyRecord
         {

@@ -120,6 +120,10 @@ public sealed class AdminApiTests(AdminApiFixture fixture) : IClassFixture<Admin
     [InlineData("keys", """{"team_id":"$TEAM","name":"x","limits":{"rpm":5}}""", "Unknown field 'limits.rpm'")]
     [InlineData("keys", """{"team_id":""", "not valid JSON")]
     [InlineData("keys", """[1,2]""", "must be a JSON object")]
+    [InlineData("keys", """{"team_id":"$TEAM","name":"x","cache_ttl":"10m"}""", "cache_ttl must be \"5m\", \"1h\" or null, got \"10m\"")]
+    [InlineData("keys", """{"team_id":"$TEAM","name":"x","cache_ttl":""}""", "cache_ttl must be \"5m\", \"1h\" or null")]
+    [InlineData("keys", """{"team_id":"$TEAM","name":"x","cache_ttl":3600}""", "cache_ttl must be \"5m\", \"1h\" or null, got 3600")]
+    [InlineData("keys", """{"team_id":"$TEAM","name":"x","cache_injection":"off"}""", "cache_injection must be true, false or null, got \"off\"")]
     [InlineData("teams", """{}""", "name is required")]
     [InlineData("teams", """{"name":7}""", "name must be a string")]
     public async Task Bad_input_is_a_400_that_names_the_problem(string resource, string body, string message)
@@ -279,6 +283,54 @@ public sealed class AdminApiTests(AdminApiFixture fixture) : IClassFixture<Admin
         var nowhere = await client.GetAsync("admin/nothing-here");
         Assert.Equal(HttpStatusCode.NotFound, nowhere.StatusCode);
         Assert.Equal("not_found_error", Json.AssertAnthropicError(await nowhere.Content.ReadAsStringAsync()));
+    }
+
+    [Fact]
+    public async Task Cache_injection_and_ttl_round_trip_through_create_PATCH_and_reads()
+    {
+        using var client = Host.CreateClient();
+        var teamId = await CreateTeamAsync(client);
+
+        // Absent: null in answers, i.e. the gateway's defaults.
+        var plain = Json.Parse(await CreateKeyAsync(client, teamId));
+        Assert.Equal(JsonValueKind.Null, plain.GetProperty("cache_injection").ValueKind);
+        Assert.Equal(JsonValueKind.Null, plain.GetProperty("cache_ttl").ValueKind);
+
+        var created = Json.Parse(await CreateKeyAsync(client, teamId, ""","cache_ttl":"1h","cache_injection":false"""));
+        var keyId = created.GetProperty("id").GetString()!;
+        var hash = KeySecrets.Hash(created.GetProperty("secret").GetString()!);
+        Assert.False(created.GetProperty("cache_injection").GetBoolean());
+        Assert.Equal("1h", created.GetProperty("cache_ttl").GetString());
+        var read = Json.Parse(await client.GetStringAsync($"admin/keys/{keyId}"));
+        Assert.False(read.GetProperty("cache_injection").GetBoolean());
+        Assert.Equal("1h", read.GetProperty("cache_ttl").GetString());
+        var listed = Json.Parse(await client.GetStringAsync($"admin/keys?team_id={teamId}")).GetProperty("data").EnumerateArray()
+            .Single(k => k.GetProperty("id").GetString() == keyId);
+        Assert.False(listed.GetProperty("cache_injection").GetBoolean());
+        var stored = await Host.Store.FindByHashAsync(hash);
+        Assert.Equal((false, "1h"), (stored!.CacheInjection, stored.CacheTtl));
+
+        // A PATCH that names neither keeps both; each one present replaces its value.
+        var renamed = await PatchKeyAsync(client, keyId, """{"name":"renamed"}""");
+        Assert.False(renamed.GetProperty("cache_injection").GetBoolean());
+        Assert.Equal("1h", renamed.GetProperty("cache_ttl").GetString());
+        var on = await PatchKeyAsync(client, keyId, """{"cache_injection":true,"cache_ttl":"5m"}""");
+        Assert.True(on.GetProperty("cache_injection").GetBoolean());
+        Assert.Equal("5m", on.GetProperty("cache_ttl").GetString());
+
+        // null: back to the gateway's defaults.
+        var reset = await PatchKeyAsync(client, keyId, """{"cache_injection":null,"cache_ttl":null}""");
+        Assert.Equal(JsonValueKind.Null, reset.GetProperty("cache_injection").ValueKind);
+        Assert.Equal(JsonValueKind.Null, reset.GetProperty("cache_ttl").ValueKind);
+        stored = await Host.Store.FindByHashAsync(hash);
+        Assert.Equal((null, null), (stored!.CacheInjection, stored.CacheTtl));
+        Assert.Equal([hash, hash, hash], Host.Notifier.HashesFor(keyId)); // every change reaches the cluster's caches
+
+        var bad = await client.PatchAsync($"admin/keys/{keyId}", Json.Body("""{"cache_ttl":"2h","cache_injection":1}"""));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var message = Json.Parse(await bad.Content.ReadAsStringAsync()).GetProperty("error").GetProperty("message").GetString();
+        Assert.Contains("cache_ttl must be", message);
+        Assert.Contains("cache_injection must be true, false or null", message);
     }
 
     private static async Task<string> CreateTeamAsync(HttpClient client, string? billingTag = null)

@@ -9,7 +9,7 @@ internal static class GatewayKeys
     public sealed record CreatedKey(string KeyId, string Secret, string TeamId);
 
     public static async Task<CreatedKey> CreateAsync(HttpClient admin, object? limits = null, string[]? allowedModels = null,
-        object? sessionLimits = null, string billingTag = "cc-test")
+        object? sessionLimits = null, string billingTag = "cc-test", bool? cacheInjection = null, string? cacheTtl = null)
     {
         using var team = await admin.PostAsJsonAsync("admin/teams", new { name = "team-" + Guid.NewGuid().ToString("N")[..10], billing_tag = billingTag });
         Assert.True(team.IsSuccessStatusCode, await team.Content.ReadAsStringAsync());
@@ -21,6 +21,9 @@ internal static class GatewayKeys
             allowed_models = allowedModels ?? [],
             limits,
             session_limits = sessionLimits,
+            // null (the gateway's defaults) is the same as leaving them out.
+            cache_injection = cacheInjection,
+            cache_ttl = cacheTtl,
         });
         var body = await key.Content.ReadAsStringAsync();
         Assert.True(key.IsSuccessStatusCode, body);

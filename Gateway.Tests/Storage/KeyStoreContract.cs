@@ -81,11 +81,14 @@ public abstract class KeyStoreContract
             AllowedModels = ["claude-sonnet-*", "claude-haiku-4-5"],
             Limits = FullLimits,
             SessionLimits = new SessionLimits { MaxRequests = 200, MaxCostUsd = 4.25m },
+            CacheInjection = false,
+            CacheTtl = "1h",
         }, hash, prefix);
 
         Assert.Matches("^key_[0-9a-f]{12}$", created.KeyId);
         AssertKey(created, team.TeamId, "ci runner", "key-tag", ["claude-sonnet-*", "claude-haiku-4-5"], FullLimits,
             new SessionLimits { MaxRequests = 200, MaxCostUsd = 4.25m }, revoked: false);
+        Assert.Equal((false, "1h"), (created.CacheInjection, created.CacheTtl));
         AssertSameKey(created, await Store.FindByHashAsync(hash));
         AssertSameKey(created, await Store.FindByIdAsync(created.KeyId));
 
@@ -107,7 +110,48 @@ public abstract class KeyStoreContract
         var key = await Store.CreateKeyAsync(new NewKey { TeamId = team.TeamId, Name = "plain" }, hash, prefix);
 
         AssertKey(key, team.TeamId, "plain", null, [], KeyLimits.Unlimited, null, revoked: false);
+        Assert.Null(key.CacheInjection); // the gateway's default
+        Assert.Null(key.CacheTtl);
         AssertSameKey(key, await Store.FindByHashAsync(hash));
+    }
+
+    [Fact]
+    public async Task The_cache_injection_switch_and_ttl_are_set_kept_and_reset_to_the_default()
+    {
+        var team = await Store.CreateTeamAsync(new NewTeam(Unique("cache"), null));
+        var key = await CreateKeyAsync(team.TeamId, "cache");
+
+        var off = await Store.UpdateKeyAsync(key.KeyId, new KeyUpdate { CacheInjection = false, CacheTtl = "5m" });
+        Assert.Equal((false, "5m"), (off!.Key.CacheInjection, off.Key.CacheTtl));
+
+        // An update that names neither leaves both.
+        var renamed = await Store.UpdateKeyAsync(key.KeyId, new KeyUpdate { Name = "renamed" });
+        Assert.Equal((false, "5m"), (renamed!.Key.CacheInjection, renamed.Key.CacheTtl));
+
+        var on = await Store.UpdateKeyAsync(key.KeyId, new KeyUpdate { CacheInjection = true, CacheTtl = "1h" });
+        Assert.Equal((true, "1h"), (on!.Key.CacheInjection, on.Key.CacheTtl));
+        AssertSameKey(on.Key, await Store.FindByIdAsync(key.KeyId));
+
+        // Reset wins over a value given with it; an empty TTL clears it.
+        var reset = await Store.UpdateKeyAsync(key.KeyId, new KeyUpdate { ResetCacheInjection = true, CacheInjection = false, CacheTtl = "" });
+        Assert.Equal((null, null), (reset!.Key.CacheInjection, reset.Key.CacheTtl));
+        AssertSameKey(reset.Key, await Store.FindByHashAsync(reset.SecretHash));
+    }
+
+    [Fact]
+    public async Task A_cache_ttl_other_than_5m_or_1h_is_refused_and_changes_nothing()
+    {
+        var team = await Store.CreateTeamAsync(new NewTeam(Unique("ttl"), null));
+        var (hash, prefix) = NewSecret();
+        await Assert.ThrowsAsync<ArgumentException>(() =>
+            Store.CreateKeyAsync(new NewKey { TeamId = team.TeamId, Name = "bad", CacheTtl = "10m" }, hash, prefix));
+        await Assert.ThrowsAsync<ArgumentException>(() =>
+            Store.CreateKeyAsync(new NewKey { TeamId = team.TeamId, Name = "bad", CacheTtl = "" }, hash, prefix));
+        Assert.Null(await Store.FindByHashAsync(hash));
+
+        var key = await CreateKeyAsync(team.TeamId, "good");
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.UpdateKeyAsync(key.KeyId, new KeyUpdate { CacheTtl = "1H" }));
+        Assert.Null((await Store.FindByIdAsync(key.KeyId))!.CacheTtl);
     }
 
     [Fact]
@@ -282,5 +326,7 @@ public abstract class KeyStoreContract
         Assert.Equal(expected.KeyId, actual.KeyId);
         AssertKey(actual, expected.TeamId, expected.Name, expected.BillingTag, [.. expected.AllowedModels],
             expected.Limits, expected.SessionLimits, expected.Revoked);
+        Assert.Equal(expected.CacheInjection, actual.CacheInjection);
+        Assert.Equal(expected.CacheTtl, actual.CacheTtl);
     }
 }

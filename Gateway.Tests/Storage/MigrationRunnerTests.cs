@@ -16,7 +16,26 @@ public sealed class MigrationRunnerTests
         var versions = MigrationRunner.Scripts.Select(s => s.Version).ToList();
         Assert.Equal("0001_keys", versions[0]);
         Assert.Equal(versions.Order(StringComparer.Ordinal), versions);
-        Assert.All(MigrationRunner.Scripts, s => Assert.Matches("CREATE (TABLE|VIEW|INDEX)", s.Sql));
+        Assert.All(MigrationRunner.Scripts, s => Assert.Matches("(CREATE|ALTER) (TABLE|VIEW|INDEX)", s.Sql));
+    }
+
+    [Fact]
+    public async Task The_database_itself_refuses_a_key_cache_ttl_other_than_5m_or_1h()
+    {
+        await using var database = await TestPostgres.CreateAsync();
+        await MigrationRunner.ApplyAsync(database.DataSource);
+        await using (var setUp = database.DataSource.CreateCommand("""
+            INSERT INTO teams (team_id, name) VALUES ('team_000000000001', 't');
+            INSERT INTO api_keys (key_id, team_id, secret_hash, secret_prefix, cache_injection, cache_ttl)
+            VALUES ('key_000000000001', 'team_000000000001', repeat('a', 64), 'sk-gw-aaaaaa', false, '1h');
+            """))
+        {
+            await setUp.ExecuteNonQueryAsync();
+        }
+
+        await using var bad = database.DataSource.CreateCommand("UPDATE api_keys SET cache_ttl = '10m'");
+        var e = await Assert.ThrowsAsync<PostgresException>(() => bad.ExecuteNonQueryAsync());
+        Assert.Equal(("23514", "api_keys_cache_ttl_check"), (e.SqlState, e.ConstraintName));
     }
 
     [Fact]
