@@ -5,6 +5,7 @@ using Gateway.Front.Errors;
 using Gateway.Front.Forwarding;
 using Gateway.Front.Hosting;
 using Gateway.Front.Metrics;
+using Gateway.Front.Rewrite;
 using Gateway.Front.Settlement;
 using Microsoft.Extensions.Options;
 
@@ -18,6 +19,8 @@ public static class MessagesEndpoints
 {
     public const string SessionHeader = "X-Claude-Code-Session-Id";
 
+    private const string MessagesEndpoint = "messages";
+
     public static IEndpointRouteBuilder MapMessagesEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/v1/messages", HandleMessagesAsync);
@@ -30,7 +33,7 @@ public static class MessagesEndpoints
     /// <summary>Admission and settlement exist only with virtual keys (absent in pass-through mode).</summary>
     private static Task HandleMessagesAsync(HttpContext context, UpstreamForwarder forwarder, IOptions<GatewayOptions> options,
         CallerAuthentication auth) =>
-        HandleAsync(context, "messages", forwarder, options, auth, context.RequestServices.GetService<RequestAdmission>());
+        HandleAsync(context, MessagesEndpoint, forwarder, options, auth, context.RequestServices.GetService<RequestAdmission>());
 
     /// <summary>count_tokens costs nothing upstream: authenticated, not admitted or charged.</summary>
     private static Task HandleCountTokensAsync(HttpContext context, UpstreamForwarder forwarder, IOptions<GatewayOptions> options,
@@ -68,15 +71,24 @@ public static class MessagesEndpoints
             return;
         }
 
-        using var exchange = new ProxyExchange { Body = body, Envelope = ReadEnvelope(context, body, out var error) };
-        if (exchange.Envelope is null)
+        var envelope = ReadEnvelope(context, body, out var error);
+        if (envelope is null)
         {
+            body.Dispose();
             FrontMetrics.Rejected("invalid_request");
             await GatewayError.InvalidRequest(context, error);
             return;
         }
+        if (endpoint == MessagesEndpoint && context.RequestServices.GetService<CacheInjection>() is { } injection
+            && injection.Apply(body, envelope, injection.ResolvePolicy(context.Request.Headers), out var injected) is { } rewritten)
+        {
+            // Breakpoints added server-side; the original bytes are released, the rewritten ones forwarded.
+            body.Dispose();
+            body = rewritten;
+            envelope = envelope with { BodyBytes = rewritten.Length, CacheBreakpoints = injected.BreakpointsAfter };
+        }
 
-        var envelope = exchange.Envelope;
+        using var exchange = new ProxyExchange { Body = body, Envelope = envelope };
         Reservation? reservation = null;
         if (key is not null && admission is not null)
         {

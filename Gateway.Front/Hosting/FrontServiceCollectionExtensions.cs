@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Gateway.Front.Endpoints;
 using Gateway.Front.Forwarding;
 using Gateway.Front.Metrics;
+using Gateway.Front.Rewrite;
 using Gateway.Front.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
@@ -35,7 +36,10 @@ public static class FrontServiceCollectionExtensions
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>>((kestrel, gateway) =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = gateway.Value.MaxRequestBodyBytes + 1;
+            // Headroom above the edge's limit lets Kestrel drain a moderately oversized body after the
+            // 413, so the client reads the answer instead of a reset connection; far larger bodies are cut.
+            var limit = gateway.Value.MaxRequestBodyBytes;
+            kestrel.Limits.MaxRequestBodySize = limit + Math.Min(limit, 16L * 1024 * 1024) + 1;
         });
 
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section)
@@ -77,6 +81,7 @@ public static class FrontServiceCollectionExtensions
         }
 
         services.AddSingleton<RequestCompletion>();
+        services.AddCacheInjection(builder.Configuration);
         services.AddGatewayAudit(builder.Configuration);
         services.AddHttpForwarder();
         services.AddSingleton<UpstreamDirectory>();

@@ -35,6 +35,8 @@ public sealed class RecordedClaudeCodeRequestTests : GatewayTestBase
             }
         }
         request.Content.Headers.ContentType = new("application/json");
+        // This test is about pass-through: server-side cache injection is switched off for the request.
+        request.Headers.Add("x-gateway-cache-injection", "off");
 
         using var response = await client.SendAsync(request);
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
@@ -52,5 +54,25 @@ public sealed class RecordedClaudeCodeRequestTests : GatewayTestBase
             Assert.True(seen.Headers.TryGetValue(name, out var got), $"{name} did not reach the upstream");
             Assert.Equal(value, got);
         }
+    }
+
+    [Theory]
+    [InlineData("messages-main-turn.json")]
+    [InlineData("messages-after-tool.json")]
+    public async Task With_cache_injection_on_the_upstream_gets_one_more_breakpoint_and_nothing_else_changed(string bodyFile)
+    {
+        var body = await File.ReadAllBytesAsync(RepoPaths.Fixture("claude-code", bodyFile));
+        using var client = Front.CreateClient();
+        using var response = await client.PostAsync("v1/messages?beta=true", new ByteArrayContent(body) { Headers = { ContentType = new("application/json") } });
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        await response.Content.ReadAsStringAsync();
+
+        var sent = System.Text.Encoding.UTF8.GetString(Assert.Single(Upstream.Received).Body);
+        Assert.Equal(4, sent.Split("\"cache_control\"").Length - 1); // Claude Code's 3, plus the tools breakpoint
+        // Take the added marker out again and the client's bytes come back exactly.
+        const string marker = ",\"cache_control\":{\"type\":\"ephemeral\"}";
+        var at = sent.LastIndexOf(marker, StringComparison.Ordinal);
+        Assert.True(at >= 0);
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(body), sent.Remove(at, marker.Length));
     }
 }
