@@ -5,6 +5,9 @@ namespace Gateway.Front.Admission;
 /// <summary>The outcome of admitting one request against its key's lease.</summary>
 public readonly record struct Admission(bool Admitted, KeyDescriptor Key, RateLimitSnapshot? Snapshot, LeaseDenial? Denial)
 {
+    /// <summary>The stream slot taken under a concurrency limit; disposing it frees the slot.</summary>
+    public IDisposable? StreamSlot { get; init; }
+
     public static Admission Allow(KeyDescriptor key, RateLimitSnapshot? snapshot) => new(true, key, snapshot, null);
 
     public static Admission Deny(KeyDescriptor key, RateLimitSnapshot? snapshot, LeaseDenial denial) => new(false, key, snapshot, denial);

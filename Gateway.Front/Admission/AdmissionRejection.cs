@@ -15,6 +15,7 @@ public static class AdmissionRejection
         DenialReason.DailyBudget => "budget_daily",
         DenialReason.MonthlyBudget => "budget_monthly",
         DenialReason.Revoked => "authentication",
+        DenialReason.ConcurrentStreams => "concurrent_streams",
         _ => "session",
     };
 

@@ -28,11 +28,16 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
     private double _averageInput;
     private double _averageOutput;
 
+    /// <summary>Streams open on this key through this front, and this front's share of the key's concurrency limit.</summary>
+    private int _activeStreams;
+    private int? _streamQuota;
+
     public string KeyId => keyId;
 
     /// <summary>Admits a request needing the given tokens, renewing the lease when it must.</summary>
-    public async ValueTask<Admission> AdmitAsync(KeyDescriptor key, long inputTokens, long outputTokens)
+    public async ValueTask<Admission> AdmitAsync(KeyDescriptor key, long inputTokens, long outputTokens, bool stream = false)
     {
+        var limitStreams = stream && key.Limits.ConcurrentStreams is not null;
         for (var attempt = 0; ; attempt++)
         {
             Task<Lease> renewal;
@@ -50,14 +55,30 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
                     {
                         return Admission.Deny(lease.Key, lease.Snapshot, standing with { RetryAfter = _deniedUntil - now });
                     }
-                    if (Fits(lease, inputTokens, outputTokens))
+                    var slotFree = !limitStreams || _activeStreams < (_streamQuota ?? int.MaxValue);
+                    if (!slotFree && attempt > 0)
+                    {
+                        return Admission.Deny(lease.Key, lease.Snapshot, new LeaseDenial
+                        {
+                            Reason = DenialReason.ConcurrentStreams,
+                            Message = $"This API key's limit of {key.Limits.ConcurrentStreams} concurrent streams is reached; retry when one ends.",
+                            RetryAfter = TimeSpan.FromSeconds(1),
+                        });
+                    }
+                    if (slotFree && Fits(lease, inputTokens, outputTokens))
                     {
                         Take(lease, inputTokens, outputTokens);
+                        IDisposable? slot = null;
+                        if (limitStreams)
+                        {
+                            _activeStreams++;
+                            slot = new StreamSlot(this);
+                        }
                         if (RunningLow(lease, now))
                         {
                             EnsureRenewal(inputTokens, outputTokens, returnLeftovers: false);
                         }
-                        return Admission.Allow(lease.Key, lease.Snapshot);
+                        return Admission.Allow(lease.Key, lease.Snapshot) with { StreamSlot = slot };
                     }
                     if (attempt > 0 && lease.Denial is { } denial)
                     {
@@ -74,7 +95,7 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
                         RetryAfter = TimeSpan.FromSeconds(1),
                     });
                 }
-                renewal = EnsureRenewal(inputTokens, outputTokens, returnLeftovers: now >= _validUntil);
+                renewal = EnsureRenewal(inputTokens, outputTokens, returnLeftovers: now >= _validUntil, wantedStreams: limitStreams ? _activeStreams + 1 : _activeStreams);
             }
             await renewal;
         }
@@ -91,6 +112,9 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
                 request = new LeaseRequest
                 {
                     FrontId = frontId,
+                    // The open streams keep their share while the rest is handed back.
+                    ActiveStreams = _activeStreams,
+                    WantedStreams = _activeStreams,
                     ReturnedRequests = Unlimited(_lease?.Snapshot.Requests) ? 0 : _requests,
                     ReturnedInputTokens = Unlimited(_lease?.Snapshot.InputTokens) ? 0 : _inputTokens,
                     ReturnedOutputTokens = Unlimited(_lease?.Snapshot.OutputTokens) ? 0 : _outputTokens,
@@ -132,16 +156,58 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
         || (!Unlimited(lease.Snapshot.Requests) && _requests < Math.Max(1, lease.Requests / 4));
 
     /// <summary>The renewal in flight, or a new one. Called under the lock.</summary>
-    private Task<Lease> EnsureRenewal(long inputTokens, long outputTokens, bool returnLeftovers)
+    private Task<Lease> EnsureRenewal(long inputTokens, long outputTokens, bool returnLeftovers, int? wantedStreams = null)
     {
         if (_renewal is null || _renewal.IsCompleted)
         {
-            _renewal = RenewAsync(inputTokens, outputTokens, returnLeftovers);
+            _renewal = RenewAsync(inputTokens, outputTokens, returnLeftovers, wantedStreams ?? _activeStreams);
         }
         return _renewal;
     }
 
-    private async Task<Lease> RenewAsync(long inputTokens, long outputTokens, bool returnLeftovers)
+    /// <summary>
+    /// While streams are open under a concurrency limit, the front's share must be renewed or it
+    /// lapses at the grain (that is how a dead front's share comes back). Called by the sweeper.
+    /// </summary>
+    public async Task KeepStreamShareAsync()
+    {
+        Task<Lease>? renewal = null;
+        lock (_gate)
+        {
+            if (_streamQuota is not null && _activeStreams > 0 && time.GetUtcNow() - _renewedAt > options.LeaseDuration / 2)
+            {
+                renewal = EnsureRenewal(0, 0, returnLeftovers: false);
+            }
+        }
+        if (renewal is not null)
+        {
+            await renewal;
+        }
+    }
+
+    private void ReleaseStream()
+    {
+        lock (_gate)
+        {
+            _activeStreams--;
+        }
+    }
+
+    /// <summary>Frees one stream slot when the request ends (registered for disposal with the response).</summary>
+    private sealed class StreamSlot(KeyLeaseHolder holder) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                holder.ReleaseStream();
+            }
+        }
+    }
+
+    private async Task<Lease> RenewAsync(long inputTokens, long outputTokens, bool returnLeftovers, int wantedStreams)
     {
         LeaseRequest request;
         DateTimeOffset sentAt;
@@ -164,6 +230,8 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
                 OutputTokens = Math.Max(outputTokens, (long)(wanted * Math.Max(_averageOutput, outputTokens))),
                 MinInputTokens = inputTokens,
                 MinOutputTokens = outputTokens,
+                ActiveStreams = _activeStreams,
+                WantedStreams = wantedStreams,
                 ReturnedRequests = returnLeftovers && !Unlimited(_lease?.Snapshot.Requests) ? _requests : 0,
                 ReturnedInputTokens = returnLeftovers && !Unlimited(_lease?.Snapshot.InputTokens) ? _inputTokens : 0,
                 ReturnedOutputTokens = returnLeftovers && !Unlimited(_lease?.Snapshot.OutputTokens) ? _outputTokens : 0,
@@ -182,6 +250,7 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
             lock (_gate)
             {
                 _lease = lease;
+                _streamQuota = lease.StreamQuota;
                 _requests += lease.Requests;
                 _inputTokens += lease.InputTokens;
                 _outputTokens += lease.OutputTokens;

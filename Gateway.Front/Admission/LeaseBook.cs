@@ -13,9 +13,9 @@ public sealed class LeaseBook(IGrainFactory grains, IOptions<AdmissionOptions> o
     /// <summary>Identifies this front to the grains (one process, one id).</summary>
     public string FrontId { get; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}";
 
-    public ValueTask<Admission> AdmitAsync(KeyDescriptor key, long inputTokens, long outputTokens) =>
+    public ValueTask<Admission> AdmitAsync(KeyDescriptor key, long inputTokens, long outputTokens, bool stream = false) =>
         _holders.GetOrAdd(key.KeyId, static (id, book) => new KeyLeaseHolder(id, book.FrontId, book.Grains, book._options, book.Time), this)
-            .AdmitAsync(key, inputTokens, outputTokens);
+            .AdmitAsync(key, inputTokens, outputTokens, stream);
 
     private IGrainFactory Grains => grains;
     private TimeProvider Time => time;
@@ -29,6 +29,7 @@ public sealed class LeaseBook(IGrainFactory grains, IOptions<AdmissionOptions> o
             try
             {
                 await holder.ReturnIfExpiredAsync();
+                await holder.KeepStreamShareAsync();
             }
             catch (Exception)
             {

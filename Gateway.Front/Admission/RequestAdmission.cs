@@ -41,7 +41,7 @@ public sealed class RequestAdmission(LeaseBook leases, IGrainFactory grains, IOp
             }
             else
             {
-                admission = await leases.AdmitAsync(key, inputTokens, outputTokens);
+                admission = await leases.AdmitAsync(key, inputTokens, outputTokens, envelope.Stream);
             }
         }
         catch (Exception)
@@ -55,6 +55,11 @@ public sealed class RequestAdmission(LeaseBook leases, IGrainFactory grains, IOp
         {
             await AdmissionRejection.WriteAsync(context, admission);
             return false;
+        }
+        if (admission.StreamSlot is { } slot)
+        {
+            // Freed when the response ends, however it ends.
+            context.Response.RegisterForDispose(slot);
         }
         return true;
     }

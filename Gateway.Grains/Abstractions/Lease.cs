@@ -20,6 +20,9 @@ public sealed record Lease
 
     /// <summary>Bucket levels after the grant, for <c>anthropic-ratelimit-*</c> response headers.</summary>
     [Id(6)] public required RateLimitSnapshot Snapshot { get; init; }
+
+    /// <summary>How many streams this front may have open on the key (null: no concurrency limit).</summary>
+    [Id(7)] public int? StreamQuota { get; init; }
 }
 
 [GenerateSerializer, Immutable]
@@ -40,4 +43,5 @@ public enum DenialReason
     Revoked,
     SessionRequests,
     SessionBudget,
+    ConcurrentStreams,
 }

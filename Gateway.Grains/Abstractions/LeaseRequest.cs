@@ -21,4 +21,8 @@ public sealed record LeaseRequest
     /// <summary>What the request waiting for this lease needs; less than this is no use to it.</summary>
     [Id(7)] public long MinInputTokens { get; init; }
     [Id(8)] public long MinOutputTokens { get; init; }
+
+    /// <summary>Streams this front has open on the key now, and how many it wants room for (concurrency limit).</summary>
+    [Id(9)] public int ActiveStreams { get; init; }
+    [Id(10)] public int WantedStreams { get; init; }
 }

@@ -40,6 +40,12 @@ public sealed class ApiKeyGrain(
     private long _cacheWriteTokens;
     private long _cacheReadTokens;
 
+    /// <summary>
+    /// Each front's share of the concurrency limit, as of its last lease call. A front that stops
+    /// calling (it died, or has nothing open) loses its share after two lease periods.
+    /// </summary>
+    private readonly Dictionary<string, (int Quota, DateTimeOffset At)> _streamQuotas = new(StringComparer.Ordinal);
+
     private string KeyId => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -91,6 +97,7 @@ public sealed class ApiKeyGrain(
             }
         }
 
+        var streamQuota = StreamQuota(request, now);
         if (denial is null)
         {
             GrainMetrics.LeaseGranted(grantedRequests);
@@ -108,7 +115,35 @@ public sealed class ApiKeyGrain(
             Key = _key,
             Denial = denial,
             Snapshot = Snapshot(now),
+            StreamQuota = streamQuota,
         });
+    }
+
+    /// <summary>
+    /// The front keeps what it has open and gets as much of the rest of the limit as it asks for,
+    /// never more than the other fronts leave: the cluster never has more streams open than the limit.
+    /// </summary>
+    private int? StreamQuota(LeaseRequest request, DateTimeOffset now)
+    {
+        if (_key.Limits.ConcurrentStreams is not { } limit)
+        {
+            return null;
+        }
+        var others = 0;
+        foreach (var (front, share) in _streamQuotas.ToArray())
+        {
+            if (now - share.At > _options.Duration * 2)
+            {
+                _streamQuotas.Remove(front);
+            }
+            else if (front != request.FrontId)
+            {
+                others += share.Quota;
+            }
+        }
+        var quota = Math.Max(request.ActiveStreams, Math.Min(Math.Max(request.WantedStreams, request.ActiveStreams), limit - others));
+        _streamQuotas[request.FrontId] = (quota, now);
+        return quota;
     }
 
     public async Task<SpendSnapshot> SettleAsync(SettlementBatch batch)

@@ -211,6 +211,50 @@ public sealed class KeyEnforcementTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_concurrent_streams_limit_holds_and_frees_a_slot_when_a_stream_ends()
+    {
+        _upstream.Options.EventDelayMs = 150;
+        _upstream.Options.OutputTokens = 12;
+        var key = await GatewayKeys.CreateAsync(_admin, limits: new { concurrent_streams = 2 });
+        using var client = new HttpClient { BaseAddress = _front.BaseAddress };
+        client.DefaultRequestHeaders.Add("x-api-key", key.Secret);
+
+        async Task<HttpResponseMessage> OpenStreamAsync()
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages") { Content = Json.Body(Json.SmallStreamingRequest) };
+            return await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        }
+
+        using var first = await OpenStreamAsync();
+        using var second = await OpenStreamAsync();
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+
+        using (var third = await OpenStreamAsync())
+        {
+            Assert.Equal((HttpStatusCode)429, third.StatusCode);
+            Assert.Contains("2 concurrent streams", await third.Content.ReadAsStringAsync());
+        }
+        // A non-streaming request is not a stream.
+        using (var plain = await SendAsync(key.Secret))
+        {
+            Assert.Equal(HttpStatusCode.OK, plain.StatusCode);
+        }
+
+        Assert.Contains("message_stop", await first.Content.ReadAsStringAsync());
+        HttpResponseMessage next;
+        var clock = Stopwatch.StartNew();
+        do
+        {
+            next = await OpenStreamAsync();
+        }
+        while (next.StatusCode != HttpStatusCode.OK && clock.Elapsed < TimeSpan.FromSeconds(3) && await Task.Delay(50).ContinueWith(_ => true));
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+        next.Dispose();
+        await second.Content.ReadAsStringAsync();
+    }
+
+    [Fact]
     public async Task Bad_input_is_not_charged_to_anyone()
     {
         var key = await GatewayKeys.CreateAsync(_admin, limits: new { requests_per_minute = 5 });

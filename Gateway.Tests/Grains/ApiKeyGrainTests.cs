@@ -143,4 +143,23 @@ public sealed class ApiKeyGrainTests(GrainClusterFixture fixture)
         Assert.Equal(1m, usage.SpentTodayUsd);
         Assert.InRange(usage.Snapshot!.Requests!.Value.Remaining, 100 - lease.Requests, 100 - lease.Requests + 2);
     }
+
+    [Fact]
+    public async Task Stream_quotas_never_add_up_to_more_than_the_limit_and_a_silent_fronts_share_lapses()
+    {
+        var key = await NewKeyAsync(new KeyLimits { ConcurrentStreams = 3 });
+        var grain = fixture.Grains.GetGrain<IApiKeyGrain>(key.KeyId);
+        var a = await grain.AcquireLeaseAsync(Ask("front-a", 1) with { WantedStreams = 2 });
+        var b = await grain.AcquireLeaseAsync(Ask("front-b", 1) with { WantedStreams = 2 });
+        Assert.Equal(2, a.StreamQuota);
+        Assert.Equal(1, b.StreamQuota);
+        var again = await grain.AcquireLeaseAsync(Ask("front-a", 1) with { ActiveStreams = 2, WantedStreams = 3 });
+        Assert.Equal(2, again.StreamQuota);
+
+        // front-b stops renewing (it died): after two lease periods its share is free again.
+        await Task.Delay(TimeSpan.FromSeconds(2.2));
+        var later = await grain.AcquireLeaseAsync(Ask("front-a", 1) with { ActiveStreams = 2, WantedStreams = 3 });
+        Assert.Equal(3, later.StreamQuota);
+        Assert.Equal(0, (await grain.AcquireLeaseAsync(Ask("front-c", 1) with { WantedStreams = 1 })).StreamQuota);
+    }
 }
