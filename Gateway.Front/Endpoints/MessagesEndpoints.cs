@@ -80,6 +80,7 @@ public static class MessagesEndpoints
             return;
         }
         if (endpoint == MessagesEndpoint && context.RequestServices.GetService<CacheInjection>() is { } injection
+            && injection.MayRewrite(body.Length, envelope.Model)
             && injection.Apply(body, envelope, injection.ResolvePolicy(context.Request.Headers, key?.CacheInjection, key?.CacheTtl), out var injected) is { } rewritten)
         {
             // Breakpoints added server-side; the original bytes are released, the rewritten ones forwarded.

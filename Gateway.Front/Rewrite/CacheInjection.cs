@@ -39,6 +39,13 @@ public sealed class CacheInjection
     }
 
     /// <summary>
+    /// False when no breakpoint could be added whatever the body holds: no prefix is longer than the
+    /// body, so a body below the model's minimum cacheable size is forwarded without being read again.
+    /// </summary>
+    public bool MayRewrite(int bodyBytes, string model) =>
+        bodyBytes / Math.Max(1, _options.BytesPerToken) >= _injector.MinimumCacheableTokens(model);
+
+    /// <summary>
     /// The body with breakpoints added, in a new pooled <see cref="RequestBody"/> the caller owns and
     /// disposes; or null when it is unchanged (forward the original bytes). The original stays the
     /// caller's either way.
