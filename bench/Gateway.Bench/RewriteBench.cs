@@ -192,28 +192,7 @@ internal static class RewriteBench
             decimal? baseline = null;
             foreach (var inject in new[] { false, true })
             {
-                var simulator = new PromptCacheSimulator();
-                var start = DateTimeOffset.UtcNow;
-                long input = 0, write = 0, read = 0;
-                for (var i = 0; i < bodies.Count; i++)
-                {
-                    var body = bodies[i];
-                    if (inject)
-                    {
-                        using var output = new PooledBufferWriter(body.Length + 256);
-                        if (injector.TryRewrite(body, model, CachePolicy.Default, output, out _))
-                        {
-                            body = output.WrittenSpan.ToArray();
-                        }
-                    }
-                    using var doc = JsonDocument.Parse(body);
-                    Check(PromptCacheSimulator.CountMarkers(doc.RootElement) <= 4, "more than 4 breakpoints");
-                    var usage = simulator.Apply(doc.RootElement, model, minimum, start.AddSeconds(20 * i));
-                    input += Math.Max(0, TokenEstimate.FromBytes(body.Length) - usage.Creation - usage.Read);
-                    write += usage.Creation;
-                    read += usage.Read;
-                }
-                var cost = (input * price.InputPerMTok + write * price.CacheWrite + read * price.CacheRead) / 1_000_000m;
+                var (input, write, read, cost) = Simulate(bodies, injector, model, minimum, price, inject);
                 baseline ??= cost;
                 var versus = inject ? $"{(cost - baseline.Value) / baseline.Value:+0.0%;-0.0%;0.0%} (${cost - baseline.Value:0.0000})" : "—";
                 text.AppendLine($"| {client} | {(inject ? "injection on" : "injection off")} | {Turns} | {input:N0} | {write:N0} | {read:N0} | {cost:0.0000} | {versus} |");
@@ -254,32 +233,43 @@ internal static class RewriteBench
         decimal? baseline = null;
         foreach (var inject in new[] { false, true })
         {
-            var simulator = new PromptCacheSimulator();
-            var start = DateTimeOffset.UtcNow;
-            long input = 0, write = 0, read = 0;
-            for (var i = 0; i < bodies.Count; i++)
-            {
-                var body = bodies[i];
-                if (inject)
-                {
-                    using var output = new PooledBufferWriter(body.Length + 256);
-                    if (injector.TryRewrite(body, model, CachePolicy.Default, output, out _))
-                    {
-                        body = output.WrittenSpan.ToArray();
-                    }
-                }
-                using var doc = JsonDocument.Parse(body);
-                var usage = simulator.Apply(doc.RootElement, model, minimum, start.AddSeconds(20 * i));
-                input += Math.Max(0, TokenEstimate.FromBytes(body.Length) - usage.Creation - usage.Read);
-                write += usage.Creation;
-                read += usage.Read;
-            }
-            var cost = (input * price.InputPerMTok + write * price.CacheWrite + read * price.CacheRead) / 1_000_000m;
+            var (input, write, read, cost) = Simulate(bodies, injector, model, minimum, price, inject);
             baseline ??= cost;
             var versus = inject ? $"{(cost - baseline.Value) / baseline.Value:+0.0%;-0.0%;0.0%} (${cost - baseline.Value:0.0000})" : "—";
             text.AppendLine($"| Claude Code, {Sessions} new sessions | {(inject ? "injection on (+tools)" : "injection off")} | {Sessions} | {input:N0} | {write:N0} | {read:N0} | {cost:0.0000} | {versus} |");
         }
         return text.ToString();
+    }
+
+    /// <summary>
+    /// Sends the bodies, 20 s apart, through the fake upstream's cache simulator (each rewritten first
+    /// when <paramref name="inject"/>) and returns the input tokens by kind and their cost.
+    /// </summary>
+    private static (long Input, long Write, long Read, decimal Cost) Simulate(IReadOnlyList<byte[]> bodies, CacheInjector injector,
+        string model, int minimum, ModelPrice price, bool inject)
+    {
+        var simulator = new PromptCacheSimulator();
+        var start = DateTimeOffset.UtcNow;
+        long input = 0, write = 0, read = 0;
+        for (var i = 0; i < bodies.Count; i++)
+        {
+            var body = bodies[i];
+            if (inject)
+            {
+                using var output = new PooledBufferWriter(body.Length + 256);
+                if (injector.TryRewrite(body, model, CachePolicy.Default, output, out _))
+                {
+                    body = output.WrittenSpan.ToArray();
+                }
+            }
+            using var doc = JsonDocument.Parse(body);
+            Check(PromptCacheSimulator.CountMarkers(doc.RootElement) <= 4, "more than 4 breakpoints");
+            var usage = simulator.Apply(doc.RootElement, model, minimum, start.AddSeconds(20 * i));
+            input += Math.Max(0, TokenEstimate.FromBytes(body.Length) - usage.Creation - usage.Read);
+            write += usage.Creation;
+            read += usage.Read;
+        }
+        return (input, write, read, (input * price.InputPerMTok + write * price.CacheWrite + read * price.CacheRead) / 1_000_000m);
     }
 
     /// <summary>Appended turns needed for a body of at least <paramref name="size"/> bytes.</summary>
