@@ -109,17 +109,8 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
         {
             if (_renewal is not { IsCompleted: false } && time.GetUtcNow() >= _validUntil && (_requests > 0 || _inputTokens > 0 || _outputTokens > 0))
             {
-                request = new LeaseRequest
-                {
-                    FrontId = frontId,
-                    // The open streams keep their share while the rest is handed back.
-                    ActiveStreams = _activeStreams,
-                    WantedStreams = _activeStreams,
-                    ReturnedRequests = Unlimited(_lease?.Snapshot.Requests) ? 0 : _requests,
-                    ReturnedInputTokens = Unlimited(_lease?.Snapshot.InputTokens) ? 0 : _inputTokens,
-                    ReturnedOutputTokens = Unlimited(_lease?.Snapshot.OutputTokens) ? 0 : _outputTokens,
-                };
-                _requests = _inputTokens = _outputTokens = 0;
+                // The open streams keep their share while the rest is handed back.
+                request = HandBackLeftovers(new LeaseRequest { FrontId = frontId, ActiveStreams = _activeStreams, WantedStreams = _activeStreams });
             }
         }
         if (request is not null)
@@ -135,6 +126,19 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
     public bool IsIdle(DateTimeOffset now) => now - _validUntil > TimeSpan.FromMinutes(5);
 
     private static bool Unlimited(BucketLevel? level) => level is null;
+
+    /// <summary>Moves what is left of the slice into <paramref name="request"/> (limited buckets only) and empties it. Under the lock.</summary>
+    private LeaseRequest HandBackLeftovers(LeaseRequest request)
+    {
+        request = request with
+        {
+            ReturnedRequests = Unlimited(_lease?.Snapshot.Requests) ? 0 : _requests,
+            ReturnedInputTokens = Unlimited(_lease?.Snapshot.InputTokens) ? 0 : _inputTokens,
+            ReturnedOutputTokens = Unlimited(_lease?.Snapshot.OutputTokens) ? 0 : _outputTokens,
+        };
+        _requests = _inputTokens = _outputTokens = 0;
+        return request;
+    }
 
     private bool Fits(Lease lease, long inputTokens, long outputTokens) =>
         (Unlimited(lease.Snapshot.Requests) || _requests >= 1)
@@ -232,13 +236,10 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
                 MinOutputTokens = outputTokens,
                 ActiveStreams = _activeStreams,
                 WantedStreams = wantedStreams,
-                ReturnedRequests = returnLeftovers && !Unlimited(_lease?.Snapshot.Requests) ? _requests : 0,
-                ReturnedInputTokens = returnLeftovers && !Unlimited(_lease?.Snapshot.InputTokens) ? _inputTokens : 0,
-                ReturnedOutputTokens = returnLeftovers && !Unlimited(_lease?.Snapshot.OutputTokens) ? _outputTokens : 0,
             };
             if (returnLeftovers)
             {
-                _requests = _inputTokens = _outputTokens = 0;
+                request = HandBackLeftovers(request);
             }
             _admittedSinceRenewal = 0;
             _renewedAt = sentAt;
