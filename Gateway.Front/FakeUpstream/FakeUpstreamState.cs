@@ -40,7 +40,13 @@ public sealed class FakeUpstreamState
 
     internal void CountAborted() => Interlocked.Increment(ref _abortedRequests);
 
+    /// <summary>429s the per-key limits (<see cref="FakeUpstreamOptions.RequestsPerMinutePerKey"/>) gave: what a pool shares to avoid.</summary>
+    public int RateLimitedResponses => Volatile.Read(ref _rateLimitedResponses);
+
+    internal void CountRateLimited() => Interlocked.Increment(ref _rateLimitedResponses);
+
     private int _abortedRequests;
+    private int _rateLimitedResponses;
 
     internal RequestRecorder Recorder { get; } = new();
     internal KeyRateLimiter RateLimiter { get; } = new();

@@ -94,6 +94,7 @@ internal sealed class MessagesEndpoint(FakeUpstreamState state)
             return true;
         }
 
+        state.CountRateLimited();
         var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
         ctx.Response.Headers[FakeUpstreamHeaders.RetryAfter] = seconds.ToString(CultureInfo.InvariantCulture);
         await AnthropicErrors.WriteAsync(ctx, 429, string.Format(CultureInfo.InvariantCulture, AnthropicErrors.RateLimitMessage, perMinute));
