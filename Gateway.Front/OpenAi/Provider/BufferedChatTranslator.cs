@@ -9,7 +9,7 @@ namespace Gateway.Front.OpenAi.Provider;
 /// </summary>
 internal sealed class BufferedChatTranslator(BufferedChatTranslator.Translate translate) : IChatTranslator
 {
-    public delegate void Translate(ReadOnlySpan<byte> body, IBufferWriter<byte> output);
+    public delegate void Translate(ReadOnlyMemory<byte> body, IBufferWriter<byte> output);
 
     /// <summary>Larger bodies are cut (and then fail to parse, which the translation reports); real ones are far smaller.</summary>
     private const int MaxBody = 16 * 1024 * 1024;
@@ -25,7 +25,7 @@ internal sealed class BufferedChatTranslator(BufferedChatTranslator.Translate tr
         }
     }
 
-    public void Finish(IBufferWriter<byte> output) => translate(_buffer.AsSpan(0, _length), output);
+    public void Finish(IBufferWriter<byte> output) => translate(_buffer.AsMemory(0, _length), output);
 
     public void Dispose()
     {

@@ -13,12 +13,13 @@ public static class ChatResponseTranslator
     /// <summary>Key holding tool arguments that are not a JSON object, so the Message stays valid (tool_use.input must be an object).</summary>
     public const string RawArgumentsKey = "_raw";
 
-    public static void Translate(ReadOnlySpan<byte> body, IBufferWriter<byte> output)
+    public static void Translate(ReadOnlyMemory<byte> body, IBufferWriter<byte> output)
     {
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body.ToArray());
+            // Parsed in place: the document reads the pooled body without a copy.
+            document = JsonDocument.Parse(body);
         }
         catch (JsonException)
         {
@@ -31,7 +32,7 @@ public static class ChatResponseTranslator
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("choices"u8, out var choices)
                 || choices.ValueKind != JsonValueKind.Array || choices.GetArrayLength() == 0)
             {
-                ChatErrorTranslator.Translate(200, body, output);
+                ChatErrorTranslator.Translate(200, body.Span, output);
                 return;
             }
             Write(root, choices[0], output);
@@ -74,13 +75,7 @@ public static class ChatResponseTranslator
         var finish = choice.TryGetProperty("finish_reason"u8, out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
         w.WriteString("stop_reason"u8, FinishReasons.ToAnthropic(finish) ?? "end_turn");
         w.WriteNull("stop_sequence"u8);
-        var usage = new ChatUsage();
-        if (root.TryGetProperty("usage"u8, out var u))
-        {
-            var reader = new Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(u.GetRawText()));
-            reader.Read();
-            usage.Read(ref reader);
-        }
+        var usage = root.TryGetProperty("usage"u8, out var u) ? ChatUsage.From(u) : new ChatUsage();
         usage.Write(w);
         w.WriteEndObject();
     }

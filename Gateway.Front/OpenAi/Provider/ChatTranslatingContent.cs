@@ -44,7 +44,7 @@ internal sealed class ChatTranslatingContent : HttpContent
         {
             return new(response.Content, new BufferedChatTranslator(ChatResponseTranslator.Translate), JsonMediaType);
         }
-        return new(response.Content, new BufferedChatTranslator((body, output) => ChatErrorTranslator.Translate(status, body, output)), JsonMediaType);
+        return new(response.Content, new BufferedChatTranslator((body, output) => ChatErrorTranslator.Translate(status, body.Span, output)), JsonMediaType);
     }
 
     protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>

@@ -12,7 +12,6 @@ internal struct ChatUsage
     public long PromptTokens;
     public long CompletionTokens;
     public long CachedTokens;
-    public bool Seen;
 
     public readonly long InputTokens => Math.Max(0, PromptTokens - CachedTokens);
 
@@ -24,7 +23,6 @@ internal struct ChatUsage
             reader.Skip();
             return;
         }
-        Seen = true;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("prompt_tokens"u8)) { reader.Read(); PromptTokens = Long(ref reader); }
@@ -47,6 +45,26 @@ internal struct ChatUsage
             }
             else { reader.Read(); reader.Skip(); }
         }
+    }
+
+    /// <summary>The same, from a parsed <c>usage</c> element (a non-streaming completion).</summary>
+    public static ChatUsage From(JsonElement usage)
+    {
+        var result = new ChatUsage();
+        if (usage.ValueKind != JsonValueKind.Object)
+        {
+            return result;
+        }
+        result.PromptTokens = Long(usage, "prompt_tokens"u8);
+        result.CompletionTokens = Long(usage, "completion_tokens"u8);
+        if (usage.TryGetProperty("prompt_tokens_details"u8, out var details) && details.ValueKind == JsonValueKind.Object)
+        {
+            result.CachedTokens = Long(details, "cached_tokens"u8);
+        }
+        return result;
+
+        static long Long(JsonElement e, ReadOnlySpan<byte> name) =>
+            e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) ? n : 0;
     }
 
     /// <summary>Writes Anthropic's <c>usage</c> object (the cumulative totals).</summary>
