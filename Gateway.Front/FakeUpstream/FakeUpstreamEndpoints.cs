@@ -15,6 +15,7 @@ internal sealed class FakeUpstreamEndpoints
     private readonly CancellationToken _stopping;
     private readonly RequestPipeline _pipeline;
     private readonly MessagesEndpoint _messages;
+    private readonly OpenAi.ChatCompletionsEndpoint _chat;
 
     private FakeUpstreamEndpoints(FakeUpstreamState state, CancellationToken stopping)
     {
@@ -22,6 +23,7 @@ internal sealed class FakeUpstreamEndpoints
         _stopping = stopping;
         _pipeline = new RequestPipeline(state, stopping);
         _messages = new MessagesEndpoint(state);
+        _chat = new OpenAi.ChatCompletionsEndpoint(state);
     }
 
     public static void Map(WebApplication app, FakeUpstreamState state)
@@ -30,6 +32,7 @@ internal sealed class FakeUpstreamEndpoints
         app.MapMethods("/", [HttpMethods.Get, HttpMethods.Head], endpoints.Guard(endpoints.RootAsync));
         app.Map("/v1/messages", endpoints.Guard(endpoints.MessagesAsync));
         app.Map("/v1/messages/count_tokens", endpoints.Guard(endpoints.CountTokensAsync));
+        app.Map("/v1/chat/completions", endpoints.Guard(endpoints.ChatCompletionsAsync));
         app.Map("/v1/models", endpoints.Guard(endpoints.ListModelsAsync));
         app.Map("/v1/models/{id}", endpoints.Guard(endpoints.GetModelAsync));
         FakeControlEndpoints.Map(app, state);
@@ -79,6 +82,22 @@ internal sealed class FakeUpstreamEndpoints
         {
             await _messages.CreateAsync(ctx, admitted);
         }
+    }
+
+    /// <summary>The OpenAI-compatible endpoint: OpenAI's errors, rate-limit headers and Bearer authentication.</summary>
+    private async Task ChatCompletionsAsync(HttpContext ctx)
+    {
+        if (await _pipeline.BeginAsync(ctx, authenticate: false, WireDialect.OpenAi) is not { } admitted)
+        {
+            return;
+        }
+        if (!HttpMethods.IsPost(ctx.Request.Method))
+        {
+            ctx.Response.Headers.Allow = HttpMethods.Post;
+            await OpenAi.OpenAiErrors.WriteAsync(ctx, 405, "Method Not Allowed");
+            return;
+        }
+        await _chat.CreateAsync(ctx, admitted);
     }
 
     private async Task CountTokensAsync(HttpContext ctx)

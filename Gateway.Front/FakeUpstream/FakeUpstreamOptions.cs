@@ -34,4 +34,10 @@ public sealed class FakeUpstreamOptions
     /// silently ignores prefixes below the model's minimum. 0 keeps small test prompts cacheable.
     /// </summary>
     public int MinCacheablePrefixTokens { get; set; } = 0;
+
+    /// <summary>
+    /// <c>/v1/chat/completions</c> only: how many of each request's prompt tokens are reported as
+    /// cached (<c>prompt_tokens_details.cached_tokens</c>), capped at the prompt size.
+    /// </summary>
+    public int OpenAiCachedPromptTokens { get; set; } = 0;
 }

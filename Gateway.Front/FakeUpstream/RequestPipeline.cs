@@ -13,14 +13,15 @@ namespace Gateway.Front.FakeUpstream;
 internal sealed class RequestPipeline(FakeUpstreamState state, CancellationToken stopping)
 {
     /// <summary>Returns null when the response is already decided (fault, bad request, 401).</summary>
-    public async Task<AdmittedRequest?> BeginAsync(HttpContext ctx, bool authenticate)
+    /// <param name="dialect">Whose error shape and rate-limit headers the answers use (the OpenAI endpoint speaks OpenAI's).</param>
+    public async Task<AdmittedRequest?> BeginAsync(HttpContext ctx, bool authenticate, WireDialect dialect = WireDialect.Anthropic)
     {
         var options = state.Options;
         var now = state.Time.GetUtcNow();
         var response = ctx.Response;
         response.Headers[FakeUpstreamHeaders.RequestId] = FakeIds.Request();
         var presented = ApiKeyAuth.Presented(ctx.Request);
-        RateLimitHeaders.Write(response, state.RateLimiter.Peek(presented, options.RequestsPerMinutePerKey, now), now);
+        WriteRateLimits(response, dialect, state.RateLimiter.Peek(presented, options.RequestsPerMinutePerKey, now), now);
 
         byte[] body;
         try
@@ -30,7 +31,7 @@ internal sealed class RequestPipeline(FakeUpstreamState state, CancellationToken
         catch (BadHttpRequestException e)
         {
             state.Recorder.Record(ctx, [], now, options.MaxRecordedRequests);
-            await AnthropicErrors.WriteAsync(ctx, e.StatusCode == 413 ? 413 : 400, e.Message);
+            await ErrorAsync(ctx, dialect, e.StatusCode == 413 ? 413 : 400, e.Message);
             return null;
         }
         state.Recorder.Record(ctx, body, now, options.MaxRecordedRequests);
@@ -41,7 +42,7 @@ internal sealed class RequestPipeline(FakeUpstreamState state, CancellationToken
         {
             if (!FaultPlan.TryParse(header.ToString(), out fault, out var error))
             {
-                await AnthropicErrors.WriteAsync(ctx, 400, $"{FakeUpstreamHeaders.Fault}: {error}");
+                await ErrorAsync(ctx, dialect, 400, $"{FakeUpstreamHeaders.Fault}: {error}");
                 return null;
             }
         }
@@ -51,7 +52,7 @@ internal sealed class RequestPipeline(FakeUpstreamState state, CancellationToken
             state.Faults.TryDequeue(out fault);
         }
 
-        if (!await ApplyEarlyFaultAsync(ctx, fault, now))
+        if (!await ApplyEarlyFaultAsync(ctx, fault, now, dialect))
         {
             return null;
         }
@@ -61,7 +62,7 @@ internal sealed class RequestPipeline(FakeUpstreamState state, CancellationToken
         {
             if (!ApiKeyAuth.TryAuthenticate(ctx.Request, options.ApiKeys, out var accepted, out var error))
             {
-                await AnthropicErrors.WriteAsync(ctx, 401, error);
+                await ErrorAsync(ctx, dialect, 401, error);
                 return null;
             }
             key = accepted;
@@ -71,7 +72,7 @@ internal sealed class RequestPipeline(FakeUpstreamState state, CancellationToken
     }
 
     /// <summary>Applies the faults that strike before the reply; false when the request is finished.</summary>
-    private async Task<bool> ApplyEarlyFaultAsync(HttpContext ctx, FaultPlan fault, DateTimeOffset now)
+    private async Task<bool> ApplyEarlyFaultAsync(HttpContext ctx, FaultPlan fault, DateTimeOffset now, WireDialect dialect)
     {
         if (fault.FirstByteDelayMs > 0 && !await WaitAsync(ctx, fault.FirstByteDelayMs))
         {
@@ -85,13 +86,20 @@ internal sealed class RequestPipeline(FakeUpstreamState state, CancellationToken
                 {
                     var options = state.Options;
                     var limit = options.RequestsPerMinutePerKey > 0 ? options.RequestsPerMinutePerKey : KeyRateLimiter.UnlimitedAdvertisedLimit;
-                    RateLimitHeaders.Write(ctx.Response, new RateLimitSnapshot(limit, 0, now.AddSeconds(1)), now);
+                    WriteRateLimits(ctx.Response, dialect, new RateLimitSnapshot(limit, 0, now.AddSeconds(1)), now);
                     ctx.Response.Headers[FakeUpstreamHeaders.RetryAfter] = "1";
-                    await AnthropicErrors.WriteAsync(ctx, 429, string.Format(System.Globalization.CultureInfo.InvariantCulture, AnthropicErrors.RateLimitMessage, limit));
+                    if (dialect == WireDialect.OpenAi)
+                    {
+                        await OpenAi.OpenAiErrors.RateLimitedAsync(ctx, limit);
+                    }
+                    else
+                    {
+                        await AnthropicErrors.WriteAsync(ctx, 429, string.Format(System.Globalization.CultureInfo.InvariantCulture, AnthropicErrors.RateLimitMessage, limit));
+                    }
                 }
                 else
                 {
-                    await AnthropicErrors.WriteAsync(ctx, fault.StatusCode, AnthropicErrors.Describe(fault.StatusCode).Message);
+                    await ErrorAsync(ctx, dialect, fault.StatusCode, AnthropicErrors.Describe(fault.StatusCode).Message);
                 }
                 return false;
 
@@ -107,6 +115,21 @@ internal sealed class RequestPipeline(FakeUpstreamState state, CancellationToken
 
             default:
                 return true;
+        }
+    }
+
+    private static Task ErrorAsync(HttpContext ctx, WireDialect dialect, int status, string message) =>
+        dialect == WireDialect.OpenAi ? OpenAi.OpenAiErrors.WriteAsync(ctx, status, message) : AnthropicErrors.WriteAsync(ctx, status, message);
+
+    private static void WriteRateLimits(HttpResponse response, WireDialect dialect, RateLimitSnapshot requests, DateTimeOffset now)
+    {
+        if (dialect == WireDialect.OpenAi)
+        {
+            OpenAi.OpenAiRateLimitHeaders.Write(response, requests, now);
+        }
+        else
+        {
+            RateLimitHeaders.Write(response, requests, now);
         }
     }
 

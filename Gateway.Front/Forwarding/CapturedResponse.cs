@@ -61,6 +61,21 @@ internal sealed class CapturedResponse
         return new CapturedResponse((int)response.StatusCode, headers, buffer.AsSpan(0, length).ToArray());
     }
 
+    /// <summary>The same failure with an OpenAI-compatible error body rewritten to Anthropic's shape (status and headers kept).</summary>
+    public CapturedResponse TranslatedFromOpenAi()
+    {
+        var body = new System.Buffers.ArrayBufferWriter<byte>(256);
+        OpenAi.Provider.ChatErrorTranslator.Translate(Status, Body, body);
+        var headers = Headers.Where(h => !h.Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)).ToList();
+        headers.Add(new("Content-Type", ["application/json"]));
+        if (!headers.Any(h => h.Key.Equals(Errors.GatewayError.RequestIdHeader, StringComparison.OrdinalIgnoreCase))
+            && headers.FirstOrDefault(h => h.Key.Equals("x-request-id", StringComparison.OrdinalIgnoreCase)).Value is [var id, ..])
+        {
+            headers.Add(new(Errors.GatewayError.RequestIdHeader, [id]));
+        }
+        return new CapturedResponse(Status, headers, body.WrittenSpan.ToArray());
+    }
+
     public async Task ReplayAsync(HttpContext context)
     {
         var response = context.Response;

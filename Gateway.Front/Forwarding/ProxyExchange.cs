@@ -28,6 +28,9 @@ public sealed class ProxyExchange : IDisposable
 
     internal int Step { get; set; }
 
+    /// <summary>The provider of the current route step (null before routing).</summary>
+    internal Routing.UpstreamProvider? CurrentProvider => Route is { } route && Step < route.Steps.Count ? route.Steps[Step].Provider : null;
+
     /// <summary>The pooled key of the current attempt (null: the client's credential went through).</summary>
     internal Routing.PooledKey? Key { get; set; }
 

@@ -27,7 +27,7 @@ public sealed class UpstreamDirectory
         {
             Providers = o.Providers.Select(p => new UpstreamProvider(p.Name, p.Kind, p.BaseUrl,
                 PoolOf(p.Name, p.Keys.Select(k => string.IsNullOrWhiteSpace(k.Id)
-                    ? UpstreamCredential.From(k.Secret) : new UpstreamCredential(k.Secret, k.Id))), o.Breaker)).ToArray();
+                    ? UpstreamCredential.From(k.Secret) : new UpstreamCredential(k.Secret, k.Id))), p.Breaker?.Over(o.Breaker) ?? o.Breaker)).ToArray();
         }
         else
         {

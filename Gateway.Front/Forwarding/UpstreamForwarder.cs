@@ -3,6 +3,7 @@ using System.Net;
 using Gateway.Front.Envelope;
 using Gateway.Front.Errors;
 using Gateway.Front.Metrics;
+using Gateway.Front.OpenAi.Provider;
 using Gateway.Front.Routing;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -110,7 +111,7 @@ public sealed class UpstreamForwarder
                     await held.ReplayAsync(context);
                     break;
                 }
-                var wait = exchange.CircuitRetryAfter ?? _options.Breaker.BreakDuration;
+                var wait = exchange.CircuitRetryAfter ?? CurrentStep(exchange).Provider.BreakerSettings.BreakDuration;
                 ForwardingLog.CircuitOpen(_logger, wait.TotalSeconds);
                 await GatewayError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, AnthropicErrorTypes.Overloaded,
                     "The upstream API is failing; the gateway is not sending it requests for a few seconds.", wait, shouldRetry: true);
@@ -193,14 +194,24 @@ public sealed class UpstreamForwarder
     private async ValueTask<AttemptOutcome> SendAsync(HttpContext context, ProxyExchange exchange, UpstreamProvider provider,
         CancellationToken cancellationToken)
     {
+        if (provider.IsOpenAi && await OpenAiUpstream.TryAnswerLocallyAsync(context, exchange, provider.Name))
+        {
+            return AttemptOutcome.Delivered;
+        }
         exchange.Attempts++;
         exchange.CurrentAttemptHeld = false;
         exchange.MayRetryResponse = CanBackoff(exchange) || (HasFallback(exchange) && CanMove(exchange));
         exchange.MayRetryRateLimit = exchange.Key is { } current && CanMove(exchange)
             && exchange.KeySwitches < provider.Pool.Keys.Count - 1
             && provider.Pool.HasAvailableOtherThan(current, DateTimeOffset.UtcNow);
+        var body = BodyFor(exchange, out var untranslatable);
+        if (untranslatable is not null)
+        {
+            await GatewayError.InvalidRequest(context, untranslatable);
+            return AttemptOutcome.Delivered;
+        }
         exchange.Key?.Sent();
-        if (BodyFor(exchange) is { } body)
+        if (body is not null)
         {
             context.Request.Body = body.OpenRead();
             context.Request.ContentLength = body.Length;
@@ -247,10 +258,35 @@ public sealed class UpstreamForwarder
         return outcome;
     }
 
-    /// <summary>The body for the current route step: the client's bytes, or a copy with the model rewritten to the step's alias.</summary>
-    private static RequestBody? BodyFor(ProxyExchange exchange)
+    /// <summary>
+    /// The body for the current route step: the client's bytes, a copy with the model rewritten to the
+    /// step's alias, or for an OpenAI-compatible provider the Chat Completions translation (null with
+    /// <paramref name="untranslatable"/> set when the body cannot be translated).
+    /// </summary>
+    private static RequestBody? BodyFor(ProxyExchange exchange, out string? untranslatable)
     {
-        var alias = CurrentStep(exchange).Alias;
+        untranslatable = null;
+        var step = CurrentStep(exchange);
+        var alias = step.Alias;
+        if (step.Provider.IsOpenAi && exchange.Body is { } messages && exchange.Envelope is { } envelope)
+        {
+            var model = alias ?? envelope.Model;
+            var cacheKey = OpenAiBodyKey + model;
+            if (exchange.RoutedAlias != cacheKey)
+            {
+                exchange.RoutedBody?.Dispose();
+                exchange.RoutedBody = null;
+                exchange.RoutedAlias = null;
+                if (ChatRequestTranslator.Translate(messages.Span, model, out var error) is not { } chat)
+                {
+                    untranslatable = error;
+                    return null;
+                }
+                exchange.RoutedBody = RequestBody.FromBytes(chat);
+                exchange.RoutedAlias = cacheKey;
+            }
+            return exchange.RoutedBody;
+        }
         if (exchange.Body is not { } original || alias is null || alias == exchange.Envelope?.Model)
         {
             return exchange.Body;
@@ -263,6 +299,9 @@ public sealed class UpstreamForwarder
         }
         return exchange.RoutedBody ?? original;
     }
+
+    /// <summary>Marks a cached routed body as a Chat translation (never equal to a model alias).</summary>
+    private const string OpenAiBodyKey = "\u0001chat:";
 
     /// <summary>What follows an attempt that went through the breaker.</summary>
     private NextAttempt Decide(ProxyExchange exchange, AttemptOutcome outcome)

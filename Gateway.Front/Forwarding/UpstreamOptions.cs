@@ -58,14 +58,37 @@ public sealed class UpstreamProviderOptions
 {
     public const string AnthropicKind = "anthropic";
 
+    /// <summary>Any OpenAI-compatible Chat Completions endpoint; Messages requests are translated both ways (docs/routing.md).</summary>
+    public const string OpenAiKind = "openai";
+
     public string Name { get; set; } = "";
 
-    /// <summary><c>anthropic</c>: the Anthropic API or any Anthropic-compatible base URL.</summary>
+    /// <summary><c>anthropic</c>: the Anthropic API or any Anthropic-compatible base URL; <c>openai</c>: an OpenAI-compatible one.</summary>
     public string Kind { get; set; } = AnthropicKind;
 
     public string BaseUrl { get; set; } = "";
 
     public UpstreamKeyOptions[] Keys { get; set; } = [];
+
+    /// <summary>Optional: this provider's breaker settings; each one left out takes <c>Upstream:Breaker</c>'s value.</summary>
+    public ProviderBreakerOptions? Breaker { get; set; }
+}
+
+/// <summary>A provider's own breaker settings (<c>Upstream:Providers:N:Breaker</c>); null fields inherit the shared ones.</summary>
+public sealed class ProviderBreakerOptions
+{
+    public double? FailureRatio { get; set; }
+    public int? MinimumThroughput { get; set; }
+    public TimeSpan? SamplingDuration { get; set; }
+    public TimeSpan? BreakDuration { get; set; }
+
+    public BreakerOptions Over(BreakerOptions shared) => new()
+    {
+        FailureRatio = FailureRatio ?? shared.FailureRatio,
+        MinimumThroughput = MinimumThroughput ?? shared.MinimumThroughput,
+        SamplingDuration = SamplingDuration ?? shared.SamplingDuration,
+        BreakDuration = BreakDuration ?? shared.BreakDuration,
+    };
 }
 
 /// <summary>One credential of a provider's pool. <c>Id</c> is what logs, metrics and the audit log show.</summary>

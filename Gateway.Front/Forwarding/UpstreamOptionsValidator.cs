@@ -35,19 +35,17 @@ public sealed class UpstreamOptionsValidator : IValidateOptions<UpstreamOptions>
         Positive(o.RetryDeadline, "RetryDeadline");
         Positive(o.RetryBaseDelay, "RetryBaseDelay");
         Positive(o.RetryMaxDelay, "RetryMaxDelay");
-        Positive(o.Breaker.SamplingDuration, "Breaker:SamplingDuration");
-        Positive(o.Breaker.BreakDuration, "Breaker:BreakDuration");
+        ValidateBreaker(o.Breaker, $"{s}:Breaker", errors);
+        for (var i = 0; i < o.Providers.Length; i++)
+        {
+            if (o.Providers[i].Breaker is { } own)
+            {
+                ValidateBreaker(own.Over(o.Breaker), $"{s}:Providers:{i}:Breaker", errors);
+            }
+        }
         if (o.MaxRetries is < 0 or > 10)
         {
             errors.Add($"{s}:MaxRetries must be between 0 and 10, got {o.MaxRetries}.");
-        }
-        if (o.Breaker.FailureRatio is <= 0 or > 1)
-        {
-            errors.Add($"{s}:Breaker:FailureRatio must be in (0, 1], got {o.Breaker.FailureRatio}.");
-        }
-        if (o.Breaker.MinimumThroughput < 2)
-        {
-            errors.Add($"{s}:Breaker:MinimumThroughput must be at least 2, got {o.Breaker.MinimumThroughput}.");
         }
         if (o.MaxConnectionsPerServer < 1)
         {
@@ -81,9 +79,11 @@ public sealed class UpstreamOptionsValidator : IValidateOptions<UpstreamOptions>
                 {
                     errors.Add($"{at}:Name '{p.Name}' is used by another provider.");
                 }
-                if (!string.Equals(p.Kind, UpstreamProviderOptions.AnthropicKind, StringComparison.OrdinalIgnoreCase))
+                if (!string.Equals(p.Kind, UpstreamProviderOptions.AnthropicKind, StringComparison.OrdinalIgnoreCase)
+                    && !string.Equals(p.Kind, UpstreamProviderOptions.OpenAiKind, StringComparison.OrdinalIgnoreCase))
                 {
-                    errors.Add($"{at}:Kind must be '{UpstreamProviderOptions.AnthropicKind}' (the Anthropic API or an Anthropic-compatible base URL), got '{p.Kind}'.");
+                    errors.Add($"{at}:Kind must be '{UpstreamProviderOptions.AnthropicKind}' (the Anthropic API or an Anthropic-compatible base URL) "
+                        + $"or '{UpstreamProviderOptions.OpenAiKind}' (an OpenAI-compatible Chat Completions API), got '{p.Kind}'.");
                 }
                 if (!Uri.TryCreate(p.BaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
                 {
@@ -117,6 +117,26 @@ public sealed class UpstreamOptionsValidator : IValidateOptions<UpstreamOptions>
                         errors.Add($"{at}:Keys:{k}:Id '{id}' is used by another key of the provider.");
                     }
                 }
+            }
+        }
+
+        static void ValidateBreaker(BreakerOptions b, string at, List<string> errors)
+        {
+            if (b.SamplingDuration <= TimeSpan.Zero)
+            {
+                errors.Add($"{at}:SamplingDuration must be a positive time span (e.g. 00:00:05), got {b.SamplingDuration}.");
+            }
+            if (b.BreakDuration <= TimeSpan.Zero)
+            {
+                errors.Add($"{at}:BreakDuration must be a positive time span (e.g. 00:00:05), got {b.BreakDuration}.");
+            }
+            if (b.FailureRatio is <= 0 or > 1)
+            {
+                errors.Add($"{at}:FailureRatio must be in (0, 1], got {b.FailureRatio}.");
+            }
+            if (b.MinimumThroughput < 2)
+            {
+                errors.Add($"{at}:MinimumThroughput must be at least 2, got {b.MinimumThroughput}.");
             }
         }
 

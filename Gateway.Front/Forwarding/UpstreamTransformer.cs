@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.Features;
+using Gateway.Front.OpenAi.Provider;
 using Gateway.Front.Routing;
 using Gateway.Front.Streaming;
 using Yarp.ReverseProxy.Forwarder;
@@ -19,7 +20,11 @@ internal sealed class UpstreamTransformer : HttpTransformer
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
         var exchange = httpContext.Features.GetRequiredFeature<ProxyExchange>();
-        if (exchange.Upstream is { } credential)
+        if (exchange.CurrentProvider is { IsOpenAi: true })
+        {
+            OpenAiUpstream.TransformRequest(proxyRequest, destinationPrefix, exchange.Upstream);
+        }
+        else if (exchange.Upstream is { } credential)
         {
             proxyRequest.Headers.Remove("x-api-key");
             proxyRequest.Headers.Authorization = null;
@@ -53,20 +58,24 @@ internal sealed class UpstreamTransformer : HttpTransformer
                 key.CoolDown(RateLimitObservation.RetryAfter(proxyResponse.Headers), now);
             }
         }
-        if (status == 429 && exchange.MayRetryRateLimit)
+        var openAi = exchange.CurrentProvider is { IsOpenAi: true };
+        if ((status == 429 && exchange.MayRetryRateLimit)
+            || (exchange.MayRetryResponse && RetryPolicy.IsRetryableStatus(proxyResponse.StatusCode)))
         {
-            exchange.HeldFailure = await CapturedResponse.CaptureAsync(proxyResponse, cancellationToken);
-            exchange.CurrentAttemptHeld = true;
-            return false;
-        }
-        if (exchange.MayRetryResponse && RetryPolicy.IsRetryableStatus(proxyResponse.StatusCode))
-        {
-            exchange.HeldFailure = await CapturedResponse.CaptureAsync(proxyResponse, cancellationToken);
+            var held = await CapturedResponse.CaptureAsync(proxyResponse, cancellationToken);
+            // Replayed to an Anthropic client if no retry succeeds: in Anthropic's shape, headers kept.
+            exchange.HeldFailure = openAi ? held.TranslatedFromOpenAi() : held;
             exchange.CurrentAttemptHeld = true;
             return false;
         }
 
         await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        if (openAi)
+        {
+            // Translated before the tap wraps it: usage, settlement, audit and budgets see Anthropic's bytes.
+            proxyResponse.Content = ChatTranslatingContent.For(proxyResponse);
+            OpenAiUpstream.FixResponseHeaders(httpContext.Response, proxyResponse, proxyResponse.Content.Headers.ContentType);
+        }
         var mediaType = proxyResponse.Content.Headers.ContentType?.MediaType;
         IResponseTap tap = mediaType is "text/event-stream" ? new SseUsageTap() : new JsonUsageTap();
         exchange.Tap = tap;

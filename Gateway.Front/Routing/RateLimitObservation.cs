@@ -7,7 +7,7 @@ namespace Gateway.Front.Routing;
 /// <summary>
 /// Reads what an Anthropic response says about its key: the
 /// <c>anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-{limit,remaining,reset}</c>
-/// headers and <c>retry-after</c> (seconds) / <c>retry-after-ms</c>.
+/// headers (or OpenAI's <c>x-ratelimit-*</c>, <see cref="OpenAi.Provider.OpenAiRateLimits"/>) and <c>retry-after</c> (seconds) / <c>retry-after-ms</c>.
 /// </summary>
 internal static class RateLimitObservation
 {
@@ -19,7 +19,8 @@ internal static class RateLimitObservation
         var output = Level(headers, Output);
         if (requests is null && tokens is null && input is null && output is null)
         {
-            return null;
+            // An OpenAI-compatible provider describes its key with x-ratelimit-* instead.
+            return OpenAi.Provider.OpenAiRateLimits.Read(headers, now);
         }
         return new UpstreamKeyState { ObservedAt = now, Requests = requests, Tokens = tokens, InputTokens = input, OutputTokens = output };
     }

@@ -18,6 +18,7 @@ public sealed class UpstreamProvider
         Kind = kind;
         _prefix = Normalize(baseUrl);
         Pool = pool;
+        BreakerSettings = breaker;
         Breaker = new ResiliencePipelineBuilder<AttemptOutcome>()
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions<AttemptOutcome>
             {
@@ -34,6 +35,12 @@ public sealed class UpstreamProvider
     public string Name { get; }
 
     public string Kind { get; }
+
+    /// <summary>An OpenAI-compatible provider: Messages requests and responses are translated (OpenAi/Provider).</summary>
+    public bool IsOpenAi => Kind.Equals(UpstreamProviderOptions.OpenAiKind, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The breaker settings in force for this provider (its own, or the shared ones).</summary>
+    public BreakerOptions BreakerSettings { get; }
 
     public KeyPool Pool { get; internal set; }
 

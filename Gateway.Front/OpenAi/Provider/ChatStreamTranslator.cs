@@ -1,0 +1,471 @@
+using System.Buffers;
+using System.Text.Json;
+using Gateway.Front.Errors;
+using Gateway.Front.Streaming;
+
+namespace Gateway.Front.OpenAi.Provider;
+
+/// <summary>
+/// Chat Completions SSE (<c>data: {chunk}</c> lines, then <c>data: [DONE]</c>) → Anthropic's Messages
+/// events, incrementally: each complete <c>data:</c> line is translated as soon as it arrives, and
+/// only an unfinished line is carried to the next chunk. Text deltas become <c>text_delta</c>s of a
+/// text block; each tool call index becomes a <c>tool_use</c> block whose argument fragments are
+/// <c>input_json_delta</c>s; blocks are closed in order as the next one starts. <c>message_delta</c>
+/// (stop reason and the cumulative usage, input tokens included) waits for the end of the stream,
+/// because with <c>stream_options.include_usage</c> the usage comes in a last chunk after the
+/// <c>finish_reason</c>. Written by hand: it is push-style over partial chunks, which no SSE library offers.
+/// </summary>
+internal sealed class ChatStreamTranslator : IChatTranslator
+{
+    /// <summary>A single data line past this is dropped (real chunks are well under 64 KB).</summary>
+    private const int MaxLine = 4 * 1024 * 1024;
+
+    private byte[] _carry = ArrayPool<byte>.Shared.Rent(1024);
+    private int _carryLength;
+    private bool _carryOverflow;
+    private Utf8JsonWriter? _json;
+
+    private bool _started;
+    private bool _ended;
+    private string? _id;
+    private string? _model;
+    private string? _finishReason;
+    private ChatUsage _usage;
+
+    /// <summary>The next Anthropic content block index.</summary>
+    private int _nextBlock;
+    private Block _open = Block.None;
+    /// <summary>The OpenAI tool call index of the open tool_use block.</summary>
+    private int _openTool = -1;
+    /// <summary>OpenAI tool call index → Anthropic block index, for every tool block started.</summary>
+    private readonly Dictionary<int, int> _toolBlocks = [];
+
+    private enum Block { None, Text, Tool }
+
+    public void Feed(ReadOnlySpan<byte> chunk, IBufferWriter<byte> output)
+    {
+        while (!chunk.IsEmpty)
+        {
+            var newline = chunk.IndexOf((byte)'\n');
+            if (newline < 0)
+            {
+                Carry(chunk);
+                return;
+            }
+            var line = chunk[..newline];
+            chunk = chunk[(newline + 1)..];
+            if (_carryLength > 0 || _carryOverflow)
+            {
+                Carry(line);
+                if (!_carryOverflow)
+                {
+                    OnLine(_carry.AsSpan(0, _carryLength), output);
+                }
+                _carryLength = 0;
+                _carryOverflow = false;
+            }
+            else
+            {
+                OnLine(line, output);
+            }
+        }
+    }
+
+    public void Finish(IBufferWriter<byte> output)
+    {
+        if (_carryLength > 0 && !_carryOverflow)
+        {
+            OnLine(_carry.AsSpan(0, _carryLength), output);
+            _carryLength = 0;
+        }
+        if (_ended)
+        {
+            return;
+        }
+        if (_finishReason is not null)
+        {
+            // Some servers end without [DONE]: a finish_reason is enough to end the message properly.
+            End(output);
+            return;
+        }
+        // A clean end with no finish_reason: the answer is incomplete, and the client must not take it as whole.
+        Error(output, AnthropicErrorTypes.Api, "The OpenAI-compatible upstream ended the stream before the message was complete.");
+    }
+
+    private void Carry(ReadOnlySpan<byte> part)
+    {
+        if (_carryOverflow)
+        {
+            return;
+        }
+        if (_carryLength + part.Length > MaxLine)
+        {
+            _carryOverflow = true;
+            return;
+        }
+        PooledBytes.Append(ref _carry, ref _carryLength, part);
+    }
+
+    private void OnLine(ReadOnlySpan<byte> line, IBufferWriter<byte> output)
+    {
+        if (!line.IsEmpty && line[^1] == (byte)'\r')
+        {
+            line = line[..^1];
+        }
+        if (_ended || !line.StartsWith("data:"u8))
+        {
+            // Blank separators, comments (": keep-alive") and event names carry nothing to translate.
+            return;
+        }
+        var data = line[5..];
+        if (!data.IsEmpty && data[0] == (byte)' ')
+        {
+            data = data[1..];
+        }
+        if (data.SequenceEqual("[DONE]"u8))
+        {
+            End(output);
+            return;
+        }
+        try
+        {
+            OnChunk(data, output);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            Error(output, AnthropicErrorTypes.Api, "The OpenAI-compatible upstream sent a stream chunk that is not valid JSON.");
+        }
+    }
+
+    private void OnChunk(ReadOnlySpan<byte> json, IBufferWriter<byte> output)
+    {
+        var reader = new Utf8JsonReader(json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return;
+        }
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("id"u8)) { reader.Read(); _id ??= reader.TokenType == JsonTokenType.String ? reader.GetString() : null; }
+            else if (reader.ValueTextEquals("model"u8)) { reader.Read(); _model ??= reader.TokenType == JsonTokenType.String ? reader.GetString() : null; }
+            else if (reader.ValueTextEquals("usage"u8)) { reader.Read(); _usage.Read(ref reader); }
+            else if (reader.ValueTextEquals("choices"u8)) { reader.Read(); OnChoices(ref reader, json, output); }
+            else if (reader.ValueTextEquals("error"u8))
+            {
+                reader.Read();
+                var start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                // A mid-stream error: translated as an error body would be, then nothing more is sent.
+                var body = new ArrayBufferWriter<byte>(256);
+                var wrapped = new byte[json[start..(int)reader.BytesConsumed].Length + 10];
+                "{\"error\":"u8.CopyTo(wrapped);
+                json[start..(int)reader.BytesConsumed].CopyTo(wrapped.AsSpan(9));
+                wrapped[^1] = (byte)'}';
+                ChatErrorTranslator.Translate(500, wrapped, body);
+                EnsureStarted(output);
+                CloseBlock(output);
+                WriteEvent(output, "error"u8, body.WrittenSpan);
+                _ended = true;
+                return;
+            }
+            else { reader.Read(); reader.Skip(); }
+        }
+    }
+
+    private void OnChoices(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, IBufferWriter<byte> output)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            reader.Skip();
+            return;
+        }
+        while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+        {
+            var first = true;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("index"u8))
+                {
+                    reader.Read();
+                    // Only choice 0 is translated: the request never asks for n > 1.
+                    first = reader.TokenType != JsonTokenType.Number || reader.GetInt32() == 0;
+                }
+                else if (reader.ValueTextEquals("delta"u8) && first) { reader.Read(); OnDelta(ref reader, json, output); }
+                else if (reader.ValueTextEquals("finish_reason"u8) && first)
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.String)
+                    {
+                        _finishReason = reader.GetString();
+                        EnsureStarted(output);
+                        CloseBlock(output);
+                    }
+                }
+                else { reader.Read(); reader.Skip(); }
+            }
+        }
+    }
+
+    private void OnDelta(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, IBufferWriter<byte> output)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return;
+        }
+        EnsureStarted(output);
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("content"u8) || reader.ValueTextEquals("refusal"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length > 0)
+                {
+                    TextDelta(RawToken(ref reader, json), output);
+                }
+            }
+            else if (reader.ValueTextEquals("tool_calls"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartArray)
+                {
+                    reader.Skip();
+                    continue;
+                }
+                while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+                {
+                    OnToolCall(ref reader, json, output);
+                }
+            }
+            else { reader.Read(); reader.Skip(); }
+        }
+    }
+
+    private void OnToolCall(ref Utf8JsonReader reader, ReadOnlySpan<byte> json, IBufferWriter<byte> output)
+    {
+        var index = _openTool >= 0 ? _openTool : 0;
+        string? id = null, name = null;
+        int argumentsStart = -1, argumentsEnd = -1;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("index"u8)) { reader.Read(); if (reader.TokenType == JsonTokenType.Number) index = reader.GetInt32(); }
+            else if (reader.ValueTextEquals("id"u8)) { reader.Read(); id = reader.TokenType == JsonTokenType.String ? reader.GetString() : null; }
+            else if (reader.ValueTextEquals("function"u8))
+            {
+                reader.Read();
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    reader.Skip();
+                    continue;
+                }
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("name"u8)) { reader.Read(); name = reader.TokenType == JsonTokenType.String ? reader.GetString() : null; }
+                    else if (reader.ValueTextEquals("arguments"u8))
+                    {
+                        reader.Read();
+                        if (reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length > 0)
+                        {
+                            argumentsStart = (int)reader.TokenStartIndex;
+                            argumentsEnd = argumentsStart + reader.ValueSpan.Length + 2;
+                        }
+                    }
+                    else { reader.Read(); reader.Skip(); }
+                }
+            }
+            else { reader.Read(); reader.Skip(); }
+        }
+
+        if (!_toolBlocks.TryGetValue(index, out var block))
+        {
+            CloseBlock(output);
+            block = _nextBlock++;
+            _toolBlocks[index] = block;
+            _open = Block.Tool;
+            _openTool = index;
+            var w = BeginEvent(output, "content_block_start"u8);
+            w.WriteStartObject();
+            w.WriteString("type"u8, "content_block_start"u8);
+            w.WriteNumber("index"u8, block);
+            w.WriteStartObject("content_block"u8);
+            w.WriteString("type"u8, "tool_use"u8);
+            w.WriteString("id"u8, string.IsNullOrEmpty(id) ? ChatIds.ToolUse() : id);
+            w.WriteString("name"u8, name ?? "");
+            w.WriteStartObject("input"u8);
+            w.WriteEndObject();
+            w.WriteEndObject();
+            w.WriteEndObject();
+            EndEvent(output);
+        }
+        if (argumentsStart >= 0)
+        {
+            // Fragments go out as they come; a late fragment of an earlier call still names its own block.
+            var w = BeginEvent(output, "content_block_delta"u8);
+            w.WriteStartObject();
+            w.WriteString("type"u8, "content_block_delta"u8);
+            w.WriteNumber("index"u8, block);
+            w.WriteStartObject("delta"u8);
+            w.WriteString("type"u8, "input_json_delta"u8);
+            w.WritePropertyName("partial_json"u8);
+            w.WriteRawValue(json[argumentsStart..argumentsEnd], skipInputValidation: true);
+            w.WriteEndObject();
+            w.WriteEndObject();
+            EndEvent(output);
+        }
+    }
+
+    private void TextDelta(ReadOnlySpan<byte> rawString, IBufferWriter<byte> output)
+    {
+        if (_open != Block.Text)
+        {
+            CloseBlock(output);
+            _open = Block.Text;
+            var start = BeginEvent(output, "content_block_start"u8);
+            start.WriteStartObject();
+            start.WriteString("type"u8, "content_block_start"u8);
+            start.WriteNumber("index"u8, _nextBlock);
+            start.WriteStartObject("content_block"u8);
+            start.WriteString("type"u8, "text"u8);
+            start.WriteString("text"u8, ""u8);
+            start.WriteEndObject();
+            start.WriteEndObject();
+            EndEvent(output);
+            _nextBlock++;
+        }
+        var w = BeginEvent(output, "content_block_delta"u8);
+        w.WriteStartObject();
+        w.WriteString("type"u8, "content_block_delta"u8);
+        w.WriteNumber("index"u8, _nextBlock - 1);
+        w.WriteStartObject("delta"u8);
+        w.WriteString("type"u8, "text_delta"u8);
+        w.WritePropertyName("text"u8);
+        // The string token is copied as it came (escapes and all): no decode, no re-encode.
+        w.WriteRawValue(rawString, skipInputValidation: true);
+        w.WriteEndObject();
+        w.WriteEndObject();
+        EndEvent(output);
+    }
+
+    private void CloseBlock(IBufferWriter<byte> output)
+    {
+        if (_open == Block.None)
+        {
+            return;
+        }
+        var index = _open == Block.Tool ? _toolBlocks[_openTool] : _nextBlock - 1;
+        _open = Block.None;
+        _openTool = -1;
+        var w = BeginEvent(output, "content_block_stop"u8);
+        w.WriteStartObject();
+        w.WriteString("type"u8, "content_block_stop"u8);
+        w.WriteNumber("index"u8, index);
+        w.WriteEndObject();
+        EndEvent(output);
+    }
+
+    private void EnsureStarted(IBufferWriter<byte> output)
+    {
+        if (_started)
+        {
+            return;
+        }
+        _started = true;
+        var w = BeginEvent(output, "message_start"u8);
+        w.WriteStartObject();
+        w.WriteString("type"u8, "message_start"u8);
+        w.WriteStartObject("message"u8);
+        w.WriteString("id"u8, _id ?? (_id = ChatIds.Message()));
+        w.WriteString("type"u8, "message"u8);
+        w.WriteString("role"u8, "assistant"u8);
+        w.WriteString("model"u8, _model ?? "");
+        w.WriteStartArray("content"u8);
+        w.WriteEndArray();
+        w.WriteNull("stop_reason"u8);
+        w.WriteNull("stop_sequence"u8);
+        // Chat streams report usage only at the end; message_delta carries the real input count.
+        _usage.Write(w);
+        w.WriteEndObject();
+        w.WriteEndObject();
+        EndEvent(output);
+    }
+
+    private void End(IBufferWriter<byte> output)
+    {
+        EnsureStarted(output);
+        CloseBlock(output);
+        _ended = true;
+        var w = BeginEvent(output, "message_delta"u8);
+        w.WriteStartObject();
+        w.WriteString("type"u8, "message_delta"u8);
+        w.WriteStartObject("delta"u8);
+        w.WriteString("stop_reason"u8, FinishReasons.ToAnthropic(_finishReason) ?? "end_turn");
+        w.WriteNull("stop_sequence"u8);
+        w.WriteEndObject();
+        _usage.Write(w);
+        w.WriteEndObject();
+        EndEvent(output);
+        w = BeginEvent(output, "message_stop"u8);
+        w.WriteStartObject();
+        w.WriteString("type"u8, "message_stop"u8);
+        w.WriteEndObject();
+        EndEvent(output);
+    }
+
+    private void Error(IBufferWriter<byte> output, string type, string message)
+    {
+        _ended = true;
+        var body = new ArrayBufferWriter<byte>(256);
+        ChatErrorTranslator.WriteError(body, type, message);
+        WriteEvent(output, "error"u8, body.WrittenSpan);
+    }
+
+    private static ReadOnlySpan<byte> RawToken(ref Utf8JsonReader reader, ReadOnlySpan<byte> json)
+    {
+        var start = (int)reader.TokenStartIndex;
+        return json[start..(start + reader.ValueSpan.Length + 2)];
+    }
+
+    private static void WriteEvent(IBufferWriter<byte> output, ReadOnlySpan<byte> name, ReadOnlySpan<byte> data)
+    {
+        Write(output, "event: "u8);
+        Write(output, name);
+        Write(output, "\ndata: "u8);
+        Write(output, data);
+        Write(output, "\n\n"u8);
+    }
+
+    private Utf8JsonWriter BeginEvent(IBufferWriter<byte> output, ReadOnlySpan<byte> name)
+    {
+        Write(output, "event: "u8);
+        Write(output, name);
+        Write(output, "\ndata: "u8);
+        if (_json is null)
+        {
+            _json = new Utf8JsonWriter(output, OpenAiJson.WriterOptions);
+        }
+        else
+        {
+            _json.Reset(output);
+        }
+        return _json;
+    }
+
+    private void EndEvent(IBufferWriter<byte> output)
+    {
+        _json!.Flush();
+        Write(output, "\n\n"u8);
+    }
+
+    private static void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(output.GetSpan(bytes.Length));
+        output.Advance(bytes.Length);
+    }
+
+    public void Dispose()
+    {
+        _json?.Dispose();
+        ArrayPool<byte>.Shared.Return(_carry);
+        _carry = [];
+    }
+}

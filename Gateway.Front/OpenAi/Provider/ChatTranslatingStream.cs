@@ -1,0 +1,79 @@
+using System.Buffers;
+
+namespace Gateway.Front.OpenAi.Provider;
+
+/// <summary>
+/// Read-side wrapper over an OpenAI-compatible response body: each read takes what the upstream has,
+/// translates it, and returns the translated bytes at once (a read returns as soon as one upstream
+/// chunk produced output), so every event reaches the forwarder's copy loop, and the client, when
+/// its source chunk arrives. Only output larger than the caller's buffer waits for the next read.
+/// </summary>
+internal sealed class ChatTranslatingStream(Stream inner, IChatTranslator translator) : Stream
+{
+    private readonly ArrayBufferWriter<byte> _pending = new(4096);
+    private byte[] _scratch = ArrayPool<byte>.Shared.Rent(16 * 1024);
+    private int _served;
+    private bool _innerDone;
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (buffer.Length == 0)
+        {
+            return 0;
+        }
+        while (_served == _pending.WrittenCount)
+        {
+            _pending.ResetWrittenCount();
+            _served = 0;
+            if (_innerDone)
+            {
+                return 0;
+            }
+            var read = await inner.ReadAsync(_scratch, cancellationToken);
+            if (read == 0)
+            {
+                _innerDone = true;
+                translator.Finish(_pending);
+            }
+            else
+            {
+                translator.Feed(_scratch.AsSpan(0, read), _pending);
+            }
+        }
+        var count = Math.Min(buffer.Length, _pending.WrittenCount - _served);
+        _pending.WrittenSpan.Slice(_served, count).CopyTo(buffer.Span);
+        _served += count;
+        return count;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) =>
+        ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+            translator.Dispose();
+            if (_scratch.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(_scratch);
+                _scratch = [];
+            }
+        }
+        base.Dispose(disposing);
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
