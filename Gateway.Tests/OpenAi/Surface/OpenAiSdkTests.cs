@@ -244,6 +244,54 @@ public sealed class OpenAiSdkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_held_and_replayed_upstream_failure_keeps_its_status_in_openai_shape()
+    {
+        var key = await GatewayKeys.CreateAsync(_admin);
+        _upstream.Faults.Enqueue("529", 4); // the first attempt and every retry: the last one is replayed
+        var error = await Assert.ThrowsAsync<ClientResultException>(() => Client(key.Secret).CompleteChatAsync([new UserChatMessage("hi")]));
+        Assert.Equal(529, error.Status);
+        var body = JsonDocument.Parse(error.GetRawResponse()!.Content.ToString()).RootElement.GetProperty("error");
+        Assert.Equal("server_error", body.GetProperty("type").GetString());
+        Assert.Equal("overloaded_error", body.GetProperty("code").GetString());
+        Assert.Equal(4, _upstream.Received.Count);
+    }
+
+    [Fact]
+    public async Task A_mid_stream_upstream_error_ends_the_sdk_stream_with_the_error()
+    {
+        var key = await GatewayKeys.CreateAsync(_admin);
+        _upstream.Faults.Enqueue("error-mid-stream", 1);
+        using var http = new HttpClient { BaseAddress = _front.BaseAddress };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", key.Secret);
+        using var response = await http.PostAsync("v1/chat/completions", Json.Body("""{"model":"claude-sonnet-4-5","stream":true,"messages":[{"role":"user","content":"hi"}]}"""));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var lines = (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.All(lines, l => Assert.StartsWith("data: ", l));
+        Assert.Contains(lines, l => l.Contains("\"content\""));
+        var error = Json.Parse(lines[^1]["data: ".Length..]).GetProperty("error");
+        Assert.Equal("server_error", error.GetProperty("type").GetString());
+        Assert.Equal("overloaded_error", error.GetProperty("code").GetString());
+        Assert.DoesNotContain("data: [DONE]", lines);
+
+        // The .NET SDK skips an error line (the Python and Node SDKs raise on it): what it sees is a
+        // stream that ends without a finish_reason, the mark of an incomplete answer.
+        _upstream.Faults.Enqueue("error-mid-stream", 1);
+        var text = new StringBuilder();
+        ChatFinishReason? finish = null;
+        await foreach (var update in Client(key.Secret).CompleteChatStreamingAsync([new UserChatMessage("hi")]))
+        {
+            foreach (var part in update.ContentUpdate)
+            {
+                text.Append(part.Text);
+            }
+            finish = update.FinishReason ?? finish;
+        }
+        Assert.Null(finish);
+        Assert.NotEqual(_upstream.Options.ReplyText, text.ToString());
+        Assert.StartsWith(text.ToString(), _upstream.Options.ReplyText);
+    }
+
+    [Fact]
     public async Task Bad_requests_get_400_in_openai_shape_with_no_charge_and_no_row()
     {
         var key = await GatewayKeys.CreateAsync(_admin);
@@ -320,6 +368,18 @@ public sealed class OpenAiSdkTests : IAsyncLifetime
         Assert.Equal(plain.Usage.OutputTokenCount + streamedUsage.OutputTokenCount, view.OutputTokens);
         Assert.Equal(rows.Sum(r => (decimal)r["cost_usd"]), view.SpentTodayUsd);
         Assert.True(view.SpentTodayUsd > 0);
+    }
+
+    [Fact]
+    public async Task The_sdks_models_list_reads_the_passed_through_model_list()
+    {
+        // GET /v1/models is not translated: the OpenAI SDK reads its ids (owned_by and created stay empty).
+        var key = await GatewayKeys.CreateAsync(_admin);
+        var models = new OpenAI.Models.OpenAIModelClient(new ApiKeyCredential(key.Secret),
+            new OpenAIClientOptions { Endpoint = new Uri(_front.BaseAddress, "v1"), RetryPolicy = new ClientRetryPolicy(0) });
+        var list = (await models.GetModelsAsync()).Value;
+        Assert.Contains(list, m => m.Id == "claude-sonnet-4-5-20250929");
+        Assert.Equal("/v1/models", _upstream.Received.Last().PathAndQuery);
     }
 
     private async Task<KeyUsageView> Eventually(string keyId, long requests)
