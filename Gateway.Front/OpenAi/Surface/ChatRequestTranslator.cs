@@ -192,7 +192,8 @@ public static class ChatRequestTranslator
             var start = (int)reader.TokenStartIndex;
             if (reader.TokenType != JsonTokenType.StartObject)
             {
-                throw new InvalidChatRequestException($"Invalid type for 'messages[{index}]': expected an object.", $"messages[{index}]");
+                var at = ((FieldPath)"messages").At(index);
+                throw new InvalidChatRequestException($"Invalid type for '{at}': expected an object.", at.ToString());
             }
             reader.Skip();
             WriteMessage(array[start..(int)reader.BytesConsumed], index, turns, systemWriter);
@@ -216,46 +217,46 @@ public static class ChatRequestTranslator
 
     private static void WriteMessage(ReadOnlySpan<byte> message, int index, TurnWriter turns, Utf8JsonWriter system)
     {
+        var path = ((FieldPath)"messages").At(index);
         var reader = new Utf8JsonReader(message, ReaderOptions);
         reader.Read();
         Range role = default, content = default, toolCalls = default, toolCallId = default;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("role"u8)) { role = StringValue(ref reader, $"messages[{index}].role"); }
-            else if (reader.ValueTextEquals("content"u8)) { content = Value(ref reader, null, $"messages[{index}].content", null); }
-            else if (reader.ValueTextEquals("tool_calls"u8)) { toolCalls = Value(ref reader, JsonTokenType.StartArray, $"messages[{index}].tool_calls", "an array"); }
-            else if (reader.ValueTextEquals("tool_call_id"u8)) { toolCallId = StringValue(ref reader, $"messages[{index}].tool_call_id"); }
+            if (reader.ValueTextEquals("role"u8)) { role = StringValue(ref reader, path.Field(".role")); }
+            else if (reader.ValueTextEquals("content"u8)) { content = Value(ref reader, null, path.Field(".content"), null); }
+            else if (reader.ValueTextEquals("tool_calls"u8)) { toolCalls = Value(ref reader, JsonTokenType.StartArray, path.Field(".tool_calls"), "an array"); }
+            else if (reader.ValueTextEquals("tool_call_id"u8)) { toolCallId = StringValue(ref reader, path.Field(".tool_call_id")); }
             else { reader.Read(); reader.Skip(); }
         }
         if (role.Equals(default(Range)))
         {
-            throw new InvalidChatRequestException($"Missing required parameter: 'messages[{index}].role'.", $"messages[{index}].role");
+            throw new InvalidChatRequestException($"Missing required parameter: '{path.Field(".role")}'.", path.Field(".role").ToString());
         }
-        var path = $"messages[{index}]";
         var roleValue = message[role][1..^1];
         var contentValue = content.Equals(default(Range)) ? default : message[content];
         if (roleValue.SequenceEqual("system"u8) || roleValue.SequenceEqual("developer"u8))
         {
             // Messages has one top-level system prompt: every system/developer message becomes a block of it, in order.
-            WriteTextBlocks(contentValue, system, path + ".content", allowImages: false);
+            WriteTextBlocks(contentValue, system, path.Field(".content"), allowImages: false);
         }
         else if (roleValue.SequenceEqual("user"u8))
         {
-            WriteContent(contentValue, turns, "user", path + ".content", allowImages: true);
+            WriteContent(contentValue, turns, "user", path.Field(".content"), allowImages: true);
         }
         else if (roleValue.SequenceEqual("assistant"u8))
         {
-            WriteContent(contentValue, turns, "assistant", path + ".content", allowImages: false);
+            WriteContent(contentValue, turns, "assistant", path.Field(".content"), allowImages: false);
             if (!toolCalls.Equals(default(Range)))
             {
-                WriteToolCalls(message[toolCalls], turns, path + ".tool_calls");
+                WriteToolCalls(message[toolCalls], turns, path.Field(".tool_calls"));
             }
         }
         else if (roleValue.SequenceEqual("tool"u8))
         {
             if (toolCallId.Equals(default(Range)))
             {
-                throw new InvalidChatRequestException($"Missing required parameter: '{path}.tool_call_id'.", path + ".tool_call_id");
+                throw new InvalidChatRequestException($"Missing required parameter: '{path.Field(".tool_call_id")}'.", path.Field(".tool_call_id").ToString());
             }
             // Tool results are user content in Messages; consecutive ones share one user turn.
             var writer = turns.Block("user");
@@ -272,24 +273,24 @@ public static class ChatRequestTranslator
             {
                 writer.WritePropertyName("content"u8);
                 writer.WriteStartArray();
-                WriteTextBlocks(contentValue, writer, path + ".content", allowImages: false);
+                WriteTextBlocks(contentValue, writer, path.Field(".content"), allowImages: false);
                 writer.WriteEndArray();
             }
             writer.WriteEndObject();
         }
         else if (roleValue.SequenceEqual("function"u8))
         {
-            throw new InvalidChatRequestException($"The 'function' role is deprecated and not supported by this gateway; use 'tool' messages ('{path}.role').", path + ".role");
+            throw new InvalidChatRequestException($"The 'function' role is deprecated and not supported by this gateway; use 'tool' messages ('{path.Field(".role")}').", path.Field(".role").ToString());
         }
         else
         {
             throw new InvalidChatRequestException(
-                $"Invalid value for '{path}.role': '{Utf8(roleValue)}'. Supported values are: 'system', 'developer', 'user', 'assistant' and 'tool'.", path + ".role");
+                $"Invalid value for '{path.Field(".role")}': '{Utf8(roleValue)}'. Supported values are: 'system', 'developer', 'user', 'assistant' and 'tool'.", path.Field(".role").ToString());
         }
     }
 
     /// <summary>A message's content (string, array of parts, or null) as blocks of the given turn.</summary>
-    private static void WriteContent(ReadOnlySpan<byte> content, TurnWriter turns, string role, string path, bool allowImages)
+    private static void WriteContent(ReadOnlySpan<byte> content, TurnWriter turns, string role, FieldPath path, bool allowImages)
     {
         if (content.IsEmpty || content[0] == (byte)'n')
         {
@@ -305,7 +306,7 @@ public static class ChatRequestTranslator
         }
         if (content[0] != (byte)'[')
         {
-            throw new InvalidChatRequestException($"Invalid type for '{path}': expected a string or an array of content parts.", path);
+            throw new InvalidChatRequestException($"Invalid type for '{path}': expected a string or an array of content parts.", path.ToString());
         }
         var reader = new Utf8JsonReader(content, ReaderOptions);
         reader.Read();
@@ -315,13 +316,13 @@ public static class ChatRequestTranslator
             var start = (int)reader.TokenStartIndex;
             reader.Skip();
             var part = content[start..(int)reader.BytesConsumed];
-            WritePart(part, role, $"{path}[{index}]", allowImages, turns, null);
+            WritePart(part, role, path.At(index), allowImages, turns, null);
             index++;
         }
     }
 
     /// <summary>Text (and, for user turns, images) of a content value into an open array of blocks.</summary>
-    private static void WriteTextBlocks(ReadOnlySpan<byte> content, Utf8JsonWriter writer, string path, bool allowImages)
+    private static void WriteTextBlocks(ReadOnlySpan<byte> content, Utf8JsonWriter writer, FieldPath path, bool allowImages)
     {
         if (content.IsEmpty || content[0] == (byte)'n')
         {
@@ -337,7 +338,7 @@ public static class ChatRequestTranslator
         }
         if (content[0] != (byte)'[')
         {
-            throw new InvalidChatRequestException($"Invalid type for '{path}': expected a string or an array of content parts.", path);
+            throw new InvalidChatRequestException($"Invalid type for '{path}': expected a string or an array of content parts.", path.ToString());
         }
         var reader = new Utf8JsonReader(content, ReaderOptions);
         reader.Read();
@@ -346,26 +347,26 @@ public static class ChatRequestTranslator
         {
             var start = (int)reader.TokenStartIndex;
             reader.Skip();
-            WritePart(content[start..(int)reader.BytesConsumed], null, $"{path}[{index}]", allowImages, null, writer);
+            WritePart(content[start..(int)reader.BytesConsumed], null, path.At(index), allowImages, null, writer);
             index++;
         }
     }
 
     /// <summary>One content part: to a turn (<paramref name="turns"/>) or to an open block array (<paramref name="target"/>).</summary>
-    private static void WritePart(ReadOnlySpan<byte> part, string? role, string path, bool allowImages, TurnWriter? turns, Utf8JsonWriter? target)
+    private static void WritePart(ReadOnlySpan<byte> part, string? role, FieldPath path, bool allowImages, TurnWriter? turns, Utf8JsonWriter? target)
     {
         if (part.IsEmpty || part[0] != (byte)'{')
         {
-            throw new InvalidChatRequestException($"Invalid type for '{path}': expected an object.", path);
+            throw new InvalidChatRequestException($"Invalid type for '{path}': expected an object.", path.ToString());
         }
         var reader = new Utf8JsonReader(part, ReaderOptions);
         reader.Read();
         Range type = default, text = default, image = default;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("type"u8)) { type = StringValue(ref reader, path + ".type"); }
-            else if (reader.ValueTextEquals("text"u8) || reader.ValueTextEquals("refusal"u8)) { text = StringValue(ref reader, path + ".text"); }
-            else if (reader.ValueTextEquals("image_url"u8)) { image = Value(ref reader, null, path + ".image_url", null); }
+            if (reader.ValueTextEquals("type"u8)) { type = StringValue(ref reader, path.Field(".type")); }
+            else if (reader.ValueTextEquals("text"u8) || reader.ValueTextEquals("refusal"u8)) { text = StringValue(ref reader, path.Field(".text")); }
+            else if (reader.ValueTextEquals("image_url"u8)) { image = Value(ref reader, null, path.Field(".image_url"), null); }
             else { reader.Read(); reader.Skip(); }
         }
         var typeValue = type.Equals(default(Range)) ? default : part[type][1..^1];
@@ -373,7 +374,7 @@ public static class ChatRequestTranslator
         {
             if (text.Equals(default(Range)))
             {
-                throw new InvalidChatRequestException($"Missing required parameter: '{path}.text'.", path + ".text");
+                throw new InvalidChatRequestException($"Missing required parameter: '{path.Field(".text")}'.", path.Field(".text").ToString());
             }
             if (part[text].Length > 2)
             {
@@ -384,15 +385,15 @@ public static class ChatRequestTranslator
         {
             if (image.Equals(default(Range)))
             {
-                throw new InvalidChatRequestException($"Missing required parameter: '{path}.image_url'.", path + ".image_url");
+                throw new InvalidChatRequestException($"Missing required parameter: '{path.Field(".image_url")}'.", path.Field(".image_url").ToString());
             }
-            WriteImageBlock(target ?? turns!.Block(role!), part[image], path + ".image_url");
+            WriteImageBlock(target ?? turns!.Block(role!), part[image], path.Field(".image_url"));
         }
         else
         {
             var name = type.Equals(default(Range)) ? "(none)" : Utf8(typeValue);
             throw new InvalidChatRequestException(
-                $"Content part type '{name}' is not supported here ('{path}.type'); supported: 'text'{(allowImages ? " and 'image_url'" : "")}.", path + ".type");
+                $"Content part type '{name}' is not supported here ('{path.Field(".type")}'); supported: 'text'{(allowImages ? " and 'image_url'" : "")}.", path.Field(".type").ToString());
         }
     }
 
@@ -406,10 +407,11 @@ public static class ChatRequestTranslator
     }
 
     /// <summary><c>data:</c> URLs become base64 image sources; http(s) URLs become url sources.</summary>
-    private static void WriteImageBlock(Utf8JsonWriter writer, ReadOnlySpan<byte> imageUrl, string path)
+    private static void WriteImageBlock(Utf8JsonWriter writer, ReadOnlySpan<byte> imageUrl, FieldPath path)
     {
         var reader = new Utf8JsonReader(imageUrl, ReaderOptions);
         reader.Read();
+        var nested = false; // {"url": ...} (the spec) rather than a bare string: the url is one level down
         if (reader.TokenType == JsonTokenType.StartObject)
         {
             var found = false;
@@ -426,13 +428,13 @@ public static class ChatRequestTranslator
             }
             if (!found)
             {
-                throw new InvalidChatRequestException($"Missing required parameter: '{path}.url'.", path + ".url");
+                throw new InvalidChatRequestException($"Missing required parameter: '{path.Field(".url")}'.", path.Field(".url").ToString());
             }
-            path += ".url";
+            nested = true;
         }
         else if (reader.TokenType != JsonTokenType.String)
         {
-            throw new InvalidChatRequestException($"Invalid type for '{path}': expected an object with a 'url'.", path);
+            throw new InvalidChatRequestException($"Invalid type for '{path}': expected an object with a 'url'.", path.ToString());
         }
 
         byte[]? rented = null;
@@ -448,7 +450,7 @@ public static class ChatRequestTranslator
                 var header = comma > 0 ? url[5..comma] : default;
                 if (comma < 0 || !header.EndsWith(";base64"u8))
                 {
-                    throw new InvalidChatRequestException($"'{path}' must be a base64 data URL (data:<media type>;base64,<data>) or an http(s) URL.", path);
+                    throw new InvalidChatRequestException($"'{UrlPath(path, nested)}' must be a base64 data URL (data:<media type>;base64,<data>) or an http(s) URL.", UrlPath(path, nested));
                 }
                 writer.WriteString("type"u8, "base64"u8);
                 writer.WriteString("media_type"u8, header[..^7]);
@@ -461,7 +463,7 @@ public static class ChatRequestTranslator
             }
             else
             {
-                throw new InvalidChatRequestException($"'{path}' must be a base64 data URL or an http(s) URL.", path);
+                throw new InvalidChatRequestException($"'{UrlPath(path, nested)}' must be a base64 data URL or an http(s) URL.", UrlPath(path, nested));
             }
             writer.WriteEndObject();
             writer.WriteEndObject();
@@ -475,29 +477,31 @@ public static class ChatRequestTranslator
         }
     }
 
+    private static string UrlPath(FieldPath imageUrl, bool nested) => (nested ? imageUrl.Field(".url") : imageUrl).ToString();
+
     /// <summary>Assistant <c>tool_calls</c> become <c>tool_use</c> blocks; arguments (a JSON string) become the input object.</summary>
-    private static void WriteToolCalls(ReadOnlySpan<byte> array, TurnWriter turns, string path)
+    private static void WriteToolCalls(ReadOnlySpan<byte> array, TurnWriter turns, FieldPath path)
     {
         var reader = new Utf8JsonReader(array, ReaderOptions);
         reader.Read();
         var index = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            var call = $"{path}[{index}]";
+            var call = path.At(index);
             if (reader.TokenType != JsonTokenType.StartObject)
             {
-                throw new InvalidChatRequestException($"Invalid type for '{call}': expected an object.", call);
+                throw new InvalidChatRequestException($"Invalid type for '{call}': expected an object.", call.ToString());
             }
             Range id = default, name = default, arguments = default;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("id"u8)) { id = StringValue(ref reader, call + ".id"); }
+                if (reader.ValueTextEquals("id"u8)) { id = StringValue(ref reader, call.Field(".id")); }
                 else if (reader.ValueTextEquals("type"u8))
                 {
                     reader.Read();
                     if (!reader.ValueTextEquals("function"u8))
                     {
-                        throw new InvalidChatRequestException($"Tool call type '{reader.GetString()}' is not supported ('{call}.type'); only 'function'.", call + ".type");
+                        throw new InvalidChatRequestException($"Tool call type '{reader.GetString()}' is not supported ('{call.Field(".type")}'); only 'function'.", call.Field(".type").ToString());
                     }
                 }
                 else if (reader.ValueTextEquals("function"u8))
@@ -505,12 +509,12 @@ public static class ChatRequestTranslator
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.StartObject)
                     {
-                        throw new InvalidChatRequestException($"Invalid type for '{call}.function': expected an object.", call + ".function");
+                        throw new InvalidChatRequestException($"Invalid type for '{call.Field(".function")}': expected an object.", call.Field(".function").ToString());
                     }
                     while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                     {
-                        if (reader.ValueTextEquals("name"u8)) { name = StringValue(ref reader, call + ".function.name"); }
-                        else if (reader.ValueTextEquals("arguments"u8)) { arguments = StringValue(ref reader, call + ".function.arguments"); }
+                        if (reader.ValueTextEquals("name"u8)) { name = StringValue(ref reader, call.Field(".function.name")); }
+                        else if (reader.ValueTextEquals("arguments"u8)) { arguments = StringValue(ref reader, call.Field(".function.arguments")); }
                         else { reader.Read(); reader.Skip(); }
                     }
                 }
@@ -518,11 +522,11 @@ public static class ChatRequestTranslator
             }
             if (id.Equals(default(Range)))
             {
-                throw new InvalidChatRequestException($"Missing required parameter: '{call}.id'.", call + ".id");
+                throw new InvalidChatRequestException($"Missing required parameter: '{call.Field(".id")}'.", call.Field(".id").ToString());
             }
             if (name.Equals(default(Range)))
             {
-                throw new InvalidChatRequestException($"Missing required parameter: '{call}.function.name'.", call + ".function.name");
+                throw new InvalidChatRequestException($"Missing required parameter: '{call.Field(".function.name")}'.", call.Field(".function.name").ToString());
             }
             var writer = turns.Block("assistant");
             writer.WriteStartObject();
@@ -532,14 +536,14 @@ public static class ChatRequestTranslator
             writer.WritePropertyName("name"u8);
             writer.WriteRawValue(array[name], skipInputValidation: true);
             writer.WritePropertyName("input"u8);
-            WriteArguments(arguments.Equals(default(Range)) ? "\"\""u8 : array[arguments], writer, call + ".function.arguments");
+            WriteArguments(arguments.Equals(default(Range)) ? "\"\""u8 : array[arguments], writer, call.Field(".function.arguments"));
             writer.WriteEndObject();
             index++;
         }
     }
 
     /// <summary>The arguments string must hold a JSON object (empty means no arguments): Messages wants the object itself.</summary>
-    private static void WriteArguments(ReadOnlySpan<byte> rawString, Utf8JsonWriter writer, string path)
+    private static void WriteArguments(ReadOnlySpan<byte> rawString, Utf8JsonWriter writer, FieldPath path)
     {
         var reader = new Utf8JsonReader(rawString);
         reader.Read();
@@ -558,17 +562,17 @@ public static class ChatRequestTranslator
                 var inner = new Utf8JsonReader(text, ReaderOptions);
                 if (!inner.Read() || inner.TokenType != JsonTokenType.StartObject)
                 {
-                    throw new InvalidChatRequestException($"'{path}' must be a JSON object encoded as a string.", path);
+                    throw new InvalidChatRequestException($"'{path}' must be a JSON object encoded as a string.", path.ToString());
                 }
                 inner.Skip();
                 if (inner.Read())
                 {
-                    throw new InvalidChatRequestException($"'{path}' has content after the JSON object.", path);
+                    throw new InvalidChatRequestException($"'{path}' has content after the JSON object.", path.ToString());
                 }
             }
             catch (JsonException e)
             {
-                throw new InvalidChatRequestException($"'{path}' is not valid JSON: {Trim(e.Message)}", path);
+                throw new InvalidChatRequestException($"'{path}' is not valid JSON: {Trim(e.Message)}", path.ToString());
             }
             writer.WriteRawValue(text, skipInputValidation: true);
         }
@@ -591,10 +595,10 @@ public static class ChatRequestTranslator
         var index = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            var path = $"tools[{index}]";
+            var path = ((FieldPath)"tools").At(index);
             if (reader.TokenType != JsonTokenType.StartObject)
             {
-                throw new InvalidChatRequestException($"Invalid type for '{path}': expected an object.", path);
+                throw new InvalidChatRequestException($"Invalid type for '{path}': expected an object.", path.ToString());
             }
             Range name = default, description = default, parameters = default;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -604,7 +608,7 @@ public static class ChatRequestTranslator
                     reader.Read();
                     if (!reader.ValueTextEquals("function"u8))
                     {
-                        throw new InvalidChatRequestException($"Tool type '{reader.GetString()}' is not supported ('{path}.type'); only 'function'.", path + ".type");
+                        throw new InvalidChatRequestException($"Tool type '{reader.GetString()}' is not supported ('{path.Field(".type")}'); only 'function'.", path.Field(".type").ToString());
                     }
                 }
                 else if (reader.ValueTextEquals("function"u8))
@@ -612,13 +616,13 @@ public static class ChatRequestTranslator
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.StartObject)
                     {
-                        throw new InvalidChatRequestException($"Invalid type for '{path}.function': expected an object.", path + ".function");
+                        throw new InvalidChatRequestException($"Invalid type for '{path.Field(".function")}': expected an object.", path.Field(".function").ToString());
                     }
                     while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                     {
-                        if (reader.ValueTextEquals("name"u8)) { name = StringValue(ref reader, path + ".function.name"); }
-                        else if (reader.ValueTextEquals("description"u8)) { description = StringValue(ref reader, path + ".function.description"); }
-                        else if (reader.ValueTextEquals("parameters"u8)) { parameters = Value(ref reader, JsonTokenType.StartObject, path + ".function.parameters", "an object"); }
+                        if (reader.ValueTextEquals("name"u8)) { name = StringValue(ref reader, path.Field(".function.name")); }
+                        else if (reader.ValueTextEquals("description"u8)) { description = StringValue(ref reader, path.Field(".function.description")); }
+                        else if (reader.ValueTextEquals("parameters"u8)) { parameters = Value(ref reader, JsonTokenType.StartObject, path.Field(".function.parameters"), "an object"); }
                         // strict: Messages has no per-tool strict mode here; ignored as Anthropic's layer ignores it.
                         else { reader.Read(); reader.Skip(); }
                     }
@@ -627,7 +631,7 @@ public static class ChatRequestTranslator
             }
             if (name.Equals(default(Range)))
             {
-                throw new InvalidChatRequestException($"Missing required parameter: '{path}.function.name'.", path + ".function.name");
+                throw new InvalidChatRequestException($"Missing required parameter: '{path.Field(".function.name")}'.", path.Field(".function.name").ToString());
             }
             if (index == 0)
             {
@@ -862,7 +866,7 @@ public static class ChatRequestTranslator
     }
 
     /// <summary>The raw token range (quotes included) of a string value; null leaves the range empty.</summary>
-    private static Range StringValue(ref Utf8JsonReader reader, string name)
+    private static Range StringValue(ref Utf8JsonReader reader, FieldPath name)
     {
         reader.Read();
         if (reader.TokenType == JsonTokenType.Null)
@@ -871,13 +875,13 @@ public static class ChatRequestTranslator
         }
         if (reader.TokenType != JsonTokenType.String)
         {
-            throw new InvalidChatRequestException($"Invalid type for '{name}': expected a string.", name);
+            throw new InvalidChatRequestException($"Invalid type for '{name}': expected a string.", name.ToString());
         }
         return (int)reader.TokenStartIndex..(int)reader.BytesConsumed;
     }
 
     /// <summary>The raw range of any value (checked against <paramref name="expected"/> when given); null leaves it empty.</summary>
-    private static Range Value(ref Utf8JsonReader reader, JsonTokenType? expected, string name, string? expectedText)
+    private static Range Value(ref Utf8JsonReader reader, JsonTokenType? expected, FieldPath name, string? expectedText)
     {
         reader.Read();
         if (reader.TokenType == JsonTokenType.Null && expected is not null)
@@ -886,7 +890,7 @@ public static class ChatRequestTranslator
         }
         if (expected is { } kind && reader.TokenType != kind)
         {
-            throw new InvalidChatRequestException($"Invalid type for '{name}': expected {expectedText}.", name);
+            throw new InvalidChatRequestException($"Invalid type for '{name}': expected {expectedText}.", name.ToString());
         }
         var start = (int)reader.TokenStartIndex;
         reader.Skip();

@@ -177,7 +177,9 @@ public sealed class ChatRequestTranslatorTests
     [InlineData("""{"model":"m","functions":[{"name":"f"}],"messages":[{"role":"user","content":"x"}]}""", "functions")]
     public void Bad_requests_are_rejected_naming_the_parameter(string chat, string param)
     {
-        Assert.Equal(param, Reject(chat).Param);
+        var error = Reject(chat);
+        Assert.Equal(param, error.Param);
+        Assert.Contains(param, error.Message); // the message names the field too, as OpenAI's do
     }
 
     [Theory]
