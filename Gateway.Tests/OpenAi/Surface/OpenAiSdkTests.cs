@@ -244,6 +244,23 @@ public sealed class OpenAiSdkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_gateways_own_413_reaches_the_sdk_in_openai_shape()
+    {
+        await using var small = await FrontHost.StartAsync(_upstream.BaseAddress, new Dictionary<string, string?> { ["Gateway:MaxRequestBodyBytes"] = "2048" });
+        var client = new ChatClient(Model, new ApiKeyCredential("sk-any"), new OpenAIClientOptions
+        {
+            Endpoint = new Uri(small.BaseAddress, "v1"),
+            RetryPolicy = new ClientRetryPolicy(0),
+        });
+        var error = await Assert.ThrowsAsync<ClientResultException>(() => client.CompleteChatAsync([new UserChatMessage(new string('x', 4096))]));
+        Assert.Equal(413, error.Status);
+        var body = JsonDocument.Parse(error.GetRawResponse()!.Content.ToString()).RootElement.GetProperty("error");
+        Assert.Equal("invalid_request_error", body.GetProperty("type").GetString());
+        Assert.Equal("request_too_large", body.GetProperty("code").GetString());
+        Assert.Contains("2048", body.GetProperty("message").GetString());
+    }
+
+    [Fact]
     public async Task A_held_and_replayed_upstream_failure_keeps_its_status_in_openai_shape()
     {
         var key = await GatewayKeys.CreateAsync(_admin);
