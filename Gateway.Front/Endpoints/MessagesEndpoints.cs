@@ -20,6 +20,7 @@ public static class MessagesEndpoints
     public const string SessionHeader = "X-Claude-Code-Session-Id";
 
     private const string MessagesEndpoint = "messages";
+    private const string CountTokensEndpoint = "count_tokens";
 
     public static IEndpointRouteBuilder MapMessagesEndpoints(this IEndpointRouteBuilder app)
     {
@@ -33,15 +34,20 @@ public static class MessagesEndpoints
     /// <summary>Admission and settlement exist only with virtual keys (absent in pass-through mode).</summary>
     private static Task HandleMessagesAsync(HttpContext context, UpstreamForwarder forwarder, IOptions<GatewayOptions> options,
         CallerAuthentication auth) =>
-        HandleAsync(context, MessagesEndpoint, forwarder, options, auth, context.RequestServices.GetService<RequestAdmission>());
+        ForwardMessagesAsync(context, MessagesEndpoint, forwarder, options, auth, context.RequestServices.GetService<RequestAdmission>());
 
     /// <summary>count_tokens costs nothing upstream: authenticated, not admitted or charged.</summary>
     private static Task HandleCountTokensAsync(HttpContext context, UpstreamForwarder forwarder, IOptions<GatewayOptions> options,
         CallerAuthentication auth) =>
-        HandleAsync(context, "count_tokens", forwarder, options, auth, admission: null);
+        ForwardMessagesAsync(context, CountTokensEndpoint, forwarder, options, auth, admission: null);
 
-    private static async Task HandleAsync(HttpContext context, string endpoint, UpstreamForwarder forwarder, IOptions<GatewayOptions> options,
-        CallerAuthentication auth, RequestAdmission? admission)
+    /// <summary>
+    /// The pipeline of every endpoint that ends in a Messages call: authenticate, read the body, translate it
+    /// (another surface's request into a Messages one, e.g. Chat Completions), read its envelope, inject cache
+    /// breakpoints, admit, forward, then settle and audit under <paramref name="endpoint"/>.
+    /// </summary>
+    internal static async Task ForwardMessagesAsync(HttpContext context, string endpoint, UpstreamForwarder forwarder, IOptions<GatewayOptions> options,
+        CallerAuthentication auth, RequestAdmission? admission, RequestTranslation? translate = null)
     {
         var (authenticated, key) = await auth.AuthenticateAsync(context);
         if (!authenticated)
@@ -71,6 +77,24 @@ public static class MessagesEndpoints
             return;
         }
 
+        if (translate is not null)
+        {
+            RequestBody? translated;
+            try
+            {
+                translated = await translate(context, body);
+            }
+            finally
+            {
+                body.Dispose();
+            }
+            if (translated is null)
+            {
+                return; // the translation answered the client itself
+            }
+            body = translated;
+        }
+
         var envelope = ReadEnvelope(context, body, out var error);
         if (envelope is null)
         {
@@ -79,7 +103,7 @@ public static class MessagesEndpoints
             await GatewayError.InvalidRequest(context, error);
             return;
         }
-        if (endpoint == MessagesEndpoint && context.RequestServices.GetService<CacheInjection>() is { } injection
+        if (endpoint != CountTokensEndpoint && context.RequestServices.GetService<CacheInjection>() is { } injection
             && injection.MayRewrite(body.Length, envelope.Model)
             && injection.Apply(body, envelope, injection.ResolvePolicy(context.Request.Headers, key?.CacheInjection, key?.CacheTtl), out var injected) is { } rewritten)
         {
@@ -117,6 +141,9 @@ public static class MessagesEndpoints
             ? envelope
             : null;
     }
+
+    /// <summary>Turns a request body of another surface into a Messages body; null once it has written its own error.</summary>
+    internal delegate ValueTask<RequestBody?> RequestTranslation(HttpContext context, RequestBody body);
 
     internal static Task MethodNotAllowed(HttpContext context)
     {

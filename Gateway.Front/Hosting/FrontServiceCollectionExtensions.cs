@@ -100,6 +100,7 @@ public static class FrontServiceCollectionExtensions
         app.MapHealthEndpoints();
         app.MapGatewayMetrics();
         app.MapMessagesEndpoints();
+        app.MapChatCompletionsEndpoints();
         if (app.Services.GetService<IKeyChangeNotifier>() is not null)
         {
             app.MapAdminEndpoints();
