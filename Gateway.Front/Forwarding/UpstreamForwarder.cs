@@ -282,7 +282,7 @@ public sealed class UpstreamForwarder
                     untranslatable = error;
                     return null;
                 }
-                exchange.RoutedBody = RequestBody.FromBytes(chat);
+                exchange.RoutedBody = chat;
                 exchange.RoutedAlias = cacheKey;
             }
             return exchange.RoutedBody;

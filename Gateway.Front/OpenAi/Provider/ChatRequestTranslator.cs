@@ -1,6 +1,6 @@
 using System.Buffers;
-using System.Text;
 using System.Text.Json;
+using Gateway.Front.Envelope;
 
 namespace Gateway.Front.OpenAi.Provider;
 
@@ -20,7 +20,7 @@ public static class ChatRequestTranslator
     /// The Chat Completions body for <paramref name="body"/>, sent as <paramref name="model"/>; null with
     /// an <c>invalid_request_error</c> message when the body's shape cannot be translated.
     /// </summary>
-    public static byte[]? Translate(ReadOnlySpan<byte> body, string model, out string error)
+    public static RequestBody? Translate(ReadOnlySpan<byte> body, string model, out string error)
     {
         var top = new TopLevel();
         try
@@ -29,12 +29,12 @@ public static class ChatRequestTranslator
             {
                 return null;
             }
-            var buffer = new ArrayBufferWriter<byte>(body.Length + 256);
+            using var buffer = new PooledBufferWriter(body.Length + 256);
             using (var writer = new Utf8JsonWriter(buffer, OpenAiJson.WriterOptions))
             {
                 Write(body, top, model, writer);
             }
-            return buffer.WrittenSpan.ToArray();
+            return RequestBody.FromBytes(buffer.WrittenSpan);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
@@ -172,49 +172,56 @@ public static class ChatRequestTranslator
             w.WriteEndObject();
             return;
         }
-        var text = JoinTexts(ref reader, "\n\n");
-        if (text.Length > 0)
+        using var joined = new PooledBufferWriter(value.Length);
+        if (JoinRaw(value, default, "\\n\\n"u8, joined) > 0)
         {
             w.WriteStartObject();
             w.WriteString("role"u8, "system"u8);
-            w.WriteString("content"u8, text);
+            w.WritePropertyName("content"u8);
+            w.WriteRawValue(joined.WrittenSpan, skipInputValidation: true);
             w.WriteEndObject();
         }
     }
 
-    /// <summary>Joins the <c>text</c> of the text blocks in the array the reader is on.</summary>
-    private static string JoinTexts(ref Utf8JsonReader reader, string separator)
+    /// <summary>
+    /// Joins a string token, or the texts of an array's text blocks, into one JSON string token built from
+    /// the raw (still escaped) bytes: valid string bodies joined by an escaped separator are still one, so
+    /// nothing is decoded or re-encoded. Returns how many texts were joined (empty ones are skipped).
+    /// </summary>
+    private static int JoinRaw(ReadOnlySpan<byte> value, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> separator, PooledBufferWriter output)
     {
-        if (reader.TokenType != JsonTokenType.StartArray)
+        Append(output, "\""u8);
+        Append(output, prefix);
+        var count = 0;
+        if (value.Length >= 2 && value[0] == (byte)'"')
         {
-            reader.Skip();
-            return "";
+            Append(output, value[1..^1]);
+            count = 1;
         }
-        var joined = new StringBuilder();
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        else if (!value.IsEmpty && value[0] == (byte)'[')
         {
-            if (reader.TokenType != JsonTokenType.StartObject)
+            foreach (var (block, type) in Blocks(value))
             {
-                reader.Skip();
-                continue;
-            }
-            string? type = null, text = null;
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                if (reader.ValueTextEquals("type"u8)) { reader.Read(); type = reader.TokenType == JsonTokenType.String ? reader.GetString() : null; }
-                else if (reader.ValueTextEquals("text"u8)) { reader.Read(); text = reader.TokenType == JsonTokenType.String ? reader.GetString() : null; }
-                else { reader.Read(); reader.Skip(); }
-            }
-            if (type == "text" && !string.IsNullOrEmpty(text))
-            {
-                if (joined.Length > 0)
+                var text = type == BlockType.Text ? Field(block.Of(value), "text"u8) : default;
+                if (text.Length <= 2 || text[0] != (byte)'"')
                 {
-                    joined.Append(separator);
+                    continue;
                 }
-                joined.Append(text);
+                if (count++ > 0)
+                {
+                    Append(output, separator);
+                }
+                Append(output, text[1..^1]);
             }
         }
-        return joined.ToString();
+        Append(output, "\""u8);
+        return count;
+
+        static void Append(PooledBufferWriter output, ReadOnlySpan<byte> bytes)
+        {
+            bytes.CopyTo(output.GetSpan(bytes.Length));
+            output.Advance(bytes.Length);
+        }
     }
 
     private static void WriteMessages(ReadOnlySpan<byte> messages, Utf8JsonWriter w)
@@ -325,12 +332,10 @@ public static class ChatRequestTranslator
         }
         else
         {
-            var joined = new StringBuilder();
-            foreach (var text in texts)
-            {
-                joined.Append(StringOf(Field(text.Of(blocks), "text"u8)));
-            }
-            w.WriteString("content"u8, joined.ToString());
+            using var joined = new PooledBufferWriter(blocks.Length);
+            JoinRaw(blocks, default, default, joined);
+            w.WritePropertyName("content"u8);
+            w.WriteRawValue(joined.WrittenSpan, skipInputValidation: true);
         }
         if (tools.Count > 0)
         {
@@ -338,15 +343,16 @@ public static class ChatRequestTranslator
             foreach (var tool in tools)
             {
                 var use = tool.Of(blocks);
+                var (idSpan, nameSpan, inputSpan, _) = Members(use, "id"u8, "name"u8, "input"u8, default);
                 w.WriteStartObject();
                 w.WritePropertyName("id"u8);
-                w.WriteRawValue(Field(use, "id"u8), skipInputValidation: true);
+                w.WriteRawValue(idSpan.Of(use), skipInputValidation: true);
                 w.WriteString("type"u8, "function"u8);
                 w.WriteStartObject("function"u8);
                 w.WritePropertyName("name"u8);
-                w.WriteRawValue(Field(use, "name"u8), skipInputValidation: true);
+                w.WriteRawValue(nameSpan.Of(use), skipInputValidation: true);
                 // OpenAI carries tool input as a JSON string; the input's own bytes are that string.
-                var input = Field(use, "input"u8);
+                var input = inputSpan.Of(use);
                 w.WriteString("arguments"u8, input.Length == 0 || input.SequenceEqual("null"u8) ? "{}"u8 : input);
                 w.WriteEndObject();
                 w.WriteEndObject();
@@ -365,30 +371,19 @@ public static class ChatRequestTranslator
                 continue;
             }
             var result = block.Of(blocks);
+            var (idSpan, contentSpan, errorSpan, _) = Members(result, "tool_use_id"u8, "content"u8, "is_error"u8, default);
             w.WriteStartObject();
             w.WriteString("role"u8, "tool"u8);
             w.WritePropertyName("tool_call_id"u8);
-            w.WriteRawValue(Field(result, "tool_use_id"u8), skipInputValidation: true);
-            var content = Field(result, "content"u8);
-            var isError = Field(result, "is_error"u8).SequenceEqual("true"u8);
-            string text;
-            if (content.Length > 0 && content[0] == (byte)'"')
-            {
-                text = StringOf(content);
-            }
-            else if (content.Length > 0 && content[0] == (byte)'[')
-            {
-                // Chat tool messages are text: text blocks are joined, images and documents are dropped.
-                var reader = new Utf8JsonReader(content, ReaderOptions);
-                reader.Read();
-                text = JoinTexts(ref reader, "\n");
-            }
-            else
-            {
-                text = "";
-            }
-            // Chat has no is_error flag: the model learns of the failure from the text.
-            w.WriteString("content"u8, isError ? "Error: " + text : text);
+            w.WriteRawValue(idSpan.Of(result), skipInputValidation: true);
+            var content = contentSpan.Of(result);
+            var isError = errorSpan.Of(result).SequenceEqual("true"u8);
+            // Chat tool messages are text: text blocks are joined (images and documents dropped), and with no
+            // is_error flag in Chat the model learns of a failure from the text.
+            using var joined = new PooledBufferWriter(content.Length + 16);
+            JoinRaw(content, isError ? "Error: "u8 : default, "\\n"u8, joined);
+            w.WritePropertyName("content"u8);
+            w.WriteRawValue(joined.WrittenSpan, skipInputValidation: true);
             w.WriteEndObject();
         }
     }
@@ -492,8 +487,9 @@ public static class ChatRequestTranslator
             {
                 continue;
             }
-            var type = Field(tool, "type"u8);
-            var name = Field(tool, "name"u8);
+            var (typeSpan, nameSpan, descriptionSpan, schemaSpan) = Members(tool, "type"u8, "name"u8, "description"u8, "input_schema"u8);
+            var type = typeSpan.Of(tool);
+            var name = nameSpan.Of(tool);
             if ((type.Length > 0 && !type.SequenceEqual("\"custom\""u8)) || name.Length == 0)
             {
                 continue;
@@ -508,13 +504,13 @@ public static class ChatRequestTranslator
             w.WriteStartObject("function"u8);
             w.WritePropertyName("name"u8);
             w.WriteRawValue(name, skipInputValidation: true);
-            var description = Field(tool, "description"u8);
+            var description = descriptionSpan.Of(tool);
             if (description.Length > 0 && description[0] == (byte)'"')
             {
                 w.WritePropertyName("description"u8);
                 w.WriteRawValue(description, skipInputValidation: true);
             }
-            var schema = Field(tool, "input_schema"u8);
+            var schema = schemaSpan.Of(tool);
             w.WritePropertyName("parameters"u8);
             w.WriteRawValue(schema.Length > 0 ? schema : """{"type":"object"}"""u8, skipInputValidation: true);
             w.WriteEndObject();
@@ -574,21 +570,66 @@ public static class ChatRequestTranslator
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
             var start = (int)reader.TokenStartIndex;
-            reader.Skip();
-            var span = new Span(start, (int)reader.BytesConsumed);
-            var block = span.Of(blocks);
-            if (block[0] != (byte)'{')
+            if (reader.TokenType != JsonTokenType.StartObject)
             {
+                reader.Skip();
                 continue;
             }
-            var type = Field(block, "type"u8);
-            list.Add((span, type.SequenceEqual("\"text\""u8) ? BlockType.Text
-                : type.SequenceEqual("\"image\""u8) ? BlockType.Image
-                : type.SequenceEqual("\"tool_use\""u8) ? BlockType.ToolUse
-                : type.SequenceEqual("\"tool_result\""u8) ? BlockType.ToolResult
-                : BlockType.Other));
+            // One pass per block: its type is read on the way to its end.
+            var type = BlockType.Other;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isType = reader.ValueTextEquals("type"u8);
+                reader.Read();
+                if (isType && reader.TokenType == JsonTokenType.String)
+                {
+                    type = reader.ValueTextEquals("text"u8) ? BlockType.Text
+                        : reader.ValueTextEquals("image"u8) ? BlockType.Image
+                        : reader.ValueTextEquals("tool_use"u8) ? BlockType.ToolUse
+                        : reader.ValueTextEquals("tool_result"u8) ? BlockType.ToolResult
+                        : BlockType.Other;
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+            list.Add((new Span(start, (int)reader.BytesConsumed), type));
         }
         return list;
+    }
+
+    /// <summary>Up to four members of <paramref name="obj"/> found in one pass (an empty name matches nothing); absent ones are empty spans.</summary>
+    private static (Span A, Span B, Span C, Span D) Members(ReadOnlySpan<byte> obj, ReadOnlySpan<byte> a, ReadOnlySpan<byte> b,
+        ReadOnlySpan<byte> c, ReadOnlySpan<byte> d)
+    {
+        Span ra = default, rb = default, rc = default, rd = default;
+        if (obj.IsEmpty || obj[0] != (byte)'{')
+        {
+            return (ra, rb, rc, rd);
+        }
+        var reader = new Utf8JsonReader(obj, ReaderOptions);
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var which = !a.IsEmpty && reader.ValueTextEquals(a) ? 1
+                : !b.IsEmpty && reader.ValueTextEquals(b) ? 2
+                : !c.IsEmpty && reader.ValueTextEquals(c) ? 3
+                : !d.IsEmpty && reader.ValueTextEquals(d) ? 4
+                : 0;
+            reader.Read();
+            var start = (int)reader.TokenStartIndex;
+            reader.Skip();
+            var span = new Span(start, (int)reader.BytesConsumed);
+            switch (which)
+            {
+                case 1: ra = span; break;
+                case 2: rb = span; break;
+                case 3: rc = span; break;
+                case 4: rd = span; break;
+            }
+        }
+        return (ra, rb, rc, rd);
     }
 
     /// <summary>The raw bytes of a top-level member of <paramref name="obj"/> (strings keep their quotes); empty when absent.</summary>
@@ -617,15 +658,4 @@ public static class ChatRequestTranslator
     /// <summary>A raw JSON string token without its quotes (still escaped: only used for base64 and media types).</summary>
     private static ReadOnlySpan<byte> Unquoted(ReadOnlySpan<byte> token) =>
         token.Length >= 2 && token[0] == (byte)'"' ? token[1..^1] : default;
-
-    private static string StringOf(ReadOnlySpan<byte> token)
-    {
-        if (token.IsEmpty || token[0] != (byte)'"')
-        {
-            return "";
-        }
-        var reader = new Utf8JsonReader(token);
-        reader.Read();
-        return reader.GetString() ?? "";
-    }
 }

@@ -37,8 +37,8 @@ internal sealed class ChatStreamTranslator : IChatTranslator
     private Block _open = Block.None;
     /// <summary>The OpenAI tool call index of the open tool_use block.</summary>
     private int _openTool = -1;
-    /// <summary>OpenAI tool call index → Anthropic block index, for every tool block started.</summary>
-    private readonly Dictionary<int, int> _toolBlocks = [];
+    /// <summary>OpenAI tool call index → Anthropic block index and the call's id, for every tool block started.</summary>
+    private readonly Dictionary<int, (int Block, string? Id)> _toolBlocks = [];
 
     private enum Block { None, Text, Tool }
 
@@ -276,11 +276,18 @@ internal sealed class ChatStreamTranslator : IChatTranslator
             else { reader.Read(); reader.Skip(); }
         }
 
-        if (!_toolBlocks.TryGetValue(index, out var block))
+        // A new index starts a call; so does a new id at a known index (some servers send every call as index 0).
+        var known = _toolBlocks.TryGetValue(index, out var seen);
+        var block = seen.Block;
+        if (!known || (id is { Length: > 0 } && seen.Id is not null && id != seen.Id))
         {
             CloseBlock(output);
             block = _nextBlock++;
-            _toolBlocks[index] = block;
+            if (string.IsNullOrEmpty(id))
+            {
+                id = ChatIds.ToolUse();
+            }
+            _toolBlocks[index] = (block, id);
             _open = Block.Tool;
             _openTool = index;
             var w = BeginEvent(output, "content_block_start"u8);
@@ -289,7 +296,7 @@ internal sealed class ChatStreamTranslator : IChatTranslator
             w.WriteNumber("index"u8, block);
             w.WriteStartObject("content_block"u8);
             w.WriteString("type"u8, "tool_use"u8);
-            w.WriteString("id"u8, string.IsNullOrEmpty(id) ? ChatIds.ToolUse() : id);
+            w.WriteString("id"u8, id);
             w.WriteString("name"u8, name ?? "");
             w.WriteStartObject("input"u8);
             w.WriteEndObject();
@@ -352,7 +359,7 @@ internal sealed class ChatStreamTranslator : IChatTranslator
         {
             return;
         }
-        var index = _open == Block.Tool ? _toolBlocks[_openTool] : _nextBlock - 1;
+        var index = _open == Block.Tool ? _toolBlocks[_openTool].Block : _nextBlock - 1;
         _open = Block.None;
         _openTool = -1;
         var w = BeginEvent(output, "content_block_stop"u8);

@@ -10,9 +10,9 @@ public sealed class ChatRequestTranslatorTests
 {
     private static string Translate(string messages, string model = "gpt-4o")
     {
-        var bytes = ChatRequestTranslator.Translate(Encoding.UTF8.GetBytes(messages), model, out var error);
-        Assert.True(bytes is not null, error);
-        return Encoding.UTF8.GetString(bytes);
+        using var body = ChatRequestTranslator.Translate(Encoding.UTF8.GetBytes(messages), model, out var error);
+        Assert.True(body is not null, error);
+        return Encoding.UTF8.GetString(body.Span);
     }
 
     private static void AssertJsonEqual(string expected, string actual) =>

@@ -201,6 +201,18 @@ public sealed class ChatStreamTranslatorTests
     }
 
     [Fact]
+    public void Complete_calls_that_all_say_index_0_still_become_separate_blocks()
+    {
+        var events = Events(Translate([All(
+            Chunk("""{"tool_calls":[{"index":0,"id":"call_1","type":"function","function":{"name":"a","arguments":"{\"x\":1}"}}]}"""),
+            Chunk("""{"tool_calls":[{"index":0,"id":"call_2","type":"function","function":{"name":"b","arguments":"{}"}}]}"""),
+            Chunk("{}", "tool_calls"), Done)]));
+        var starts = events.Where(e => e.Name == "content_block_start").Select(e => e.Data.GetProperty("content_block")).ToList();
+        Assert.Equal(["call_1", "call_2"], starts.Select(b => b.GetProperty("id").GetString()));
+        Assert.Equal(["a", "b"], starts.Select(b => b.GetProperty("name").GetString()));
+    }
+
+    [Fact]
     public void Comments_crlf_line_ends_and_missing_ids_are_tolerated()
     {
         var sse = ": keep-alive\r\n\r\n" + """data: {"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"name":"f","arguments":"{}"}}]},"finish_reason":"tool_calls"}]}""" + "\r\n\r\ndata: [DONE]\r\n\r\n";

@@ -288,6 +288,32 @@ public sealed class OpenAiProviderEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_upstream_reset_mid_stream_cuts_the_client_after_the_events_already_translated()
+    {
+        _upstream.Faults.Enqueue("reset-mid-stream", 1);
+        using var client = _front.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages")
+        {
+            Content = Json.Body(Json.SmallStreamingRequest.Replace("claude-sonnet-4-5", "gpt-4o")),
+        };
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var received = new StringBuilder();
+        await Assert.ThrowsAnyAsync<IOException>(async () =>
+        {
+            await using var stream = await response.Content.ReadAsStreamAsync();
+            var buffer = new byte[4096];
+            int read;
+            while ((read = await stream.ReadAsync(buffer)) > 0)
+            {
+                received.Append(Encoding.UTF8.GetString(buffer, 0, read));
+            }
+        });
+        Assert.Contains("text_delta", received.ToString());
+        Assert.DoesNotContain("message_stop", received.ToString());
+    }
+
+    [Fact]
     public async Task Count_tokens_gets_the_gateways_estimate_and_other_endpoints_a_404()
     {
         using var client = _front.CreateClient();
