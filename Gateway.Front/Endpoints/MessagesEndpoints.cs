@@ -65,6 +65,15 @@ public static class MessagesEndpoints
         {
             body = null;
         }
+        catch (BadHttpRequestException e)
+        {
+            // Kestrel refused the body while we read it: sent too slowly (408, MinRequestBodyDataRate),
+            // cut short, or malformed chunking. Without this the client got Kestrel's bare status with
+            // an empty body instead of Anthropic's shape.
+            FrontMetrics.Rejected("bad_body");
+            await GatewayError.WriteAsync(context, e.StatusCode, AnthropicErrorTypes.InvalidRequest, $"The request body could not be read: {e.Message}");
+            return;
+        }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             return;

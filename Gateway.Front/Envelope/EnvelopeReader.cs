@@ -40,7 +40,7 @@ public static class EnvelopeReader
             }
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("model"u8))
+                if (NameIs(ref reader, "model"u8))
                 {
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.String)
@@ -50,7 +50,7 @@ public static class EnvelopeReader
                     }
                     model = reader.GetString();
                 }
-                else if (reader.ValueTextEquals("stream"u8))
+                else if (NameIs(ref reader, "stream"u8))
                 {
                     reader.Read();
                     if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
@@ -60,7 +60,7 @@ public static class EnvelopeReader
                     }
                     stream = reader.GetBoolean();
                 }
-                else if (reader.ValueTextEquals("max_tokens"u8))
+                else if (NameIs(ref reader, "max_tokens"u8))
                 {
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var max))
@@ -68,14 +68,20 @@ public static class EnvelopeReader
                         error = "max_tokens: Input should be a valid integer";
                         return false;
                     }
+                    // The API refuses it too; refused here it costs no admission, upstream call or audit row.
+                    if (max < 1)
+                    {
+                        error = "max_tokens: Input should be greater than or equal to 1";
+                        return false;
+                    }
                     maxTokens = max;
                 }
-                else if (reader.ValueTextEquals("metadata"u8))
+                else if (NameIs(ref reader, "metadata"u8))
                 {
                     reader.Read();
                     userId = ReadUserId(ref reader);
                 }
-                else if (reader.ValueTextEquals("tools"u8) || reader.ValueTextEquals("system"u8))
+                else if (NameIs(ref reader, "tools"u8) || NameIs(ref reader, "system"u8))
                 {
                     // The stable prefix: hashed as raw bytes while skipping, no copy.
                     reader.Read();
@@ -102,6 +108,13 @@ public static class EnvelopeReader
             error = $"The request body is not valid JSON: {TrimPosition(e.Message)}";
             return false;
         }
+        catch (InvalidOperationException e)
+        {
+            // GetString on a lone surrogate escape ("\ud800"): valid JSON syntax, but no string. Uncaught,
+            // it escaped the endpoint as a 500 without Anthropic's error shape (found by the envelope fuzz).
+            error = $"The request body is not valid JSON: {TrimPosition(e.Message)}";
+            return false;
+        }
 
         if (string.IsNullOrEmpty(model))
         {
@@ -109,7 +122,7 @@ public static class EnvelopeReader
             return false;
         }
 
-        var sessionId = !string.IsNullOrWhiteSpace(sessionHeader) ? sessionHeader : SessionIdFromUserId(userId);
+        var sessionId = SessionIds.Normalize(!string.IsNullOrWhiteSpace(sessionHeader) ? sessionHeader : SessionIdFromUserId(userId));
         envelope = new RequestEnvelope(model, stream, maxTokens, userId, sessionId, json.Length)
         {
             PromptPrefixHash = hasPrefix ? Convert.ToHexStringLower(prefix.GetCurrentHash()) : null,
@@ -141,11 +154,13 @@ public static class EnvelopeReader
         string? userId = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var isUserId = reader.ValueTextEquals("user_id"u8);
+            var isUserId = NameIs(ref reader, "user_id"u8);
             reader.Read();
             if (isUserId && reader.TokenType == JsonTokenType.String)
             {
-                userId = reader.GetString();
+                // user_id is the client's free text, passed upstream as is: one that is no string
+                // (a lone surrogate escape) names no session rather than failing the request.
+                userId = TryGetString(ref reader);
             }
             else
             {
@@ -184,7 +199,7 @@ public static class EnvelopeReader
                     }
                 }
             }
-            catch (JsonException)
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
             {
                 // Not ours to reject: user_id is the client's free text.
             }
@@ -193,6 +208,34 @@ public static class EnvelopeReader
         const string marker = "_session_";
         var at = userId.LastIndexOf(marker, StringComparison.Ordinal);
         return at >= 0 ? NullIfEmpty(userId[(at + marker.Length)..]) : null;
+    }
+
+    /// <summary>
+    /// A name holding a lone surrogate escape ("\ud800") cannot be compared (ValueTextEquals throws): it is
+    /// no name the gateway reads, so it is skipped like any unknown field.
+    /// </summary>
+    private static bool NameIs(ref Utf8JsonReader reader, ReadOnlySpan<byte> name)
+    {
+        try
+        {
+            return reader.ValueTextEquals(name);
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private static string? TryGetString(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;

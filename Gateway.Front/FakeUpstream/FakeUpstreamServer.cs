@@ -55,6 +55,19 @@ public sealed class FakeUpstreamServer : IAsyncDisposable
         {
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
+            // Counts connections as they open and close, so a test can see whether a gateway pools or leaks them.
+            k.ConfigureEndpointDefaults(listen => listen.Use(next => async connection =>
+            {
+                state.ConnectionOpened();
+                try
+                {
+                    await next(connection);
+                }
+                finally
+                {
+                    state.ConnectionClosed();
+                }
+            }));
         });
         builder.WebHost.UseUrls(state.Options.Url);
         builder.Services.AddRoutingCore();

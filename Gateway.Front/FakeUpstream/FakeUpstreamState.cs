@@ -45,6 +45,23 @@ public sealed class FakeUpstreamState
 
     internal void CountRateLimited() => Interlocked.Increment(ref _rateLimitedResponses);
 
+    /// <summary>TCP connections open to the fake right now (counted when started by <see cref="FakeUpstreamServer"/>).</summary>
+    public int OpenConnections => Volatile.Read(ref _openConnections);
+
+    /// <summary>TCP connections accepted since start: with <see cref="OpenConnections"/>, shows whether a client pools or leaks them.</summary>
+    public long AcceptedConnections => Interlocked.Read(ref _acceptedConnections);
+
+    internal void ConnectionOpened()
+    {
+        Interlocked.Increment(ref _openConnections);
+        Interlocked.Increment(ref _acceptedConnections);
+    }
+
+    internal void ConnectionClosed() => Interlocked.Decrement(ref _openConnections);
+
+    private int _openConnections;
+    private long _acceptedConnections;
+
     private int _abortedRequests;
     private int _rateLimitedResponses;
 

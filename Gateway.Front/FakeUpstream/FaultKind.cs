@@ -14,4 +14,6 @@ public enum FaultKind
     ResetMidStream,
     /// <summary>Start a 200 stream, send a few events, then an SSE <c>error</c> event and end cleanly.</summary>
     ErrorMidStream,
+    /// <summary>Start a 200 reply, send a few events (or part of the JSON), then go silent until the client gives up.</summary>
+    StallMidStream,
 }

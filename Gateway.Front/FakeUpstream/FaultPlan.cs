@@ -7,11 +7,20 @@ namespace Gateway.Front.FakeUpstream;
 /// when repeated), e.g. <c>slow-first-byte:300,529</c>: at most one delay plus one behaviour.
 /// Names: an HTTP status among <see cref="AnthropicErrors"/>' table (429, 500, 503, 529, ...),
 /// <c>slow-first-byte:&lt;ms&gt;</c>, <c>reset</c>, <c>reset-mid-stream</c>, <c>error-mid-stream</c>,
-/// <c>hang</c>, and <c>none</c> (explicitly no fault, which also skips the queue).
+/// <c>hang</c>, <c>stall-mid-stream</c>, <c>trickle:&lt;ms&gt;</c> (the reply body written one byte at a
+/// time, <c>ms</c> apart: a slow-loris upstream), and <c>none</c> (explicitly no fault, which also skips the queue).
 /// </summary>
 public readonly record struct FaultPlan(FaultKind Kind, int StatusCode, int FirstByteDelayMs)
 {
     public const string SlowFirstBytePrefix = "slow-first-byte:";
+
+    public const string TricklePrefix = "trickle:";
+
+    /// <summary>
+    /// Delay between two bytes of the reply body; null: written normally, 0: a byte per write with no pause
+    /// (the most chunks, no waiting). Combines with any behaviour.
+    /// </summary>
+    public int? TrickleDelayMs { get; init; }
 
     public static FaultPlan None => default;
 
@@ -22,7 +31,7 @@ public readonly record struct FaultPlan(FaultKind Kind, int StatusCode, int Firs
     /// </summary>
     public const int DrainBeforeResetMs = 100;
 
-    public bool IsNone => Kind == FaultKind.None && FirstByteDelayMs == 0;
+    public bool IsNone => Kind == FaultKind.None && FirstByteDelayMs == 0 && TrickleDelayMs is null;
 
     public static bool TryParse(string? spec, out FaultPlan plan, out string? error)
     {
@@ -37,6 +46,7 @@ public readonly record struct FaultPlan(FaultKind Kind, int StatusCode, int Firs
         var kind = FaultKind.None;
         var status = 0;
         var delay = 0;
+        int? trickle = null;
         foreach (var raw in spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var name = raw.ToLowerInvariant();
@@ -51,6 +61,16 @@ public readonly record struct FaultPlan(FaultKind Kind, int StatusCode, int Firs
                 }
                 continue;
             }
+            if (name.StartsWith(TricklePrefix, StringComparison.Ordinal))
+            {
+                if (!int.TryParse(name.AsSpan(TricklePrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var pause))
+                {
+                    error = $"bad delay in fault '{raw}'";
+                    return false;
+                }
+                trickle = pause;
+                continue;
+            }
 
             switch (name)
             {
@@ -59,6 +79,7 @@ public readonly record struct FaultPlan(FaultKind Kind, int StatusCode, int Firs
                 case "hang": next = FaultKind.Hang; break;
                 case "reset-mid-stream": next = FaultKind.ResetMidStream; break;
                 case "error-mid-stream": next = FaultKind.ErrorMidStream; break;
+                case "stall-mid-stream": next = FaultKind.StallMidStream; break;
                 default:
                     if (int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out nextStatus)
                         && AnthropicErrors.IsKnownStatus(nextStatus))
@@ -79,7 +100,7 @@ public readonly record struct FaultPlan(FaultKind Kind, int StatusCode, int Firs
             status = nextStatus;
         }
 
-        plan = new FaultPlan(kind, status, delay);
+        plan = new FaultPlan(kind, status, delay) { TrickleDelayMs = trickle };
         return true;
     }
 }

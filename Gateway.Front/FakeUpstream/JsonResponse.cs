@@ -21,7 +21,8 @@ internal static class JsonResponse
     /// <summary>
     /// A 200 reply that a mid-stream fault may spoil. Non-streaming replies have no "mid-stream", so:
     /// <c>reset-mid-stream</c> sends the headers and half the body then aborts (a truncated body), and
-    /// <c>error-mid-stream</c> becomes what the real API answers when overloaded mid-generation, a 529.
+    /// <c>error-mid-stream</c> becomes what the real API answers when overloaded mid-generation, a 529;
+    /// <c>stall-mid-stream</c> sends the headers and half the body, then nothing more.
     /// </summary>
     public static async Task WriteReplyAsync(HttpContext ctx, ReadOnlyMemory<byte> body, FaultPlan fault)
     {
@@ -29,6 +30,14 @@ internal static class JsonResponse
         {
             case FaultKind.ErrorMidStream:
                 await AnthropicErrors.WriteAsync(ctx, 529, "Overloaded");
+                return;
+            case FaultKind.StallMidStream:
+                ctx.Response.StatusCode = 200;
+                ctx.Response.ContentType = "application/json";
+                ctx.Response.ContentLength = body.Length;
+                await ctx.Response.Body.WriteAsync(body[..(body.Length / 2)], ctx.RequestAborted);
+                await ctx.Response.Body.FlushAsync(ctx.RequestAborted);
+                await Task.Delay(Timeout.Infinite, ctx.RequestAborted);
                 return;
             case FaultKind.ResetMidStream:
                 var response = ctx.Response;

@@ -78,6 +78,10 @@ internal sealed class RequestPipeline(FakeUpstreamState state, CancellationToken
         {
             return false;
         }
+        if (fault.TrickleDelayMs is { } pause)
+        {
+            TrickleStream.Install(ctx, pause, stopping);
+        }
 
         switch (fault.Kind)
         {

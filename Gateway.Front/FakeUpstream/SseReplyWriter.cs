@@ -96,6 +96,10 @@ internal sealed class SseReplyWriter
                 await Task.Delay(FaultPlan.DrainBeforeResetMs, _ct);
                 SelfAbort.Abort(_ctx);
                 return true;
+            case FaultKind.StallMidStream:
+                // Silent until the client leaves (which throws here, as the endpoint guard expects).
+                await Task.Delay(Timeout.Infinite, _ct);
+                return true;
             case FaultKind.ErrorMidStream:
                 await BeginEventAsync(Events.Error);
                 _pipe.Write(OverloadedErrorData);

@@ -239,6 +239,10 @@ public sealed class UpstreamForwarder
         var outcome = error switch
         {
             ForwarderError.Request when !context.Response.HasStarted => AttemptOutcome.ConnectFailure,
+            // A connect that hangs (SYNs dropped: a full backlog, a black-holed address) ends in the
+            // handler's ConnectTimeout, which YARP reports as a timeout; it is a connect failure, retried
+            // and failed over like a refused connect, not a 504 (found by the upstream-fault suite).
+            ForwarderError.RequestTimedOut when !context.Response.HasStarted && IsConnectTimeout(context) => AttemptOutcome.ConnectFailure,
             ForwarderError.RequestTimedOut when !context.Response.HasStarted => AttemptOutcome.TimedOut,
             _ => AttemptOutcome.Delivered,
         };
@@ -257,6 +261,10 @@ public sealed class UpstreamForwarder
         }
         return outcome;
     }
+
+    /// <summary>SocketsHttpHandler's ConnectTimeout surfaces as a cancellation wrapping a TimeoutException; the idle timeout does not.</summary>
+    private static bool IsConnectTimeout(HttpContext context) =>
+        context.Features.Get<IForwarderErrorFeature>()?.Exception is OperationCanceledException { InnerException: TimeoutException };
 
     /// <summary>
     /// The body for the current route step: the client's bytes, a copy with the model rewritten to the

@@ -33,9 +33,14 @@ public static class FrontServiceCollectionExtensions
         services.AddOptions<HostOptions>().Configure<IOptions<GatewayOptions>>((host, gateway) => host.ShutdownTimeout = gateway.Value.ShutdownTimeout);
 
         // The edge enforces its own body limit with an Anthropic-shaped 413; Kestrel's stays as a backstop.
+        var kestrelLimits = builder.Configuration.GetSection("Kestrel:Limits");
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>>((kestrel, gateway) =>
         {
             kestrel.AddServerHeader = false;
+            // Kestrel's own limits (RequestHeadersTimeout, KeepAliveTimeout, MaxConcurrentConnections,
+            // MaxRequestHeadersTotalSize, ...) from Kestrel:Limits, which the host does not bind by itself:
+            // without this, a slow-loris client could only be cut at the 30 s default, whatever the config said.
+            kestrelLimits.Bind(kestrel.Limits);
             // Headroom above the edge's limit lets Kestrel drain a moderately oversized body after the
             // 413, so the client reads the answer instead of a reset connection; far larger bodies are cut.
             var limit = gateway.Value.MaxRequestBodyBytes;

@@ -44,8 +44,11 @@ internal static class BreakpointPlanner
                 return BreakpointPlan.Unreadable;
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: ValueTextEquals on a name or value holding a lone surrogate
+            // escape ("\ud800"), which the envelope reader lets through when nested; it escaped the
+            // endpoint as a 500 (found by the rewrite fuzz).
             return BreakpointPlan.Unreadable;
         }
         return Decide(ref walk, minimumTokens, Math.Max(1, bytesPerToken), oneHour);

@@ -12,7 +12,12 @@ namespace Gateway.Front.Streaming;
 /// </summary>
 public sealed class SseUsageTap : IResponseTap
 {
-    /// <summary>A usage-bearing event larger than this is not parsed (real ones are well under 4 KB).</summary>
+    /// <summary>
+    /// A line, or an event's data, larger than this is not parsed (real usage-bearing ones are well under
+    /// 4 KB). Applied to every line whether it arrived whole or in pieces: applied only to carried lines,
+    /// an oversized event was read or skipped depending on where the chunks happened to be cut (found by
+    /// the tap's fuzz), and an event of many data lines could grow the buffer without bound.
+    /// </summary>
     private const int MaxCarriedLine = 256 * 1024;
 
     private byte[] _carry = ArrayPool<byte>.Shared.Rent(1024);
@@ -21,6 +26,7 @@ public sealed class SseUsageTap : IResponseTap
     private byte[] _data = ArrayPool<byte>.Shared.Rent(1024);
     private int _dataLength;
     private bool _eventRelevant = true;
+    private bool _dataOverflow;
 
     public ObservedUsage Usage { get; } = new();
 
@@ -78,6 +84,10 @@ public sealed class SseUsageTap : IResponseTap
 
     private void OnLine(ReadOnlySpan<byte> line)
     {
+        if (line.Length > MaxCarriedLine)
+        {
+            return; // as a carried line past the limit is
+        }
         if (!line.IsEmpty && line[^1] == (byte)'\r')
         {
             line = line[..^1];
@@ -96,13 +106,20 @@ public sealed class SseUsageTap : IResponseTap
                 || name.SequenceEqual("content_block_start"u8)
                 || name.SequenceEqual("error"u8);
         }
-        else if (line.StartsWith("data:"u8) && _eventRelevant)
+        else if (line.StartsWith("data:"u8) && _eventRelevant && !_dataOverflow)
         {
+            var data = TrimLeadingSpace(line[5..]);
+            if (_dataLength + 1 + data.Length > MaxCarriedLine)
+            {
+                _dataOverflow = true;
+                _dataLength = 0;
+                return;
+            }
             if (_dataLength > 0)
             {
                 PooledBytes.Append(ref _data, ref _dataLength, "\n"u8);
             }
-            PooledBytes.Append(ref _data, ref _dataLength, TrimLeadingSpace(line[5..]));
+            PooledBytes.Append(ref _data, ref _dataLength, data);
         }
     }
 
@@ -120,6 +137,7 @@ public sealed class SseUsageTap : IResponseTap
             }
         }
         _dataLength = 0;
+        _dataOverflow = false;
         _eventRelevant = true;
     }
 

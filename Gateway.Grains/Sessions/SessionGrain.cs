@@ -70,10 +70,19 @@ public sealed class SessionGrain(
         return FlushAsync(cancellationToken);
     }
 
-    /// <summary>Checks the limits against what was recorded so far; recording counts the request.</summary>
+    /// <summary>
+    /// Checks the limits against what was recorded so far; recording counts the request. A session
+    /// belongs to the key that first used it: another key naming the same id (a forged or guessed
+    /// X-Claude-Code-Session-Id) is admitted without this session's counts, so it can neither use up
+    /// the owner's session limits nor read the owner's spend in the denial message.
+    /// </summary>
     public Task<LeaseDenial?> AdmitAsync(string keyId, SessionLimits? limits)
     {
         _keyId ??= keyId;
+        if (!IsOwner(keyId))
+        {
+            return Task.FromResult<LeaseDenial?>(null);
+        }
         if (limits?.MaxRequests is { } maxRequests && _requests >= maxRequests)
         {
             return Task.FromResult<LeaseDenial?>(new LeaseDenial
@@ -95,10 +104,19 @@ public sealed class SessionGrain(
         return Task.FromResult<LeaseDenial?>(null);
     }
 
+    /// <summary>
+    /// Adds one request's usage. Usage of a key other than the owner's is not added (it stays on that
+    /// key's spend and in request_log): one tenant must not write into another's session totals.
+    /// </summary>
     public Task RecordAsync(SessionCharge charge)
     {
         var at = charge.At == default ? time.GetUtcNow() : charge.At;
         _keyId ??= charge.KeyId;
+        if (!IsOwner(charge.KeyId))
+        {
+            SessionGrainLog.ForeignKey(logger, SessionId, charge.KeyId);
+            return Task.CompletedTask;
+        }
         _teamId ??= charge.TeamId;
         _requests++;
         // Fronts settle independently, so charges may arrive out of order.
@@ -114,6 +132,8 @@ public sealed class SessionGrain(
         _dirty = true;
         return Task.CompletedTask;
     }
+
+    private bool IsOwner(string keyId) => string.Equals(_keyId, keyId, StringComparison.Ordinal);
 
     public Task<SessionUsageView> GetUsageAsync() => Task.FromResult(new SessionUsageView
     {

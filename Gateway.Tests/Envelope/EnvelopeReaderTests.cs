@@ -44,6 +44,9 @@ public class EnvelopeReaderTests
     [InlineData("""{"model":"m","stream":"yes"}""", "stream: Input should be a valid boolean")]
     [InlineData("""{"model":"m","max_tokens":1.5}""", "max_tokens: Input should be a valid integer")]
     [InlineData("", "not valid JSON")]
+    [InlineData("""{"model":"m","max_tokens":0}""", "max_tokens: Input should be greater than or equal to 1")]
+    [InlineData("""{"model":"m","max_tokens":-5}""", "max_tokens: Input should be greater than or equal to 1")]
+    [InlineData("""{"model":"claude\ud800"}""", "not valid JSON")]
     public void Rejects_bad_bodies_with_a_clear_message(string json, string expected)
     {
         var (ok, _, error) = Read(json);
@@ -68,5 +71,36 @@ public class EnvelopeReaderTests
         bytes[at] = 0xC3; // a lead byte followed by 'B': not UTF-8
         Assert.False(EnvelopeReader.TryRead(bytes, null, out _, out var error));
         Assert.Contains("not valid UTF-8", error);
+    }
+
+    [Fact]
+    public void A_lone_surrogate_escape_in_a_name_or_in_user_id_is_skipped_not_thrown()
+    {
+        // Found by the envelope fuzz: ValueTextEquals/GetString throw InvalidOperationException on these.
+        var (ok, e, error) = Read("""{"x\ud800":1,"model":"m","metadata":{"us\udc00er":2,"user_id":"a\ud800_session_zz"}}""");
+        Assert.True(ok, error);
+        Assert.Equal("m", e.Model);
+        Assert.Null(e.SessionId);
+        Assert.True(Read("""{"model":"m","metadata":{"user_id":"{\"session_id\":\"\\ud800\"}"}}""").ok);
+    }
+
+    [Theory]
+    [InlineData("0b7c6a5e-2f1d-4c3b-9a8e-7f6d5c4b3a21", "0b7c6a5e-2f1d-4c3b-9a8e-7f6d5c4b3a21")]
+    [InlineData("  ", null)]
+    [InlineData("has space", "sha256-")]
+    [InlineData("nul\u0000byte", "sha256-")]
+    public void Session_ids_are_kept_when_short_and_printable_else_digested(string raw, string? expected)
+    {
+        var session = SessionIds.Normalize(System.Text.RegularExpressions.Regex.Unescape(raw));
+        if (expected is null)
+        {
+            Assert.Null(session);
+            return;
+        }
+        Assert.StartsWith(expected, session);
+        Assert.InRange(session!.Length, 1, SessionIds.MaxLength);
+        // Stable: the same raw id is the same session on every front.
+        Assert.Equal(session, SessionIds.Normalize(System.Text.RegularExpressions.Regex.Unescape(raw)));
+        Assert.StartsWith(SessionIds.DigestPrefix, SessionIds.Normalize(new string('a', 40_000)));
     }
 }

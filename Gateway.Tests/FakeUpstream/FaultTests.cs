@@ -216,4 +216,85 @@ public sealed class FaultTests
         await Assert.ThrowsAsync<HttpRequestException>(() => pending);
         Assert.Equal(0, server.AbortedRequests); // the server's own shutdown is not a client abort
     }
+
+    [Fact]
+    public async Task Stall_mid_stream_goes_silent_after_a_few_events_until_the_client_leaves()
+    {
+        await using var server = await FakeUpstreamServer.StartAsync();
+        using var http = Client(server);
+        using var response = await http.SendAsync(Post("v1/messages", Body(stream: true), fault: "stall-mid-stream"), HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var received = new StringBuilder();
+        var buffer = new byte[4096];
+        using var patience = new CancellationTokenSource(TimeSpan.FromMilliseconds(700));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            while (true)
+            {
+                var read = await body.ReadAsync(buffer, patience.Token);
+                Assert.NotEqual(0, read); // the stream never ends by itself
+                received.Append(Encoding.UTF8.GetString(buffer, 0, read));
+            }
+        });
+        var text = received.ToString();
+        Assert.StartsWith("event: message_start", text);
+        Assert.Equal(SseReplyWriter.DeltasBeforeFault, text.Split("event: content_block_delta").Length - 1);
+        Assert.DoesNotContain("message_stop", text);
+        response.Dispose();
+        var clock = Stopwatch.StartNew();
+        while (server.AbortedRequests == 0 && clock.Elapsed < TimeSpan.FromSeconds(3))
+        {
+            await Task.Delay(10);
+        }
+        Assert.Equal(1, server.AbortedRequests);
+    }
+
+    [Fact]
+    public async Task Trickle_sends_the_body_a_byte_at_a_time_and_it_arrives_whole()
+    {
+        await using var server = await FakeUpstreamServer.StartAsync();
+        using var http = Client(server);
+        using var plain = await http.SendAsync(Post("v1/messages", Body(stream: true)));
+        var expected = (await plain.Content.ReadAsStringAsync()).Split("\n").Count(l => l.StartsWith("event: ", StringComparison.Ordinal));
+
+        using var response = await http.SendAsync(Post("v1/messages", Body(stream: true), fault: "trickle:2"), HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var buffer = new byte[4096];
+        var all = new MemoryStream();
+        int read, reads = 0;
+        while ((read = await body.ReadAsync(buffer)) > 0)
+        {
+            reads++;
+            all.Write(buffer, 0, read);
+        }
+        var text = Encoding.UTF8.GetString(all.ToArray());
+        Assert.Equal(expected, text.Split('\n').Count(l => l.StartsWith("event: ", StringComparison.Ordinal)));
+        Assert.EndsWith("event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n", text);
+        // Paced a byte at a time: the client sees (nearly) one read per byte, not one per event.
+        Assert.True(reads > all.Length / 4, $"{reads} reads for {all.Length} bytes");
+    }
+
+    [Fact]
+    public async Task Connections_are_counted_as_they_open_and_close()
+    {
+        await using var server = await FakeUpstreamServer.StartAsync();
+        using (var http = Client(server))
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                using var response = await http.SendAsync(Post("v1/messages", Body()));
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+            Assert.Equal(1, server.State.OpenConnections); // keep-alive: one connection for all three
+            Assert.Equal(1, server.State.AcceptedConnections);
+        }
+        var clock = Stopwatch.StartNew();
+        while (server.State.OpenConnections > 0 && clock.Elapsed < TimeSpan.FromSeconds(3))
+        {
+            await Task.Delay(10);
+        }
+        Assert.Equal(0, server.State.OpenConnections);
+    }
 }

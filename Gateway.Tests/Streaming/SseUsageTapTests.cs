@@ -87,4 +87,19 @@ public class SseUsageTapTests
             Assert.True(usage.OutputTokens >= 0);
         }
     }
+
+    [Fact]
+    public void An_event_past_the_line_limit_is_skipped_whether_it_arrives_whole_or_in_pieces()
+    {
+        // Found by the tap's fuzz: a 300 KB message_start was read when it came in one chunk and
+        // skipped when cut, so the bill depended on the network's chunking.
+        var padded = Stream.Replace("\"usage\":{\"input_tokens\":25", "\"pad\":\"" + new string('x', 300_000) + "\",\"usage\":{\"input_tokens\":25");
+        var bytes = Encoding.UTF8.GetBytes(padded);
+        var whole = Tap(bytes, bytes.Length);
+        var cut = Tap(bytes, 4096);
+        Assert.Equal(0, whole.InputTokens);
+        Assert.Equal(whole.InputTokens, cut.InputTokens);
+        Assert.Equal(42, whole.OutputTokens);
+        Assert.Equal(42, cut.OutputTokens);
+    }
 }
