@@ -1,0 +1,60 @@
+using Gateway.Tests.Hosting;
+using Gateway.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Gateway.Tests.Reliability;
+
+/// <summary>
+/// Postgres goes away under steady load (crash-stopped, kept down longer than a routine failover) and
+/// comes back. Meanwhile the fronts keep admitting (keys are cached, limits live in the grains) and
+/// hold what they could not write; once Postgres is back, every audit row and every charge arrives.
+/// The test runs its own Postgres (other test classes share the CI one, which must stay up).
+/// </summary>
+[Collection(ClusterProcessCollection.Name)]
+public sealed class PostgresRestartTests(ITestOutputHelper output)
+{
+    /// <summary>Longer than the fronts' first retries (a settlement batch was retried for about 9 s).</summary>
+    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(15);
+
+    private static readonly TimeSpan Step = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task While_Postgres_is_down_traffic_continues_and_once_it_returns_no_row_or_charge_is_missing()
+    {
+        await using var postgres = await PrivatePostgres.StartAsync();
+        await using var cluster = await FailoverCluster.StartAsync(await TestRedis.EndpointAsync(), postgres.ConnectionString);
+        var key = await GatewayKeys.CreateAsync(cluster.Admin);
+
+        TimeSpan downAt, upAt;
+        var load = SteadyLoad.Start(cluster.FrontAddresses, key.Secret);
+        await using (load)
+        {
+            await load.WaitForServedAsync(100, Step);
+            downAt = load.Clock.Elapsed;
+            await postgres.StopAsync("immediate");
+            output.WriteLine($"{downAt.TotalSeconds:0.0} s: Postgres stopped (immediate)");
+            await Task.Delay(Outage);
+            await postgres.StartAgainAsync();
+            upAt = load.Clock.Elapsed;
+            output.WriteLine($"{upAt.TotalSeconds:0.0} s: Postgres back");
+            await load.WaitForServedAsync(200, Step);
+        }
+
+        var outcomes = load.Outcomes;
+        var served = outcomes.Count(o => o.Served);
+        var ledger = await UsageLedger.SettledAsync(cluster.Database, key.KeyId,
+            l => l.ServedRows >= served && l.ChargedRequests >= l.ServedRows, TimeSpan.FromSeconds(60));
+        var report = new FailoverReport($"Postgres down for {Outage.TotalSeconds:0} s", outcomes, ledger);
+        var duringOutage = outcomes.Where(o => o.Sent > downAt && o.Finished < upAt).ToList();
+        output.WriteLine(report.ToString());
+        output.WriteLine($"  during the outage: {duringOutage.Count(o => o.Served)} served, {duringOutage.Count(o => !o.Served)} not");
+
+        var context = report + Environment.NewLine + cluster.Processes.Logs(40) + Environment.NewLine + postgres.Tail();
+        Assert.True(duringOutage.Count(o => o.Served) > 0, $"nothing was served while Postgres was down\n{context}");
+        Assert.True(report.LostRows.Count == 0, $"audit rows lost: {string.Join(", ", report.LostRows.Take(10))}\n{context}");
+        Assert.True(ledger.ChargedRequests == ledger.ServedRows, $"charged {ledger.ChargedRequests} requests for {ledger.ServedRows} served rows\n{context}");
+        Assert.True(ledger.SpentUsd == ledger.RowsCostUsd, $"spend {ledger.SpentUsd} vs rows' cost {ledger.RowsCostUsd}\n{context}");
+        Assert.True(report.LostCharges <= 0, context);
+        ProcessKillTests.AssertFailedCleanly(report, context);
+    }
+}
