@@ -60,7 +60,8 @@ public static class FrontServiceCollectionExtensions
             .ValidateOnStart();
         services.AddOptions<SettlementOptions>().BindConfiguration(SettlementOptions.Section)
             .Validate(o => o.FlushInterval > TimeSpan.Zero, $"{SettlementOptions.Section}:FlushInterval must be positive.")
-            .Validate(o => o.Attempts > 0 && o.Capacity > 0, $"{SettlementOptions.Section}:Attempts and Capacity must be positive.")
+            .Validate(o => o.RetryFor > TimeSpan.Zero && o.MaxRetryDelay > TimeSpan.Zero && o.Capacity > 0,
+                $"{SettlementOptions.Section}:RetryFor, MaxRetryDelay and Capacity must be positive.")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddPricing(builder.Configuration);

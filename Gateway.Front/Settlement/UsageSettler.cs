@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Gateway.Front.Metrics;
 using Gateway.Grains.Abstractions;
@@ -7,14 +8,18 @@ namespace Gateway.Front.Settlement;
 
 /// <summary>
 /// Sends actual usage to the grains in batches, off the response path: one batch per key per flush,
-/// retried with the same id (the grain applies a batch once), and drained on shutdown so a graceful
-/// stop loses no charge. Session usage goes to each session's grain in the same pass.
+/// retried with the same id (the grain applies a batch once) for <see cref="SettlementOptions.RetryFor"/>,
+/// and drained on shutdown so a graceful stop loses no charge. The grain writes the spend through to
+/// Postgres before it answers, so while Postgres is down every try fails: the batch in hand is retried
+/// until Postgres is back (the reliability suite's restart test found 9 s of tries too few: whole batches
+/// were given up), and later charges wait in the queue. Session usage goes to each session's grain in the same pass.
 /// </summary>
 public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOptions> options, ILogger<UsageSettler> logger) : BackgroundService
 {
     private readonly SettlementOptions _options = options.Value;
     private readonly Channel<PendingCharge> _queue = Channel.CreateBounded<PendingCharge>(
         new BoundedChannelOptions(options.Value.Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly CancellationTokenSource _giveUp = new();
     private long _settled;
     private long _failed;
 
@@ -50,6 +55,8 @@ public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOption
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         _queue.Writer.TryComplete();
+        // At the host's shutdown deadline, batches still failing are given up (and logged), so the process can exit.
+        await using var deadline = cancellationToken.Register(static s => ((UsageSettler)s!)._giveUp.Cancel(), this);
         await base.StopAsync(cancellationToken);
     }
 
@@ -86,6 +93,7 @@ public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOption
 
     private async Task SettleKeyAsync(string keyId, SettlementBatch batch)
     {
+        var started = Stopwatch.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -93,12 +101,27 @@ public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOption
                 // Bounded like every grain call: a batch stuck on a dead silo is retried (same id) on the new activation.
                 await grains.GetGrain<IApiKeyGrain>(keyId).SettleAsync(batch).WaitAsync(TimeSpan.FromSeconds(2));
                 Interlocked.Add(ref _settled, batch.Charges.Count);
+                if (attempt > 1)
+                {
+                    SettlementLog.Recovered(logger, keyId, attempt, Stopwatch.GetElapsedTime(started).TotalSeconds);
+                }
                 return;
             }
-            catch (Exception e) when (attempt < _options.Attempts)
+            catch (Exception e) when (Stopwatch.GetElapsedTime(started) < _options.RetryFor && !_giveUp.IsCancellationRequested)
             {
-                SettlementLog.Retrying(logger, keyId, attempt, e.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(100 * attempt, 500)));
+                if (attempt <= 3 || attempt % 10 == 0)
+                {
+                    SettlementLog.Retrying(logger, keyId, attempt, e.Message);
+                }
+                var delay = TimeSpan.FromMilliseconds(Math.Min(100.0 * attempt, _options.MaxRetryDelay.TotalMilliseconds));
+                try
+                {
+                    await Task.Delay(delay, _giveUp.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    // Shutdown deadline: one last try, then give up.
+                }
             }
             catch (Exception e)
             {

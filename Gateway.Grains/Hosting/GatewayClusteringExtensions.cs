@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Core;
 using Orleans.Runtime;
+using Orleans.Serialization;
 
 namespace Gateway.Grains.Hosting;
 
@@ -94,6 +95,10 @@ public static class GatewayClusteringExtensions
     {
         services.TryAddSingleton<IOptions<GatewayClusterOptions>>(Options.Create(options));
         services.TryAddSingleton<ClusterReadiness>();
+        // A grain's store call failing (Postgres down) reaches the caller as the Npgsql exception with its
+        // message, not as "Could not find a codec for type Npgsql.NpgsqlException" (seen in front logs while
+        // the reliability suite kept Postgres down): Orleans serializes exceptions only from known namespaces.
+        services.Configure<ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
     }
 
     private static void ConfigureRedis(Orleans.Clustering.Redis.RedisClusteringOptions redis, GatewayClusterOptions options)
