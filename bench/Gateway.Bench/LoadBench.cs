@@ -17,7 +17,7 @@ internal static class LoadBench
         foreach (var body in new[] { Bodies.Small, Bodies.Large })
         {
             var scenario = Scenarios.Load(body, options.Concurrency);
-            Console.Error.WriteLine($"bench: {scenario}");
+            Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} bench: {scenario}");
             var samples = systems.Targets.Select(_ => new List<double>()).ToList();
             var rates = systems.Targets.Select(_ => new List<double>()).ToList();
             var clients = systems.Targets.Select(Client.For).ToList();
@@ -44,6 +44,27 @@ internal static class LoadBench
             }
         }
         return results;
+    }
+
+    /// <summary>
+    /// Before any figure: every system gets a short burst of every request shape, so tiered JIT, connection
+    /// pools, leases and grain activations are warm and the first scenario measured is not penalised.
+    /// </summary>
+    public static async Task WarmUpAsync(SystemsUnderTest systems, TimeSpan perShape)
+    {
+        Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} bench: warm-up");
+        foreach (var target in systems.Targets)
+        {
+            var clients = Client.For(target);
+            foreach (var body in new[] { Bodies.Small, Bodies.Large, Bodies.SmallStream, Bodies.LargeStream })
+            {
+                await LoadAsync(clients, body, 8, perShape);
+            }
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+        }
     }
 
     private static async Task<(double[] Samples, TimeSpan Elapsed)> LoadAsync(HttpClient[] clients, Body body, int concurrency, TimeSpan duration)

@@ -35,6 +35,18 @@ internal sealed class Machine : IAsyncDisposable
         });
     }
 
+    /// <summary>True when the 1-minute load average stayed above the core count for most of the run: figures are noisy.</summary>
+    public bool Busy
+    {
+        get
+        {
+            lock (_load)
+            {
+                return _load.Count > 0 && Stats.Median(_load) > Environment.ProcessorCount;
+            }
+        }
+    }
+
     public string Describe(string? nginx, string? portkey)
     {
         double[] load;
@@ -44,13 +56,16 @@ internal sealed class Machine : IAsyncDisposable
         }
         var loadText = load.Length == 0 ? "n/a"
             : $"min {load.Min():0.00}, median {Stats.Median(load):0.00}, max {load.Max():0.00} ({load.Length} samples)";
+        var busy = Busy
+            ? $"\n\n**Noisy run**: the machine was busy with other work (median load average above its {Environment.ProcessorCount} cores); compare systems within this run, not with other runs."
+            : "";
         return $"""
             - CPUs: {Environment.ProcessorCount} (`nproc`), {CpuModel()}; memory {MemoryGiB()}
-            - OS: {RuntimeInformation.OSDescription}; .NET {Environment.Version} (server GC in the gateway processes, their default)
+            - OS: {RuntimeInformation.OSDescription}; .NET {Environment.Version} (server GC in the gateway processes, the ASP.NET Core default)
             - nginx: {nginx ?? "not installed"}; Portkey gateway: {(portkey is null ? "not installed" : portkey + $" on Node {NodeVersion()}")}
             - 1-minute load average during the run: {loadText}
             - run: {_started:yyyy-MM-dd HH:mm} UTC, {(DateTime.UtcNow - _started).TotalMinutes:0.0} min
-            """;
+            """ + busy;
     }
 
     private static double? LoadAverage()

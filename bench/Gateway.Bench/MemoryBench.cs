@@ -31,7 +31,7 @@ internal static class MemoryBench
         {
             return null;
         }
-        Console.Error.WriteLine($"bench: memory of {options.Sessions} sessions");
+        Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} bench: memory of {options.Sessions} sessions");
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.UseOrleansClient(client => client.UseLocalhostClustering(systems.SiloGatewayPort, systems.ClusterId, systems.ClusterId));

@@ -28,6 +28,7 @@ RunResults run;
 await using (var systems = await SystemsUnderTest.StartAsync(options))
 {
     Console.Error.WriteLine("bench: systems: " + string.Join("; ", systems.Targets.Select(t => $"{t.Name} at {string.Join(", ", t.Addresses.Select(a => a.ToString()))}")));
+    await LoadBench.WarmUpAsync(systems, TimeSpan.FromSeconds(options.Seconds >= 3 ? 1 : 0.25));
     var results = await LatencyBench.RunAsync(systems, options);
     results.AddRange(await LoadBench.RunAsync(systems, options));
     results.AddRange(await StreamingBench.RunAsync(systems, options));

@@ -25,7 +25,7 @@ internal static class StreamingBench
         foreach (var body in new[] { Bodies.SmallStream, Bodies.LargeStream })
         {
             var scenario = Scenarios.Events(body);
-            Console.Error.WriteLine($"bench: {scenario}");
+            Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} bench: {scenario}");
             var clients = systems.Targets.Select(Client.For).ToList();
             var samples = systems.Targets.Select(_ => new List<double>()).ToList();
             for (var round = -1; round < rounds; round++) // round -1: warm-up
