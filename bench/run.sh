@@ -28,8 +28,12 @@ export PATH="$PATH:/usr/sbin"
 # patch-package for its own repository's patches, which are not in the published package.
 [ -f bench/peers/node_modules/@portkey-ai/gateway/package.json ] || npm ci --prefix bench/peers --ignore-scripts --no-audit --no-fund
 
+# A smoke run (--quick) writes to a temp directory, so it never replaces the committed results.
+output=bench/results/latest.md
+case " $* " in *" --quick "*) output="${TMPDIR:-/tmp}/gateway-bench-quick/latest.md" ;; esac
+
 eval "$(bash .ci/services.sh start)"
 dotnet build -c Release bench/Gateway.Bench -nologo -v quiet
 GATEWAY_BENCH_COMMAND="bash bench/run.sh${*:+ $*}" \
   dotnet bench/Gateway.Bench/bin/Release/net10.0/Gateway.Bench.dll \
-  --postgres "$GATEWAY_TEST_POSTGRES" --output bench/results/latest.md "$@"
+  --postgres "$GATEWAY_TEST_POSTGRES" --output "$output" "$@"

@@ -16,7 +16,7 @@ internal static class LatencyPlot
         (99.9, "p99.9", new Color(0xd6, 0x27, 0x28)),
     ];
 
-    public static void Save(List<Measurement> measurements, string path)
+    public static void Save(List<Measurement> measurements, string path, string? note = null)
     {
         var plot = new Plot();
         var bars = new List<Bar>();
@@ -71,7 +71,7 @@ internal static class LatencyPlot
         plot.Axes.Bottom.MajorTickStyle.Length = 0;
         plot.Axes.SetLimitsY(Math.Log10(Math.Max(1, min / 2)), Math.Log10(max * 2));
         plot.Axes.SetLimitsX(-0.8, bodies.Length * (systems.Count + 1) - 1.2);
-        plot.Title("Latency at concurrency 1, non-streaming (full response, loopback, log scale)");
+        plot.Title("Latency at concurrency 1, non-streaming (full response, loopback, log scale)" + (note is null ? "" : "\n" + note));
         plot.YLabel("latency (log scale)");
         foreach (var (_, label, color) in Percentiles)
         {

@@ -52,6 +52,6 @@ if (options.Output is { } path)
 }
 if (options.Plot is { } plot)
 {
-    LatencyPlot.Save(run.Measurements, plot);
+    LatencyPlot.Save(run.Measurements, plot, machine.Busy ? "noisy run: the machine was busy with other work (see latest.md)" : null);
     Console.Error.WriteLine($"bench: plot written to {plot}");
 }
