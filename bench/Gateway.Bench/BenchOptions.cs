@@ -31,7 +31,7 @@ internal sealed record BenchOptions(
             Concurrency: Int("--concurrency", 32, 32),
             Seconds: Int("--seconds", 9, 1),
             Rounds: Int("--rounds", 3, 1),
-            Streams: Int("--streams", 40, 4),
+            Streams: Int("--streams", 80, 8),
             Sessions: Int("--sessions", 10_000, 1_000),
             AuditRows: Int("--audit-rows", 100_000, 10_000),
             Output: output,

@@ -2,7 +2,7 @@ using Gateway.Bench;
 
 // Usage: bench/run.sh (installs nginx and Portkey, builds, then runs this) or
 //   dotnet run -c Release --project bench/Gateway.Bench -- [--postgres "<conn>"] [--output bench/results/latest.md]
-//     [--requests 1500] [--warmup 200] [--concurrency 32] [--seconds 9] [--rounds 3] [--streams 40]
+//     [--requests 1500] [--warmup 200] [--concurrency 32] [--seconds 9] [--rounds 3] [--streams 80]
 //     [--sessions 10000] [--audit-rows 100000] [--plot file.png] [--quick]
 // Starts the fake upstream, nginx, Portkey and this gateway (pass-through; everything on: a silo and two
 // fronts) as separate processes on loopback and measures them side by side in one run (see Report).

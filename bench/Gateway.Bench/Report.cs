@@ -146,6 +146,11 @@ internal static class Report
             text.AppendLine($"- nginx reached {nginxRate / directRate:0.00} × direct's rate at c={o.Concurrency}: the generator and the fake upstream (sharing the cores with it) "
                 + "bound it, not nginx itself, so its req/s is a lower bound and the ½-nginx target is easier than it reads.");
         }
+        if (Find(m, Scenarios.Load(Bodies.Large, o.Concurrency), systems[0])?.RequestsPerSecond is { } largeDirect)
+        {
+            text.AppendLine($"- At {Bodies.Large.Name} the fake upstream itself is slow (it reads every body for its prompt-cache simulation and token counts): "
+                + $"direct's {F(largeDirect)} req/s is the ceiling every system there sits under, so those req/s compare the systems' overhead on top of a busy neighbour.");
+        }
         text.AppendLine("- Portkey waits 25 ms before passing on the first chunk of a stream (a fixed `setTimeout` in its stream handler), which its time to first byte shows.");
         text.AppendLine("- Everything on = virtual key (auth by hash), rate buckets and a daily budget (lease admission), session limits (a SessionGrain call per request), "
             + "a routing rule (`claude-*` → anthropic), cache-breakpoint injection, settlement to the key's and the session's grains, and one audit row per request to Postgres; "

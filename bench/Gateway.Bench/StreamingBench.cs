@@ -15,7 +15,7 @@ namespace Gateway.Bench;
 internal static class StreamingBench
 {
     public const int EventIntervalMs = 20;
-    private const int ParallelStreams = 4;
+    private const int ParallelStreams = 8;
     private static readonly double NanosPerTick = 1_000_000_000.0 / Stopwatch.Frequency;
 
     public static async Task<List<Measurement>> RunAsync(SystemsUnderTest systems, BenchOptions options)
