@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
 using System.IO.Pipelines;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -26,6 +28,8 @@ internal sealed class SseReplyWriter
     private readonly Utf8JsonWriter _json;
     private readonly FakeUpstreamOptions _options;
     private readonly CancellationToken _ct;
+    private readonly int? _intervalMs;
+    private readonly bool _stamps;
     private bool _first = true;
 
     private SseReplyWriter(HttpContext ctx, FakeUpstreamOptions options)
@@ -35,6 +39,9 @@ internal sealed class SseReplyWriter
         _json = new Utf8JsonWriter(_pipe, FakeJson.Options);
         _options = options;
         _ct = ctx.RequestAborted;
+        var headers = ctx.Request.Headers;
+        _intervalMs = int.TryParse(headers[FakeUpstreamHeaders.EventIntervalMs], out var interval) && interval >= 0 ? interval : null;
+        _stamps = headers.ContainsKey(FakeUpstreamHeaders.SendStamps);
     }
 
     /// <summary>Throws OperationCanceledException when the client leaves mid-stream (the endpoint guard counts it).</summary>
@@ -221,7 +228,7 @@ internal sealed class SseReplyWriter
 
     private async ValueTask BeginEventAsync(byte[] name)
     {
-        var delay = _options.EventDelayMs;
+        var delay = _intervalMs ?? _options.EventDelayMs;
         if (!_first && delay > 0)
         {
             await Task.Delay(delay, _ct);
@@ -232,6 +239,16 @@ internal sealed class SseReplyWriter
 
     private void WriteEventHeader(ReadOnlySpan<byte> name)
     {
+        if (_stamps)
+        {
+            // An SSE comment: clients and the gateway's tap skip it; a proxy passes it on like any line.
+            var ns = (long)(Stopwatch.GetTimestamp() * (1_000_000_000.0 / Stopwatch.Frequency));
+            _pipe.Write(": sent-ns "u8);
+            var span = _pipe.GetSpan(20);
+            ns.TryFormat(span, out var written, provider: CultureInfo.InvariantCulture);
+            _pipe.Advance(written);
+            _pipe.Write("\n"u8);
+        }
         _pipe.Write("event: "u8);
         _pipe.Write(name);
         _pipe.Write("\ndata: "u8);

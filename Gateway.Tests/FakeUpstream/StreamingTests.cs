@@ -100,6 +100,47 @@ public sealed class StreamingTests
     }
 
     [Fact]
+    public async Task A_request_header_sets_the_event_interval_and_asks_for_send_stamps()
+    {
+        // The server's own delay is 0: the pacing below comes from the request alone.
+        await using var server = await FakeUpstreamServer.StartAsync(new() { OutputTokens = 3 });
+        using var http = Client(server);
+        using var request = Post("v1/messages", Body(stream: true));
+        request.Headers.Add(FakeUpstreamHeaders.EventIntervalMs, "30");
+        request.Headers.Add(FakeUpstreamHeaders.SendStamps, "1");
+
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var raw = await response.Content.ReadAsStringAsync();
+
+        var blocks = raw.Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(9, blocks.Length); // start, block start, ping, 3 deltas, block stop, message_delta, stop
+        var stamps = blocks.Select(b =>
+        {
+            var lines = b.Split('\n');
+            Assert.StartsWith(": sent-ns ", lines[0]);
+            Assert.StartsWith("event: ", lines[1]);
+            return long.Parse(lines[0][": sent-ns ".Length..], System.Globalization.CultureInfo.InvariantCulture);
+        }).ToArray();
+        // Stamped from the same monotonic clock as Stopwatch here, in ns, at least the interval apart.
+        var now = (long)(Stopwatch.GetTimestamp() * (1_000_000_000.0 / Stopwatch.Frequency));
+        Assert.All(stamps, s => Assert.InRange(s, now - 60_000_000_000L, now));
+        var gaps = stamps.Zip(stamps.Skip(1), (a, b) => (b - a) / 1_000_000.0).ToArray();
+        Assert.True(gaps.All(g => g >= 25), "gaps ms: " + string.Join(", ", gaps.Select(g => g.ToString("F1"))));
+    }
+
+    [Fact]
+    public async Task Without_the_stamp_header_events_carry_no_comment_lines()
+    {
+        await using var server = await FakeUpstreamServer.StartAsync(new() { OutputTokens = 2 });
+        using var http = Client(server);
+        using var response = await http.SendAsync(Post("v1/messages", Body(stream: true)), HttpCompletionOption.ResponseHeadersRead);
+        var raw = await response.Content.ReadAsStringAsync();
+
+        Assert.StartsWith("event: message_start\n", raw);
+        Assert.DoesNotContain("\n:", raw);
+    }
+
+    [Fact]
     public async Task Tool_use_streams_input_json_deltas()
     {
         await using var server = await FakeUpstreamServer.StartAsync();

@@ -32,7 +32,7 @@ internal static class AuditBench
             ?? throw new ArgumentException("audit: pass --postgres \"<Npgsql connection string>\" (a server where a scratch database may be created)");
         var rows = int.Parse(Str("--rows") ?? "200000", CultureInfo.InvariantCulture);
         var repeat = int.Parse(Str("--repeat") ?? "3", CultureInfo.InvariantCulture);
-        var table = await RunAsync(connectionString, rows, repeat);
+        var (table, _) = await RunAsync(connectionString, rows, repeat);
         Console.WriteLine(table);
         if (Str("--output") is { } path)
         {
@@ -41,8 +41,11 @@ internal static class AuditBench
         }
     }
 
-    /// <summary>Runs every path <paramref name="repeat"/> times (after a warm-up) and returns a markdown table of the medians.</summary>
-    public static async Task<string> RunAsync(string connectionString, int rows, int repeat = 3)
+    /// <summary>
+    /// Runs every path <paramref name="repeat"/> times (after a warm-up) and returns a markdown table of the medians,
+    /// and the sink's median rows/s (the figure the peer bench quotes).
+    /// </summary>
+    public static async Task<(string Table, double SinkRowsPerSecond)> RunAsync(string connectionString, int rows, int repeat = 3)
     {
         var records = Generate(rows);
         var server = new NpgsqlConnectionStringBuilder(connectionString);
@@ -117,7 +120,7 @@ internal static class AuditBench
             var calls = writeCalls.OrderBy(c => c.MeanNs).ElementAt(writeCalls.Count / 2);
             text.AppendLine($"`IAuditSink.Write` on the caller's side: {calls.MeanNs:0} ns per call on average, slowest {calls.MaxUs:0.0} µs "
                 + $"(median run; {rows} calls back to back from one thread).");
-            return text.ToString();
+            return (text.ToString(), rows / Median(sink));
         }
         finally
         {

@@ -1,12 +1,42 @@
 namespace Gateway.Bench;
 
-internal sealed record BenchOptions(int Requests, int Warmup, int Concurrency, int Seconds, string? Output, string Configuration, string? Postgres)
+/// <summary>
+/// Knobs of the peer bench. Defaults give a full run of about 6-8 minutes on 2 cores; <c>--quick</c> is a
+/// smoke run of well under a minute (for building the harness, not for figures).
+/// </summary>
+internal sealed record BenchOptions(
+    int Requests,
+    int Warmup,
+    int Concurrency,
+    int Seconds,
+    int Rounds,
+    int Streams,
+    int Sessions,
+    int AuditRows,
+    string? Output,
+    string? Plot,
+    string Configuration,
+    string? Postgres)
 {
     public static BenchOptions Parse(string[] args)
     {
-        int Int(string name, int fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : fallback;
+        var quick = args.Contains("--quick");
+        int Int(string name, int fallback, int quickFallback) =>
+            Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : quick ? quickFallback : fallback;
         string? Str(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-        return new BenchOptions(Int("--requests", 2000), Int("--warmup", 300), Int("--concurrency", 32), Int("--seconds", 10),
-            Str("--output"), Str("--configuration") ?? "Release", Str("--postgres"));
+        var output = Str("--output");
+        return new BenchOptions(
+            Requests: Int("--requests", 1500, 100),
+            Warmup: Int("--warmup", 200, 20),
+            Concurrency: Int("--concurrency", 32, 32),
+            Seconds: Int("--seconds", 9, 1),
+            Rounds: Int("--rounds", 3, 1),
+            Streams: Int("--streams", 80, 8),
+            Sessions: Int("--sessions", 10_000, 1_000),
+            AuditRows: Int("--audit-rows", 100_000, 10_000),
+            Output: output,
+            Plot: Str("--plot") ?? (output is null ? null : Path.Combine(Path.GetDirectoryName(output) ?? ".", "latency.png")),
+            Configuration: Str("--configuration") ?? "Release",
+            Postgres: Str("--postgres") ?? Environment.GetEnvironmentVariable("GATEWAY_TEST_POSTGRES"));
     }
 }

@@ -17,11 +17,18 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public Uri Address { get; }
 
-    public static async Task<ChildProcess> StartAsync(string dll, IEnumerable<string> args, IDictionary<string, string> env, int port,
+    public int Id => _process.Id;
+
+    /// <summary>A .NET server: <c>dotnet &lt;dll&gt; args</c>.</summary>
+    public static Task<ChildProcess> StartAsync(string dll, IEnumerable<string> args, IDictionary<string, string> env, int port,
+        string probePath = "") =>
+        StartProgramAsync("dotnet", [dll, .. args], env, port, probePath);
+
+    /// <summary>Any server program; ready once <c>GET probePath</c> on its port answers 2xx (30 s at most).</summary>
+    public static async Task<ChildProcess> StartProgramAsync(string program, IEnumerable<string> args, IDictionary<string, string> env, int port,
         string probePath = "")
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(dll);
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -31,14 +38,15 @@ internal sealed class ChildProcess : IAsyncDisposable
             start.Environment[key] = value;
         }
         var process = Process.Start(start)!;
+        var name = Path.GetFileName(program == "dotnet" ? start.ArgumentList[0] : program);
         process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[{name}] {e.Data}"); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var address = new Uri($"http://127.0.0.1:{port}/");
         using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
         var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(30))
+        while (clock.Elapsed < TimeSpan.FromSeconds(30) && !process.HasExited)
         {
             try
             {
@@ -49,13 +57,16 @@ internal sealed class ChildProcess : IAsyncDisposable
                 }
                 await Task.Delay(100);
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
                 await Task.Delay(100);
             }
         }
-        process.Kill(true);
-        throw new TimeoutException($"{dll} did not start on port {port}");
+        if (!process.HasExited)
+        {
+            process.Kill(true);
+        }
+        throw new TimeoutException($"{name} did not start on port {port}");
     }
 
     public static int FreePort()
@@ -63,6 +74,25 @@ internal sealed class ChildProcess : IAsyncDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Resident set size of the process (Linux: VmRSS), in bytes; 0 where unknown.</summary>
+    public long ResidentBytes()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{Id}/status"))
+            {
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                {
+                    return long.Parse(line.AsSpan(6).Trim()[..^3].Trim()) * 1024;
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        return 0;
     }
 
     public async ValueTask DisposeAsync()

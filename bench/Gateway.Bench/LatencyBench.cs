@@ -1,32 +1,31 @@
+using System.Buffers;
 using System.Diagnostics;
-using System.Text;
+using System.Net.Http.Headers;
 
 namespace Gateway.Bench;
 
-internal sealed record Measurement(string Scenario, string System, double[] Micros, double? RequestsPerSecond = null);
-
 /// <summary>
-/// Sequential (concurrency 1) latency: the same request sent to every system in turn, interleaved,
-/// so all see the same machine noise. Non-streaming: full response time. Streaming: time to the
-/// first SSE byte.
+/// Sequential (concurrency 1) latency: the same request sent to every system in turn, interleaved request
+/// by request, so all see the same machine noise. Non-streaming: full response time. Streaming: time to the
+/// first SSE byte. A system with two fronts alternates between them.
 /// </summary>
 internal static class LatencyBench
 {
-    public const string Small = """{"model":"claude-sonnet-4-5","max_tokens":64,"messages":[{"role":"user","content":"Say hello"}]}""";
-    public const string SmallStream = """{"model":"claude-sonnet-4-5","max_tokens":64,"stream":true,"messages":[{"role":"user","content":"Say hello"}]}""";
-
     public static async Task<List<Measurement>> RunAsync(SystemsUnderTest systems, BenchOptions options)
     {
         var clients = systems.Targets.Select(Client.For).ToList();
         var results = new List<Measurement>();
-        foreach (var (scenario, body, firstByte) in new[] { ("non-streaming, c=1", Small, false), ("streaming TTFB, c=1", SmallStream, true) })
+        foreach (var body in new[] { Bodies.Small, Bodies.Large, Bodies.SmallStream, Bodies.LargeStream })
         {
+            var scenario = Scenarios.Latency(body);
+            Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} bench: {scenario}");
             var samples = systems.Targets.Select(_ => new double[options.Requests]).ToList();
             for (var i = -options.Warmup; i < options.Requests; i++)
             {
                 for (var t = 0; t < clients.Count; t++)
                 {
-                    var micros = await TimeAsync(clients[t], body, firstByte);
+                    var client = clients[t][(i + options.Warmup) % clients[t].Length];
+                    var micros = await TimeAsync(client, body, firstByte: body.Stream);
                     if (i >= 0)
                     {
                         samples[t][i] = micros;
@@ -35,36 +34,54 @@ internal static class LatencyBench
             }
             for (var t = 0; t < clients.Count; t++)
             {
-                results.Add(new Measurement(scenario, systems.Targets[t].Name, samples[t]));
+                results.Add(new Measurement(scenario, systems.Targets[t], samples[t]));
             }
         }
-        foreach (var client in clients)
+        foreach (var client in clients.SelectMany(c => c))
         {
             client.Dispose();
         }
         return results;
     }
 
-    public static async Task<double> TimeAsync(HttpClient client, string body, bool firstByte)
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
+
+    public static HttpRequestMessage Request(Body body)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        var content = new ByteArrayContent(body.Json);
+        content.Headers.ContentType = Json;
+        return new HttpRequestMessage(HttpMethod.Post, "v1/messages") { Content = content };
+    }
+
+    /// <summary>One request; µs to the whole response, or to its first body byte.</summary>
+    public static async Task<double> TimeAsync(HttpClient client, Body body, bool firstByte)
+    {
+        using var request = Request(body);
         var start = Stopwatch.GetTimestamp();
         using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         await using var stream = await response.Content.ReadAsStreamAsync();
-        var buffer = new byte[16 * 1024];
-        var read = await stream.ReadAsync(buffer);
-        var elapsed = Stopwatch.GetElapsedTime(start);
-        if (!response.IsSuccessStatusCode || read == 0)
+        // Pooled: at tens of thousands of requests/s the generator's own garbage would compete with the systems.
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
         {
-            throw new InvalidOperationException($"{client.BaseAddress}: {(int)response.StatusCode} {Encoding.UTF8.GetString(buffer, 0, read)}");
+            var read = await stream.ReadAsync(buffer);
+            var elapsed = Stopwatch.GetElapsedTime(start);
+            if (!response.IsSuccessStatusCode || read == 0)
+            {
+                throw new InvalidOperationException($"{client.BaseAddress}: {(int)response.StatusCode} {System.Text.Encoding.UTF8.GetString(buffer, 0, read)}");
+            }
+            while (await stream.ReadAsync(buffer) > 0)
+            {
+            }
+            if (!firstByte)
+            {
+                elapsed = Stopwatch.GetElapsedTime(start);
+            }
+            return elapsed.TotalMicroseconds;
         }
-        while (await stream.ReadAsync(buffer) > 0)
+        finally
         {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
-        if (!firstByte)
-        {
-            elapsed = Stopwatch.GetElapsedTime(start);
-        }
-        return elapsed.TotalMicroseconds;
     }
 }

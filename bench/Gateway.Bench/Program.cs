@@ -1,9 +1,11 @@
 using Gateway.Bench;
 
-// Usage: dotnet run -c Release --project bench/Gateway.Bench -- [--requests 2000] [--warmup 300] [--postgres "<conn>"]
-//        [--concurrency 32] [--seconds 10] [--output bench/results/latest.md]
-// Starts the fake upstream and two gateways (pass-through; virtual keys) as separate processes on
-// loopback and measures them side by side in one run.
+// Usage: bench/run.sh (installs nginx and Portkey, builds, then runs this) or
+//   dotnet run -c Release --project bench/Gateway.Bench -- [--postgres "<conn>"] [--output bench/results/latest.md]
+//     [--requests 1500] [--warmup 200] [--concurrency 32] [--seconds 9] [--rounds 3] [--streams 80]
+//     [--sessions 10000] [--audit-rows 100000] [--plot file.png] [--quick]
+// Starts the fake upstream, nginx, Portkey and this gateway (pass-through; everything on: a silo and two
+// fronts) as separate processes on loopback and measures them side by side in one run (see Report).
 // Or: dotnet run -c Release --project bench/Gateway.Bench -- audit --postgres "<conn>" [--rows 200000]
 // (the audit writer alone, against a Postgres server; see AuditBench).
 // Or: dotnet run -c Release --project bench/Gateway.Bench -- rewrite [--iterations 2000]
@@ -20,13 +22,36 @@ if (args is ["rewrite", .. var rewriteArgs])
 }
 
 var options = BenchOptions.Parse(args);
-await using var systems = await SystemsUnderTest.StartAsync(options);
-var results = await LatencyBench.RunAsync(systems, options);
-results.AddRange(await ThroughputBench.RunAsync(systems, options));
-var table = Report.Markdown(results, options, "dotnet run -c Release --project bench/Gateway.Bench -- " + string.Join(' ', args));
-Console.WriteLine(table);
+await using var machine = new Machine();
+string command;
+RunResults run;
+await using (var systems = await SystemsUnderTest.StartAsync(options))
+{
+    Console.Error.WriteLine("bench: systems: " + string.Join("; ", systems.Targets.Select(t => $"{t.Name} at {string.Join(", ", t.Addresses.Select(a => a.ToString()))}")));
+    await LoadBench.WarmUpAsync(systems, TimeSpan.FromSeconds(options.Seconds >= 3 ? 1 : 0.25));
+    var results = await LatencyBench.RunAsync(systems, options);
+    results.AddRange(await LoadBench.RunAsync(systems, options));
+    results.AddRange(await StreamingBench.RunAsync(systems, options));
+    var memory = await MemoryBench.RunAsync(systems, options);
+    command = Environment.GetEnvironmentVariable("GATEWAY_BENCH_COMMAND")
+        ?? "dotnet run -c Release --project bench/Gateway.Bench -- " + string.Join(' ', args.Select(a => a.Contains(' ') || a.Contains(';') ? $"\"{a}\"" : a));
+    run = new RunResults(results, memory, null, options, command, machine.Describe(systems.NginxVersion, systems.PortkeyVersion));
+}
+if (options.Postgres is { } postgres)
+{
+    // After the systems are gone, so the writer has the machine to itself (as in the audit subcommand).
+    Console.Error.WriteLine($"bench: audit writer, {options.AuditRows} rows");
+    run = run with { Audit = await AuditBench.RunAsync(postgres, options.AuditRows, repeat: 1) };
+}
+var report = Report.Markdown(run);
+Console.WriteLine(report);
 if (options.Output is { } path)
 {
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-    await File.WriteAllTextAsync(path, table);
+    await File.WriteAllTextAsync(path, report);
+}
+if (options.Plot is { } plot)
+{
+    LatencyPlot.Save(run.Measurements, plot, machine.Busy ? "noisy run: the machine was busy with other work (see latest.md)" : null);
+    Console.Error.WriteLine($"bench: plot written to {plot}");
 }

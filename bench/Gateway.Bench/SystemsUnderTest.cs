@@ -4,99 +4,172 @@ using System.Text.Json;
 namespace Gateway.Bench;
 
 /// <summary>
-/// The fake upstream (the floor) and the gateway in front of it, each in its own process: once as
-/// a plain pass-through (no keys), once with virtual keys (auth, lease admission, settlement to the
-/// key's grain, in a silo hosted by the front process).
+/// Every system the bench compares, each in its own process on loopback, all in front of one fake upstream:
+/// the fake alone (the floor), nginx, Portkey, this gateway as a pass-through, and this gateway with
+/// everything on (virtual keys, budgets, session limits, a routing rule, cache injection, audit to Postgres)
+/// as a silo process and two front processes (Orleans clients) sharing one virtual key: measured through one
+/// front, and through both with the load split between them.
 /// </summary>
 internal sealed class SystemsUnderTest : IAsyncDisposable
 {
     private const string AdminToken = "bench-admin-token-0123456789";
     private readonly List<ChildProcess> _processes = [];
+    private readonly string _scratch = Directory.CreateTempSubdirectory("gw-bench-").FullName;
     private string? _scratchDatabase;
     private string? _server;
 
     public List<Target> Targets { get; } = [];
 
+    /// <summary>The silo process behind the everything-on fronts (for the memory figures).</summary>
+    public ChildProcess? Silo { get; private set; }
+
+    public Uri? SiloHttp => Silo?.Address;
+
+    /// <summary>Orleans cluster and service id of the everything-on cluster (localhost clustering).</summary>
+    public string ClusterId { get; } = "bench";
+
+    /// <summary>The silo's Orleans gateway port, for the bench's own cluster client (memory figures).</summary>
+    public int SiloGatewayPort { get; } = ChildProcess.FreePort();
+
+    public string? NginxVersion { get; private set; }
+
+    public string? PortkeyVersion { get; private set; }
+
     public static async Task<SystemsUnderTest> StartAsync(BenchOptions options)
     {
-        var frontDll = Path.Combine(RepoRoot(), "Gateway.Front", "bin", options.Configuration, "net10.0", "Gateway.Front.dll");
-        if (!File.Exists(frontDll))
-        {
-            throw new FileNotFoundException($"Build first: dotnet build -c {options.Configuration} Gateway.Front", frontDll);
-        }
+        var frontDll = Binary("Gateway.Front", options.Configuration);
+        var siloDll = Binary("Gateway.Silo", options.Configuration);
         var systems = new SystemsUnderTest();
+        try
+        {
+            await systems.StartAllAsync(options, frontDll, siloDll);
+        }
+        catch
+        {
+            await systems.DisposeAsync();
+            throw;
+        }
+        return systems;
+    }
+
+    private async Task StartAllAsync(BenchOptions options, string frontDll, string siloDll)
+    {
         var quiet = new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" };
 
         var upstreamPort = ChildProcess.FreePort();
-        var upstream = await ChildProcess.StartAsync(frontDll,
-            ["fake-upstream", "--urls", $"http://127.0.0.1:{upstreamPort}", "--MaxRecordedRequests", "0"], quiet, upstreamPort);
-        systems._processes.Add(upstream);
-        systems.Targets.Add(new Target("direct (fake upstream)", upstream.Address, "sk-bench"));
+        var upstream = await Start(ChildProcess.StartAsync(frontDll,
+            ["fake-upstream", "--urls", $"http://127.0.0.1:{upstreamPort}", "--MaxRecordedRequests", "0"], quiet, upstreamPort));
+        Targets.Add(new Target(SystemKind.Direct, "direct (fake upstream)", [upstream.Address], "sk-bench"));
+
+        if (NginxPeer.Version() is { } nginxVersion)
+        {
+            NginxVersion = nginxVersion;
+            var nginx = await Start(NginxPeer.StartAsync(upstream.Address, _scratch));
+            Targets.Add(new Target(SystemKind.Nginx, $"{nginxVersion}, reverse proxy", [nginx.Address], "sk-bench"));
+        }
+        else
+        {
+            Console.Error.WriteLine("bench: nginx not found on PATH, skipped (bench/run.sh installs it)");
+        }
+
+        if (PortkeyPeer.Version() is { } portkeyVersion)
+        {
+            PortkeyVersion = portkeyVersion;
+            var portkey = await Start(PortkeyPeer.StartAsync());
+            Targets.Add(new Target(SystemKind.Portkey, $"Portkey gateway {portkeyVersion}", [portkey.Address], "sk-bench", PortkeyPeer.Headers(upstream.Address)));
+        }
+        else
+        {
+            Console.Error.WriteLine("bench: Portkey not installed in bench/peers, skipped (npm ci --prefix bench/peers)");
+        }
 
         var plainPort = ChildProcess.FreePort();
-        var plain = await ChildProcess.StartAsync(frontDll, [], new Dictionary<string, string>(quiet)
+        var plain = await Start(ChildProcess.StartAsync(frontDll, [], new Dictionary<string, string>(quiet)
         {
             ["Urls"] = $"http://127.0.0.1:{plainPort}",
             ["Upstream__BaseUrl"] = upstream.Address.ToString(),
             ["Upstream__ApiKeys__0"] = "sk-bench-upstream",
             ["Auth__Mode"] = "PassThrough",
-        }, plainPort);
-        systems._processes.Add(plain);
-        systems.Targets.Add(new Target("gateway, pass-through", plain.Address, "sk-bench"));
+            ["CacheInjection__Enabled"] = "false",
+        }, plainPort));
+        Targets.Add(new Target(SystemKind.PassThrough, "gateway, pass-through", [plain.Address], "sk-bench"));
 
-        var keysPort = ChildProcess.FreePort();
-        var keyed = await ChildProcess.StartAsync(frontDll, [], new Dictionary<string, string>(quiet)
+        // Everything on: one silo, two fronts (Orleans clients over localhost clustering), one key shared.
+        var cluster = new Dictionary<string, string>(quiet)
         {
-            ["Urls"] = $"http://127.0.0.1:{keysPort}",
-            ["Upstream__BaseUrl"] = upstream.Address.ToString(),
-            ["Upstream__ApiKeys__0"] = "sk-bench-upstream",
-            ["Auth__Mode"] = "VirtualKeys",
-            ["Admin__Token"] = AdminToken,
-            ["Cluster__Mode"] = "Embedded",
+            ["Cluster__ClusterId"] = ClusterId,
+            ["Cluster__ServiceId"] = ClusterId,
             ["Cluster__SiloPort"] = ChildProcess.FreePort().ToString(),
-            ["Cluster__GatewayPort"] = ChildProcess.FreePort().ToString(),
-        }, keysPort, probePath: "healthz");
-        systems._processes.Add(keyed);
-        systems.Targets.Add(new Target("gateway, virtual keys + limits", keyed.Address, await CreateKeyAsync(keyed.Address)));
-
+            ["Cluster__GatewayPort"] = SiloGatewayPort.ToString(),
+        };
         if (options.Postgres is { } server)
         {
-            // Everything on: keys, spend, rollups and the per-request audit log in a real Postgres.
-            systems._server = server;
-            systems._scratchDatabase = "gw_bench_" + Guid.NewGuid().ToString("N")[..12];
-            await ExecuteAsync(server, $"CREATE DATABASE \"{systems._scratchDatabase}\"");
-            var database = new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = systems._scratchDatabase }.ConnectionString;
-            var auditPort = ChildProcess.FreePort();
-            var audited = await ChildProcess.StartAsync(frontDll, [], new Dictionary<string, string>(quiet)
+            _server = server;
+            _scratchDatabase = "gw_bench_" + Guid.NewGuid().ToString("N")[..12];
+            await ExecuteAsync(server, $"CREATE DATABASE \"{_scratchDatabase}\"");
+            cluster["Postgres__ConnectionString"] = new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = _scratchDatabase }.ConnectionString;
+        }
+        else
+        {
+            Console.Error.WriteLine("bench: no --postgres, so the everything-on gateway keeps keys in memory and writes no audit rows");
+        }
+        var siloPort = ChildProcess.FreePort();
+        Silo = await Start(ChildProcess.StartAsync(siloDll, [], new Dictionary<string, string>(cluster)
+        {
+            ["Urls"] = $"http://127.0.0.1:{siloPort}",
+        }, siloPort, probePath: "readyz"));
+        var fronts = new List<Uri>();
+        for (var i = 0; i < 2; i++)
+        {
+            var port = ChildProcess.FreePort();
+            var front = await Start(ChildProcess.StartAsync(frontDll, [], new Dictionary<string, string>(cluster)
             {
-                ["Urls"] = $"http://127.0.0.1:{auditPort}",
+                ["Urls"] = $"http://127.0.0.1:{port}",
+                ["Cluster__Mode"] = "Client",
                 ["Upstream__BaseUrl"] = upstream.Address.ToString(),
                 ["Upstream__ApiKeys__0"] = "sk-bench-upstream",
                 ["Auth__Mode"] = "VirtualKeys",
                 ["Admin__Token"] = AdminToken,
-                ["Postgres__ConnectionString"] = database,
-                ["Cluster__Mode"] = "Embedded",
-                ["Cluster__SiloPort"] = ChildProcess.FreePort().ToString(),
-                ["Cluster__GatewayPort"] = ChildProcess.FreePort().ToString(),
-            }, auditPort, probePath: "healthz");
-            systems._processes.Add(audited);
-            systems.Targets.Add(new Target("gateway, virtual keys + audit to Postgres", audited.Address, await CreateKeyAsync(audited.Address)));
+                ["Routing__Rules__0__Match"] = "claude-*",
+                ["Routing__Rules__0__Provider"] = "anthropic",
+                ["CacheInjection__Enabled"] = "true",
+            }, port, probePath: "readyz"));
+            fronts.Add(front.Address);
         }
-        return systems;
+        var key = await CreateKeyAsync(fronts[0]);
+        var label = options.Postgres is null ? "keys, limits, routing, cache injection; no Postgres" : "everything on";
+        Targets.Add(new Target(SystemKind.EverythingOn, $"gateway, {label} (1 front)", [fronts[0]], key));
+        Targets.Add(new Target(SystemKind.EverythingOnTwoFronts, $"gateway, {label} (2 fronts, 1 key)", [.. fronts], key));
     }
 
-    /// <summary>A key with limits far above the load, so every request takes the full admission path.</summary>
+    private async Task<ChildProcess> Start(Task<ChildProcess> starting)
+    {
+        var process = await starting;
+        _processes.Add(process);
+        return process;
+    }
+
+    /// <summary>
+    /// A key with limits far above the load (so every request takes the full admission path: rate buckets,
+    /// daily budget, session limits) and cache injection on.
+    /// </summary>
     private static async Task<string> CreateKeyAsync(Uri gateway)
     {
         using var admin = new HttpClient { BaseAddress = gateway };
         admin.DefaultRequestHeaders.Authorization = new("Bearer", AdminToken);
         using var team = await admin.PostAsJsonAsync("admin/teams", new { name = "bench", billing_tag = "bench" });
-        var teamId = JsonDocument.Parse(await team.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString();
+        var teamBody = await team.Content.ReadAsStringAsync();
+        if (!team.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException("creating the bench team failed: " + teamBody);
+        }
+        var teamId = JsonDocument.Parse(teamBody).RootElement.GetProperty("id").GetString();
         using var key = await admin.PostAsJsonAsync("admin/keys", new
         {
             team_id = teamId,
             name = "bench",
-            limits = new { requests_per_minute = 100_000_000, input_tokens_per_minute = 10_000_000_000L, output_tokens_per_minute = 10_000_000_000L, daily_budget_usd = 1_000_000 },
+            limits = new { requests_per_minute = 100_000_000, input_tokens_per_minute = 100_000_000_000L, output_tokens_per_minute = 10_000_000_000L, daily_budget_usd = 1_000_000_000 },
+            session_limits = new { max_requests = 1_000_000_000, max_cost_usd = 1_000_000_000 },
         });
         var body = await key.Content.ReadAsStringAsync();
         if (!key.IsSuccessStatusCode)
@@ -106,16 +179,10 @@ internal sealed class SystemsUnderTest : IAsyncDisposable
         return JsonDocument.Parse(body).RootElement.GetProperty("secret").GetString()!;
     }
 
-    private static string RepoRoot()
+    private static string Binary(string project, string configuration)
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Cluster.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("Cluster.sln not found");
+        var dll = Path.Combine(Repo.Root, project, "bin", configuration, "net10.0", project + ".dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build first: dotnet build -c {configuration} bench/Gateway.Bench", dll);
     }
 
     private static async Task ExecuteAsync(string connectionString, string sql)
@@ -128,13 +195,22 @@ internal sealed class SystemsUnderTest : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var process in _processes)
+        // Fronts before the silo, the silo before its database.
+        for (var i = _processes.Count - 1; i >= 0; i--)
         {
-            await process.DisposeAsync();
+            await _processes[i].DisposeAsync();
         }
         if (_scratchDatabase is not null)
         {
+            Npgsql.NpgsqlConnection.ClearAllPools();
             await ExecuteAsync(_server!, $"DROP DATABASE IF EXISTS \"{_scratchDatabase}\" WITH (FORCE)");
+        }
+        try
+        {
+            Directory.Delete(_scratch, recursive: true);
+        }
+        catch (IOException)
+        {
         }
     }
 }
