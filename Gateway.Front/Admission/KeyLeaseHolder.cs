@@ -56,7 +56,11 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
                         return Admission.Deny(lease.Key, lease.Snapshot, standing with { RetryAfter = _deniedUntil - now });
                     }
                     var slotFree = !limitStreams || _activeStreams < (_streamQuota ?? int.MaxValue);
-                    if (!slotFree && attempt > 0)
+                    // Refused only after a renewal that asked for this stream too: concurrent first requests
+                    // share one renewal, which asked for as many slots as were open before any of them
+                    // (found by the upstream-fault accounting test: a key limited to 2 streams got a 429
+                    // on its second stream while only one was open).
+                    if (!slotFree && attempt > 1)
                     {
                         return Admission.Deny(lease.Key, lease.Snapshot, new LeaseDenial
                         {

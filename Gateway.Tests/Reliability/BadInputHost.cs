@@ -33,6 +33,8 @@ public sealed class BadInputHost : IAsyncLifetime
             ["Audit:FlushInterval"] = "00:00:00.050",
             ["Gateway:MaxRequestBodyBytes"] = BodyLimit.ToString(),
             ["Kestrel:Limits:RequestHeadersTimeout"] = HeaderTimeout.ToString(),
+            // An upstream gone silent mid-stream is cut after this (the default is 10 minutes).
+            ["Upstream:IdleTimeout"] = "00:00:02",
             ["Logging:LogLevel:Default"] = "Error",
         });
         Admin = Front.CreateAdminClient();
