@@ -94,12 +94,12 @@ public sealed class SteadyLoad : IAsyncDisposable
 
     private async Task WorkAsync(int worker)
     {
-        var handlers = _fronts.Select(f => new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2) })
+        var clients = _fronts.Select(f => new HttpClient(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2) })
         {
             BaseAddress = f,
             Timeout = _deadline,
         }).ToArray();
-        foreach (var client in handlers)
+        foreach (var client in clients)
         {
             client.DefaultRequestHeaders.Add("x-api-key", _secret);
         }
@@ -109,7 +109,7 @@ public sealed class SteadyLoad : IAsyncDisposable
             while (!_stop.IsCancellationRequested && Interlocked.Increment(ref _sent) <= _maxRequests)
             {
                 var front = NextFront(ref turn);
-                await SendAsync(handlers[front], front);
+                await SendAsync(clients[front], front);
                 try
                 {
                     await Task.Delay(_pause, _stop.Token);
@@ -121,7 +121,7 @@ public sealed class SteadyLoad : IAsyncDisposable
         }
         finally
         {
-            foreach (var client in handlers)
+            foreach (var client in clients)
             {
                 client.Dispose();
             }

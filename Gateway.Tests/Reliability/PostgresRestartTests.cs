@@ -17,7 +17,7 @@ namespace Gateway.Tests.Reliability;
 public sealed class PostgresRestartTests(ITestOutputHelper output)
 {
     /// <summary>Longer than the fronts' first retries (a settlement batch was retried for about 9 s).</summary>
-    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(12);
 
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(60);
 

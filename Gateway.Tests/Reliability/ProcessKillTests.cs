@@ -86,7 +86,8 @@ public sealed class ProcessKillTests(SharedServicesCluster fixture, ITestOutputH
             l => l.ServedRows >= served && l.ChargedRequests >= served, TimeSpan.FromSeconds(30));
         var report = new FailoverReport("SIGKILL of a front", outcomes, ledger);
         // Requests the killed front finished within the window before the kill: the most it can lose.
-        var exposed = outcomes.Where(o => o.Served && o.Front == victim && o.Finished <= killedAt && o.Finished > killedAt - FrontBufferWindow).ToList();
+        // (Sent before the kill: a response read just after the kill was still written before it.)
+        var exposed = outcomes.Where(o => o.Served && o.Front == victim && o.Sent <= killedAt && o.Finished > killedAt - FrontBufferWindow).ToList();
         var oldestLost = report.LostRows.Count == 0 ? TimeSpan.Zero : report.LostRows.Max(o => killedAt - o.Finished);
         output.WriteLine(report.ToString());
         output.WriteLine($"  the killed front finished {exposed.Count} requests in the {FrontBufferWindow.TotalMilliseconds:0} ms before the kill; " +

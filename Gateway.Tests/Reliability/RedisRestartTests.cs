@@ -15,7 +15,7 @@ namespace Gateway.Tests.Reliability;
 [Collection(ClusterProcessCollection.Name)]
 public sealed class RedisRestartTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(8);
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(60);
 
     [Fact]
