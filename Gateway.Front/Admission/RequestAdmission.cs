@@ -11,7 +11,7 @@ namespace Gateway.Front.Admission;
 /// Admits a Messages request for its key: model permission, the key's buckets (through this front's
 /// lease), and the session's limits when the key sets any. Writes the rejection itself.
 /// </summary>
-public sealed class RequestAdmission(LeaseBook leases, IGrainFactory grains, IOptions<AdmissionOptions> options)
+public sealed class RequestAdmission(LeaseBook leases, SessionCheck sessions, IOptions<AdmissionOptions> options)
 {
     private readonly AdmissionOptions _options = options.Value;
 
@@ -35,7 +35,7 @@ public sealed class RequestAdmission(LeaseBook leases, IGrainFactory grains, IOp
         {
             // The session is asked first (it takes nothing), so a refused session costs the key no slot.
             if (envelope.SessionId is { } session && key.SessionLimits is { } limits
-                && await grains.GetGrain<ISessionGrain>(session).AdmitAsync(key.KeyId, limits) is { } sessionDenial)
+                && await sessions.AdmitAsync(session, key.KeyId, limits) is { } sessionDenial)
             {
                 admission = Admission.Deny(key, null, sessionDenial);
             }

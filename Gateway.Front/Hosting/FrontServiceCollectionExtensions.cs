@@ -81,6 +81,7 @@ public static class FrontServiceCollectionExtensions
             services.AddSingleton<LeaseBook>();
             services.AddHostedService<LeaseSweeper>();
             services.AddSingleton<RequestAdmission>();
+            services.AddSingleton<SessionCheck>();
             services.AddSingleton<UsageSettler>();
             services.AddHostedService(sp => sp.GetRequiredService<UsageSettler>());
             services.AddHostedService<LocalDevKeySeeder>();
