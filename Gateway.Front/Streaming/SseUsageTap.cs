@@ -10,7 +10,7 @@ namespace Gateway.Front.Streaming;
 /// errors, and parses each such payload once with <see cref="Utf8JsonReader"/>. Text deltas, the bulk
 /// of a stream, are never copied.
 /// </summary>
-public sealed class SseUsageTap : IResponseTap
+public sealed class SseUsageTap : IResponseTap, ISseLineSink
 {
     /// <summary>
     /// A line, or an event's data, larger than this is not parsed (real usage-bearing ones are well under
@@ -20,9 +20,7 @@ public sealed class SseUsageTap : IResponseTap
     /// </summary>
     private const int MaxCarriedLine = 256 * 1024;
 
-    private byte[] _carry = ArrayPool<byte>.Shared.Rent(1024);
-    private int _carryLength;
-    private bool _carryOverflow;
+    private readonly SseLineSplitter _lines = new(MaxCarriedLine);
     private byte[] _data = ArrayPool<byte>.Shared.Rent(1024);
     private int _dataLength;
     private bool _eventRelevant = true;
@@ -32,31 +30,7 @@ public sealed class SseUsageTap : IResponseTap
 
     public void Observe(ReadOnlySpan<byte> chunk)
     {
-        while (!chunk.IsEmpty)
-        {
-            var newline = chunk.IndexOf((byte)'\n');
-            if (newline < 0)
-            {
-                Carry(chunk);
-                return;
-            }
-            var line = chunk[..newline];
-            chunk = chunk[(newline + 1)..];
-            if (_carryLength > 0 || _carryOverflow)
-            {
-                Carry(line);
-                if (!_carryOverflow)
-                {
-                    OnLine(_carry.AsSpan(0, _carryLength));
-                }
-                _carryLength = 0;
-                _carryOverflow = false;
-            }
-            else
-            {
-                OnLine(line);
-            }
-        }
+        _lines.Feed(chunk, this);
     }
 
     public void Complete()
@@ -68,26 +42,8 @@ public sealed class SseUsageTap : IResponseTap
         }
     }
 
-    private void Carry(ReadOnlySpan<byte> part)
+    void ISseLineSink.OnLine(ReadOnlySpan<byte> line)
     {
-        if (_carryOverflow)
-        {
-            return;
-        }
-        if (_carryLength + part.Length > MaxCarriedLine)
-        {
-            _carryOverflow = true;
-            return;
-        }
-        PooledBytes.Append(ref _carry, ref _carryLength, part);
-    }
-
-    private void OnLine(ReadOnlySpan<byte> line)
-    {
-        if (line.Length > MaxCarriedLine)
-        {
-            return; // as a carried line past the limit is
-        }
         if (!line.IsEmpty && line[^1] == (byte)'\r')
         {
             line = line[..^1];
@@ -194,9 +150,8 @@ public sealed class SseUsageTap : IResponseTap
 
     public void Dispose()
     {
-        ArrayPool<byte>.Shared.Return(_carry);
+        _lines.Dispose();
         ArrayPool<byte>.Shared.Return(_data);
-        _carry = [];
         _data = [];
     }
 }

@@ -20,9 +20,7 @@ internal sealed class ChatStreamTranslator : IChatTranslator
     /// <summary>A single data line past this is dropped (real chunks are well under 64 KB).</summary>
     private const int MaxLine = 4 * 1024 * 1024;
 
-    private byte[] _carry = ArrayPool<byte>.Shared.Rent(1024);
-    private int _carryLength;
-    private bool _carryOverflow;
+    private readonly SseLineSplitter _lines = new(MaxLine);
     private Utf8JsonWriter? _json;
 
     private bool _started;
@@ -44,40 +42,12 @@ internal sealed class ChatStreamTranslator : IChatTranslator
 
     public void Feed(ReadOnlySpan<byte> chunk, IBufferWriter<byte> output)
     {
-        while (!chunk.IsEmpty)
-        {
-            var newline = chunk.IndexOf((byte)'\n');
-            if (newline < 0)
-            {
-                Carry(chunk);
-                return;
-            }
-            var line = chunk[..newline];
-            chunk = chunk[(newline + 1)..];
-            if (_carryLength > 0 || _carryOverflow)
-            {
-                Carry(line);
-                if (!_carryOverflow)
-                {
-                    OnLine(_carry.AsSpan(0, _carryLength), output);
-                }
-                _carryLength = 0;
-                _carryOverflow = false;
-            }
-            else
-            {
-                OnLine(line, output);
-            }
-        }
+        _lines.Feed(chunk, new LineSink(this, output));
     }
 
     public void Finish(IBufferWriter<byte> output)
     {
-        if (_carryLength > 0 && !_carryOverflow)
-        {
-            OnLine(_carry.AsSpan(0, _carryLength), output);
-            _carryLength = 0;
-        }
+        _lines.Flush(new LineSink(this, output));
         if (_ended)
         {
             return;
@@ -90,20 +60,6 @@ internal sealed class ChatStreamTranslator : IChatTranslator
         }
         // A clean end with no finish_reason: the answer is incomplete, and the client must not take it as whole.
         Error(output, AnthropicErrorTypes.Api, "The OpenAI-compatible upstream ended the stream before the message was complete.");
-    }
-
-    private void Carry(ReadOnlySpan<byte> part)
-    {
-        if (_carryOverflow)
-        {
-            return;
-        }
-        if (_carryLength + part.Length > MaxLine)
-        {
-            _carryOverflow = true;
-            return;
-        }
-        PooledBytes.Append(ref _carry, ref _carryLength, part);
     }
 
     private void OnLine(ReadOnlySpan<byte> line, IBufferWriter<byte> output)
@@ -469,10 +425,15 @@ internal sealed class ChatStreamTranslator : IChatTranslator
         output.Advance(bytes.Length);
     }
 
+    /// <summary>Carries the output along to the line handler without a closure.</summary>
+    private readonly struct LineSink(ChatStreamTranslator translator, IBufferWriter<byte> output) : ISseLineSink
+    {
+        public void OnLine(ReadOnlySpan<byte> line) => translator.OnLine(line, output);
+    }
+
     public void Dispose()
     {
         _json?.Dispose();
-        ArrayPool<byte>.Shared.Return(_carry);
-        _carry = [];
+        _lines.Dispose();
     }
 }

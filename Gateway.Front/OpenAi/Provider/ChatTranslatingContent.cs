@@ -1,5 +1,5 @@
-using System.Net;
 using System.Net.Http.Headers;
+using Gateway.Front.Streaming;
 
 namespace Gateway.Front.OpenAi.Provider;
 
@@ -8,23 +8,15 @@ namespace Gateway.Front.OpenAi.Provider;
 /// forwarder and the usage tap (which wraps this) read Anthropic-shaped bytes. The length is unknown
 /// until translated, so the response goes out chunked; the content type is the translation's.
 /// </summary>
-internal sealed class ChatTranslatingContent : HttpContent
+internal sealed class ChatTranslatingContent : WrappingContent
 {
-    private readonly HttpContent _inner;
     private readonly IChatTranslator _translator;
 
     private ChatTranslatingContent(HttpContent inner, IChatTranslator translator, string mediaType)
+        : base(inner, static name => !name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
+            && !name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
     {
-        _inner = inner;
         _translator = translator;
-        foreach (var header in inner.Headers)
-        {
-            if (!header.Key.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
-                && !header.Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
-            {
-                Headers.TryAddWithoutValidation(header.Key, header.Value);
-            }
-        }
         Headers.ContentType = new MediaTypeHeaderValue(mediaType) { CharSet = mediaType == SseMediaType ? "utf-8" : null };
     }
 
@@ -47,29 +39,5 @@ internal sealed class ChatTranslatingContent : HttpContent
         return new(response.Content, new BufferedChatTranslator((body, output) => ChatErrorTranslator.Translate(status, body.Span, output)), JsonMediaType);
     }
 
-    protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
-        new ChatTranslatingStream(await _inner.ReadAsStreamAsync(cancellationToken), _translator);
-
-    protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
-
-    protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
-    {
-        await using var source = await CreateContentReadStreamAsync(CancellationToken.None);
-        await source.CopyToAsync(stream);
-    }
-
-    protected override bool TryComputeLength(out long length)
-    {
-        length = 0;
-        return false;
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _inner.Dispose();
-        }
-        base.Dispose(disposing);
-    }
+    protected override Stream Wrap(Stream inner) => new ChatTranslatingStream(inner, _translator);
 }

@@ -20,7 +20,7 @@ namespace Gateway.Front.OpenAi.Surface;
 /// <c>error</c> event → an OpenAI error data line, and the stream ends. Thinking, signatures, citations
 /// and pings have no Chat Completions form and are dropped.
 /// </remarks>
-public sealed class ChatChunkTranslator : IDisposable
+public sealed class ChatChunkTranslator : IDisposable, ISseLineSink
 {
     /// <summary>An event larger than this is skipped (real ones are a few KB; text deltas a few bytes).</summary>
     private const int MaxEvent = 4 * 1024 * 1024;
@@ -32,9 +32,7 @@ public sealed class ChatChunkTranslator : IDisposable
     private readonly ObservedUsage _usage = new();
     private JsonEncodedText _id;
     private JsonEncodedText _model;
-    private byte[] _carry = ArrayPool<byte>.Shared.Rent(1024);
-    private int _carryLength;
-    private bool _carryOverflow;
+    private readonly SseLineSplitter _lines = new(MaxEvent);
     private byte[] _data = ArrayPool<byte>.Shared.Rent(1024);
     private int _dataLength;
     private bool _dataOverflow;
@@ -64,55 +62,17 @@ public sealed class ChatChunkTranslator : IDisposable
 
     public void Feed(ReadOnlySpan<byte> chunk)
     {
-        while (!chunk.IsEmpty)
-        {
-            var newline = chunk.IndexOf((byte)'\n');
-            if (newline < 0)
-            {
-                Carry(chunk);
-                return;
-            }
-            var line = chunk[..newline];
-            chunk = chunk[(newline + 1)..];
-            if (_carryLength > 0 || _carryOverflow)
-            {
-                Carry(line);
-                if (!_carryOverflow)
-                {
-                    OnLine(_carry.AsSpan(0, _carryLength));
-                }
-                _carryLength = 0;
-                _carryOverflow = false;
-            }
-            else
-            {
-                OnLine(line);
-            }
-        }
+        _lines.Feed(chunk, this);
     }
 
     /// <summary>The upstream body ended: a last event without its blank line still counts.</summary>
     public void Complete()
     {
-        if (_carryLength > 0 && !_carryOverflow)
-        {
-            OnLine(_carry.AsSpan(0, _carryLength));
-            _carryLength = 0;
-        }
+        _lines.Flush(this);
         Dispatch();
     }
 
-    private void Carry(ReadOnlySpan<byte> part)
-    {
-        if (_carryOverflow || _carryLength + part.Length > MaxEvent)
-        {
-            _carryOverflow = true;
-            return;
-        }
-        PooledBytes.Append(ref _carry, ref _carryLength, part);
-    }
-
-    private void OnLine(ReadOnlySpan<byte> line)
+    void ISseLineSink.OnLine(ReadOnlySpan<byte> line)
     {
         if (!line.IsEmpty && line[^1] == (byte)'\r')
         {
@@ -438,9 +398,8 @@ public sealed class ChatChunkTranslator : IDisposable
     {
         _writer.Dispose();
         _output.Dispose();
-        ArrayPool<byte>.Shared.Return(_carry);
+        _lines.Dispose();
         ArrayPool<byte>.Shared.Return(_data);
-        _carry = [];
         _data = [];
     }
 }

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Gateway.Front.Envelope;
+using Gateway.Front.Rewrite;
 
 namespace Gateway.Front.OpenAi.Surface;
 
@@ -178,7 +179,7 @@ public static class ChatRequestTranslator
 
     private static void WriteMessages(ReadOnlySpan<byte> array, Utf8JsonWriter writer)
     {
-        using var system = new Rewrite.PooledBufferWriter(256);
+        using var system = new PooledBufferWriter(256);
         using var systemWriter = new Utf8JsonWriter(system, WriterOptions);
         systemWriter.WriteStartArray();
         var turns = new TurnWriter(writer);
