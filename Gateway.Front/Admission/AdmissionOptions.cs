@@ -22,4 +22,11 @@ public sealed class AdmissionOptions
     /// response timeout (30 s) otherwise; this fails it fast and the retry reaches the new activation.
     /// </summary>
     public TimeSpan GrainCallTimeout { get; set; } = TimeSpan.FromSeconds(1.5);
+
+    /// <summary>
+    /// How long a front decides a session's limits from the counts its grain last gave (plus its own
+    /// settlements) before asking again; zero: ask on every request. It bounds how far several fronts
+    /// together can take a session past its limits (<see cref="SessionCheck"/>).
+    /// </summary>
+    public TimeSpan SessionCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -57,6 +57,8 @@ public static class FrontServiceCollectionExtensions
             .Validate(o => o.OutputReservationCap > 0, $"{AdmissionOptions.Section}:OutputReservationCap must be positive.")
             .Validate(o => o.BytesPerInputToken > 0, $"{AdmissionOptions.Section}:BytesPerInputToken must be positive.")
             .Validate(o => o.GrainCallAttempts > 0, $"{AdmissionOptions.Section}:GrainCallAttempts must be positive.")
+            .Validate(o => o.SessionCheckInterval >= TimeSpan.Zero && o.SessionCheckInterval <= TimeSpan.FromSeconds(10),
+                $"{AdmissionOptions.Section}:SessionCheckInterval must be between 00:00:00 and 00:00:10 (it bounds how far fronts together can take a session past its limits).")
             .ValidateOnStart();
         services.AddOptions<SettlementOptions>().BindConfiguration(SettlementOptions.Section)
             .Validate(o => o.FlushInterval > TimeSpan.Zero, $"{SettlementOptions.Section}:FlushInterval must be positive.")

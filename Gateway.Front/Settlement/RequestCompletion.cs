@@ -18,6 +18,7 @@ namespace Gateway.Front.Settlement;
 public sealed class RequestCompletion(PriceTable prices, IAuditSink audit, TimeProvider time, IServiceProvider services)
 {
     private readonly UsageSettler? _settler = services.GetService<UsageSettler>();
+    private readonly Admission.SessionCheck? _sessions = services.GetService<Admission.SessionCheck>();
 
     public const string AgentIdHeader = "x-claude-code-agent-id";
     public const string ParentAgentIdHeader = "x-claude-code-parent-agent-id";
@@ -50,6 +51,10 @@ public sealed class RequestCompletion(PriceTable prices, IAuditSink audit, TimeP
                 ToolCalls = usage?.ToolNames.Count ?? 0,
                 At = now,
             }, cost, key.TeamId, savings));
+            if (envelope.SessionId is { } session)
+            {
+                _sessions?.Settled(session, key.KeyId, cost);
+            }
         }
 
         var latency = Stopwatch.GetElapsedTime(exchange.StartTimestamp);

@@ -10,9 +10,31 @@ public interface ISessionGrain : IGrainWithStringKey
     /// <summary>Admits one more request under the session's limits (null limits: always admitted).</summary>
     Task<LeaseDenial?> AdmitAsync(string keyId, SessionLimits? limits);
 
+    /// <summary>
+    /// As <see cref="AdmitAsync"/>, and also the counts the answer was based on, so a front can go on
+    /// deciding from them (plus its own settlements) for a moment without asking again.
+    /// </summary>
+    Task<SessionStanding> CheckAsync(string keyId, SessionLimits? limits);
+
     Task RecordAsync(SessionCharge charge);
 
     Task<SessionUsageView> GetUsageAsync();
+}
+
+/// <summary>A session's answer to <see cref="ISessionGrain.CheckAsync"/>.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SessionStanding
+{
+    /// <summary>Null: admitted.</summary>
+    [Id(0)] public LeaseDenial? Denial { get; init; }
+
+    /// <summary>Whether the asking key owns the session; a key that does not is admitted without its counts.</summary>
+    [Id(1)] public bool Owned { get; init; }
+
+    /// <summary>Requests recorded so far (settled ones; requests in flight are not counted).</summary>
+    [Id(2)] public long Requests { get; init; }
+
+    [Id(3)] public decimal CostUsd { get; init; }
 }
 
 [GenerateSerializer, Immutable]

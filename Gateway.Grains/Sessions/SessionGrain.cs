@@ -76,32 +76,22 @@ public sealed class SessionGrain(
     /// X-Claude-Code-Session-Id) is admitted without this session's counts, so it can neither use up
     /// the owner's session limits nor read the owner's spend in the denial message.
     /// </summary>
-    public Task<LeaseDenial?> AdmitAsync(string keyId, SessionLimits? limits)
+    public async Task<LeaseDenial?> AdmitAsync(string keyId, SessionLimits? limits) => (await CheckAsync(keyId, limits)).Denial;
+
+    public Task<SessionStanding> CheckAsync(string keyId, SessionLimits? limits)
     {
         _keyId ??= keyId;
         if (!IsOwner(keyId))
         {
-            return Task.FromResult<LeaseDenial?>(null);
+            return Task.FromResult(new SessionStanding { Owned = false });
         }
-        if (limits?.MaxRequests is { } maxRequests && _requests >= maxRequests)
+        return Task.FromResult(new SessionStanding
         {
-            return Task.FromResult<LeaseDenial?>(new LeaseDenial
-            {
-                Reason = DenialReason.SessionRequests,
-                Message = $"This session has reached its limit of {maxRequests} requests; start a new session.",
-                RetryAfter = TimeSpan.FromMinutes(1),
-            });
-        }
-        if (limits?.MaxCostUsd is { } maxCost && _cost >= maxCost)
-        {
-            return Task.FromResult<LeaseDenial?>(new LeaseDenial
-            {
-                Reason = DenialReason.SessionBudget,
-                Message = $"This session has spent its budget of ${maxCost:0.##} (${_cost:0.####}); start a new session.",
-                RetryAfter = TimeSpan.FromMinutes(1),
-            });
-        }
-        return Task.FromResult<LeaseDenial?>(null);
+            Owned = true,
+            Requests = _requests,
+            CostUsd = _cost,
+            Denial = SessionLimitCheck.Deny(limits, _requests, _cost),
+        });
     }
 
     /// <summary>

@@ -211,6 +211,27 @@ public sealed class KeyEnforcementTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_session_limit_holds_at_the_fronts_own_count_without_a_grain_call_per_request()
+    {
+        var key = await GatewayKeys.CreateAsync(_admin, sessionLimits: new { max_requests = 3 });
+        var session = "counted-" + Guid.NewGuid();
+        var grain = Grains.GetGrain<ISessionGrain>(session);
+
+        // Back to back, faster than settlement reaches the grain (100 ms batches): the front counts its own.
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await SendAsync(key.Secret, session: session);
+            statuses.Add(response.StatusCode);
+        }
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, (HttpStatusCode)429, (HttpStatusCode)429], statuses);
+
+        // The grain, which has the last word, agrees once the settlements land.
+        await Eventually(async () => (await grain.GetUsageAsync()).Requests == 3);
+        Assert.NotNull(await grain.AdmitAsync(key.KeyId, new SessionLimits { MaxRequests = 3 }));
+    }
+
+    [Fact]
     public async Task The_concurrent_streams_limit_holds_and_frees_a_slot_when_a_stream_ends()
     {
         _upstream.Options.EventDelayMs = 150;

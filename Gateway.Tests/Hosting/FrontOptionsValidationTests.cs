@@ -13,6 +13,7 @@ public sealed class FrontOptionsValidationTests
     [InlineData("Gateway:MaxRequestBodyBytes", "10", "Gateway:MaxRequestBodyBytes must be between")]
     [InlineData("Auth:CacheTime", "00:00:05", "Auth:CacheTime must be positive and at most 00:00:01")]
     [InlineData("Admission:LeaseDuration", "00:00:03", "Admission:LeaseDuration must be positive and at most 00:00:01")]
+    [InlineData("Admission:SessionCheckInterval", "00:00:11", "Admission:SessionCheckInterval must be between")]
     public async Task A_bad_value_fails_start_naming_the_key(string key, string value, string message)
     {
         var error = await Assert.ThrowsAnyAsync<OptionsValidationException>(() =>
