@@ -37,11 +37,44 @@ internal static class LatencyBench
                 results.Add(new Measurement(scenario, systems.Targets[t], samples[t]));
             }
         }
+        results.AddRange(await BackToBackAsync(systems, clients, options));
         foreach (var client in clients.SelectMany(c => c))
         {
             client.Dispose();
         }
         return results;
+    }
+
+    /// <summary>
+    /// The small request at c=1 again, but each system gets a block of requests in a row (blocks rotate
+    /// between systems, so noise is still shared). Interleaved, a system's threads fall asleep while the
+    /// others are measured and every request pays for waking them; an event-loop proxy (nginx) has no
+    /// such hand-offs. Back to back shows the cost of the work itself, the way a busy front runs.
+    /// </summary>
+    private static async Task<List<Measurement>> BackToBackAsync(SystemsUnderTest systems, List<HttpClient[]> clients, BenchOptions options)
+    {
+        const int Blocks = 10;
+        var body = Bodies.Small;
+        var scenario = Scenarios.BackToBack(body);
+        Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} bench: {scenario}");
+        var perBlock = Math.Max(1, options.Requests / Blocks);
+        var samples = systems.Targets.Select(_ => new double[perBlock * Blocks]).ToList();
+        for (var block = 0; block < Blocks; block++)
+        {
+            for (var t = 0; t < clients.Count; t++)
+            {
+                for (var i = -options.Warmup / Blocks; i < perBlock; i++)
+                {
+                    var client = clients[t][(i + perBlock) % clients[t].Length];
+                    var micros = await TimeAsync(client, body, firstByte: false);
+                    if (i >= 0)
+                    {
+                        samples[t][block * perBlock + i] = micros;
+                    }
+                }
+            }
+        }
+        return systems.Targets.Select((target, t) => new Measurement(scenario, target, samples[t])).ToList();
     }
 
     private static readonly MediaTypeHeaderValue Json = new("application/json");

@@ -27,6 +27,9 @@ internal static class Scenarios
 {
     public static string Latency(Body body) => body.Stream ? $"time to first SSE byte, {body.Name}, c=1" : $"non-streaming, {body.Name}, c=1";
 
+    /// <summary>c=1 with each system's requests back to back (its threads stay awake) instead of interleaved.</summary>
+    public static string BackToBack(Body body) => $"non-streaming, {body.Name}, c=1 back to back";
+
     public static string Load(Body body, int concurrency) => $"non-streaming, {body.Name}, c={concurrency}";
 
     public static string Events(Body body) => $"per-event delay, {body.Name} streamed, events {StreamingBench.EventIntervalMs} ms apart";
