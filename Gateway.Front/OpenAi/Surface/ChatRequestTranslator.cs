@@ -499,19 +499,11 @@ public static class ChatRequestTranslator
                 if (reader.ValueTextEquals("id"u8)) { id = StringValue(ref reader, call.Field(".id")); }
                 else if (reader.ValueTextEquals("type"u8))
                 {
-                    reader.Read();
-                    if (!reader.ValueTextEquals("function"u8))
-                    {
-                        throw new InvalidChatRequestException($"Tool call type '{reader.GetString()}' is not supported ('{call.Field(".type")}'); only 'function'.", call.Field(".type").ToString());
-                    }
+                    RequireFunctionType(ref reader, call, "Tool call");
                 }
                 else if (reader.ValueTextEquals("function"u8))
                 {
-                    reader.Read();
-                    if (reader.TokenType != JsonTokenType.StartObject)
-                    {
-                        throw new InvalidChatRequestException($"Invalid type for '{call.Field(".function")}': expected an object.", call.Field(".function").ToString());
-                    }
+                    RequireObject(ref reader, call.Field(".function"));
                     while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                     {
                         if (reader.ValueTextEquals("name"u8)) { name = StringValue(ref reader, call.Field(".function.name")); }
@@ -544,6 +536,26 @@ public static class ChatRequestTranslator
     }
 
     /// <summary>The arguments string must hold a JSON object (empty means no arguments): Messages wants the object itself.</summary>
+    /// <summary>Reads a <c>type</c> value that must be <c>function</c>, the one kind of tool both APIs share.</summary>
+    private static void RequireFunctionType(ref Utf8JsonReader reader, FieldPath owner, string what)
+    {
+        reader.Read();
+        if (!reader.ValueTextEquals("function"u8))
+        {
+            throw new InvalidChatRequestException($"{what} type '{reader.GetString()}' is not supported ('{owner.Field(".type")}'); only 'function'.", owner.Field(".type").ToString());
+        }
+    }
+
+    /// <summary>Reads the start of a value that must be an object.</summary>
+    private static void RequireObject(ref Utf8JsonReader reader, FieldPath field)
+    {
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw new InvalidChatRequestException($"Invalid type for '{field}': expected an object.", field.ToString());
+        }
+    }
+
     private static void WriteArguments(ReadOnlySpan<byte> rawString, Utf8JsonWriter writer, FieldPath path)
     {
         var reader = new Utf8JsonReader(rawString);
@@ -606,19 +618,11 @@ public static class ChatRequestTranslator
             {
                 if (reader.ValueTextEquals("type"u8))
                 {
-                    reader.Read();
-                    if (!reader.ValueTextEquals("function"u8))
-                    {
-                        throw new InvalidChatRequestException($"Tool type '{reader.GetString()}' is not supported ('{path.Field(".type")}'); only 'function'.", path.Field(".type").ToString());
-                    }
+                    RequireFunctionType(ref reader, path, "Tool");
                 }
                 else if (reader.ValueTextEquals("function"u8))
                 {
-                    reader.Read();
-                    if (reader.TokenType != JsonTokenType.StartObject)
-                    {
-                        throw new InvalidChatRequestException($"Invalid type for '{path.Field(".function")}': expected an object.", path.Field(".function").ToString());
-                    }
+                    RequireObject(ref reader, path.Field(".function"));
                     while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                     {
                         if (reader.ValueTextEquals("name"u8)) { name = StringValue(ref reader, path.Field(".function.name")); }
