@@ -57,7 +57,8 @@ internal sealed class RawUpstream : IAsyncDisposable
     {
         await ReadRequestAsync(socket, self._stop.Token);
         var response = Encoding.ASCII.GetBytes(
-            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nrequest-id: req_raw\r\n" +
+            // Connection: close — it answers one request per connection, so the gateway must not reuse one.
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nrequest-id: req_raw\r\nConnection: close\r\n" +
             $"Content-Length: {Encoding.UTF8.GetByteCount(SseReply)}\r\n\r\n" + SseReply);
         for (var i = 0; i < response.Length; i++)
         {

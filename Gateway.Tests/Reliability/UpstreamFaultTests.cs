@@ -193,8 +193,11 @@ public sealed class UpstreamFaultTests(ITestOutputHelper output)
             AssertBounded(before, afterFirst, afterSecond);
         }
 
+        // A byte every millisecond keeps the response moving. The idle timeout here leaves room for a loaded CI
+        // machine: on 2 cores shared with other test classes' silos and fronts, one CI run saw a 1 ms delay in
+        // the trickling upstream come back over a second late and the 1 s timeout cut the stream.
         await using var fast = RawUpstream.TrickleHeaders(TimeSpan.FromMilliseconds(1));
-        await using var fastFront = await FrontHost.StartAsync(fast.BaseAddress, Settings(maxRetries: 0));
+        await using var fastFront = await FrontHost.StartAsync(fast.BaseAddress, Settings(maxRetries: 0, idleTimeout: TimeSpan.FromSeconds(5)));
         using var fastClient = Client(fastFront, 10);
         foreach (var outcome in await StormAsync(fastClient, 10, 10))
         {
