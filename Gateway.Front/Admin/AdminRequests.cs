@@ -56,7 +56,7 @@ internal static class AdminRequests
 
     private static readonly JsonDocumentOptions s_documentOptions = new() { MaxDepth = 8 };
 
-    public static async Task<(JsonDocument? Body, IResult? Error)> ReadBodyAsync(HttpContext context)
+    private static async Task<(JsonDocument? Body, IResult? Error)> ReadBodyAsync(HttpContext context)
     {
         var request = context.Request;
         if (request.ContentLength > MaxBodyBytes)
@@ -80,6 +80,24 @@ internal static class AdminRequests
             var where = e.LineNumber is { } line ? $" (line {line + 1}, byte {e.BytePositionInLine + 1})" : "";
             return (null, AdminResults.BadRequest($"The request body is not valid JSON{where}."));
         }
+    }
+
+    /// <summary>Parses one admin body into its input record (null, with every problem in the message).</summary>
+    public delegate T? Parser<T>(JsonElement body, bool create, out string error) where T : class;
+
+    /// <summary>
+    /// Reads the body and parses it: the input, or the 400/413 to answer. The inputs hold plain values,
+    /// so the document is released before the handler goes on.
+    /// </summary>
+    public static async Task<(T? Input, IResult? Error)> ReadAsync<T>(HttpContext context, Parser<T> parse, bool create) where T : class
+    {
+        var (body, error) = await ReadBodyAsync(context);
+        using var _ = body;
+        if (error is not null)
+        {
+            return (null, error);
+        }
+        return parse(body!.RootElement, create, out var message) is { } input ? (input, null) : (null, AdminResults.BadRequest(message));
     }
 
     public static TeamInput? ParseTeam(JsonElement body, bool create, out string error)

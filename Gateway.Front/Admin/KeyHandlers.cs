@@ -12,15 +12,10 @@ internal static class KeyHandlers
 {
     public static async Task<IResult> CreateAsync(HttpContext context, [FromServices] IKeyStore store, [FromServices] ILoggerFactory loggers)
     {
-        var (body, error) = await AdminRequests.ReadBodyAsync(context);
-        using var _ = body;
-        if (error is not null)
+        var (input, error) = await AdminRequests.ReadAsync<KeyInput>(context, AdminRequests.ParseKey, create: true);
+        if (input is null)
         {
-            return error;
-        }
-        if (AdminRequests.ParseKey(body!.RootElement, create: true, out var message) is not { } input)
-        {
-            return AdminResults.BadRequest(message);
+            return error!;
         }
 
         var secret = KeySecrets.Generate();
@@ -72,15 +67,10 @@ internal static class KeyHandlers
     public static async Task<IResult> UpdateAsync(string id, HttpContext context, [FromServices] IKeyStore store,
         [FromServices] KeyChangePublisher changes, [FromServices] ILoggerFactory loggers)
     {
-        var (body, error) = await AdminRequests.ReadBodyAsync(context);
-        using var _ = body;
-        if (error is not null)
+        var (input, error) = await AdminRequests.ReadAsync<KeyInput>(context, AdminRequests.ParseKey, create: false);
+        if (input is null)
         {
-            return error;
-        }
-        if (AdminRequests.ParseKey(body!.RootElement, create: false, out var message) is not { } input)
-        {
-            return AdminResults.BadRequest(message);
+            return error!;
         }
         if (await store.GetKeyAsync(id, context.RequestAborted) is not { } current)
         {

@@ -8,15 +8,10 @@ internal static class TeamHandlers
 {
     public static async Task<IResult> CreateAsync(HttpContext context, [FromServices] IKeyStore store, [FromServices] ILoggerFactory loggers)
     {
-        var (body, error) = await AdminRequests.ReadBodyAsync(context);
-        using var _ = body;
-        if (error is not null)
+        var (input, error) = await AdminRequests.ReadAsync<TeamInput>(context, AdminRequests.ParseTeam, create: true);
+        if (input is null)
         {
-            return error;
-        }
-        if (AdminRequests.ParseTeam(body!.RootElement, create: true, out var message) is not { } input)
-        {
-            return AdminResults.BadRequest(message);
+            return error!;
         }
 
         TeamRecord team;
@@ -52,15 +47,10 @@ internal static class TeamHandlers
     public static async Task<IResult> UpdateAsync(string id, HttpContext context, [FromServices] IKeyStore store,
         [FromServices] KeyChangePublisher changes, [FromServices] ILoggerFactory loggers)
     {
-        var (body, error) = await AdminRequests.ReadBodyAsync(context);
-        using var _ = body;
-        if (error is not null)
+        var (input, error) = await AdminRequests.ReadAsync<TeamInput>(context, AdminRequests.ParseTeam, create: false);
+        if (input is null)
         {
-            return error;
-        }
-        if (AdminRequests.ParseTeam(body!.RootElement, create: false, out var message) is not { } input)
-        {
-            return AdminResults.BadRequest(message);
+            return error!;
         }
 
         var update = new TeamUpdate(
