@@ -6,8 +6,8 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Front.Admission;
 
 /// <summary>
-/// Session limits without a grain call per request. The session's grain is asked (bounded like the key's
-/// lease calls, so a killed silo never holds a request for Orleans' 30 s timeout) and answers with its
+/// Session limits without a grain call per request. The session's grain is asked (a <see cref="BoundedGrainCall"/>, so a
+/// killed silo never holds a request for Orleans' 30 s timeout) and answers with its
 /// counts; for <see cref="AdmissionOptions.SessionCheckInterval"/> this front then decides from those
 /// counts plus its own settlements since, and asks again only when they reach a limit (the grain has the
 /// last word and words the refusal) or the interval is over. A grain call is ~0.1 ms at p50 here, most of
@@ -72,20 +72,8 @@ public sealed class SessionCheck : IDisposable
 
     private bool Fresh(Standing known, long now) => _time.GetElapsedTime(known.FetchedAt, now) < _options.SessionCheckInterval;
 
-    private async ValueTask<SessionStanding> AskAsync(string sessionId, string keyId, SessionLimits limits)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await _grains.GetGrain<ISessionGrain>(sessionId).CheckAsync(keyId, limits).WaitAsync(_options.GrainCallTimeout);
-            }
-            catch (Exception) when (attempt < _options.GrainCallAttempts)
-            {
-                // A silo may be moving the grain; the next attempt reaches the new activation.
-            }
-        }
-    }
+    private Task<SessionStanding> AskAsync(string sessionId, string keyId, SessionLimits limits) =>
+        BoundedGrainCall.RunAsync(() => _grains.GetGrain<ISessionGrain>(sessionId).CheckAsync(keyId, limits), _options);
 
     private void Sweep()
     {

@@ -38,22 +38,9 @@ public sealed class KeyAuthenticator(IGrainFactory grains, IOptions<AuthOptions>
         }
     }
 
-    private async Task<KeyDescriptor?> ResolveAsync(string hash)
-    {
-        var o = calls.Value;
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return await grains.GetGrain<IKeyDirectoryGrain>(hash).ResolveAsync().WaitAsync(o.GrainCallTimeout);
-            }
-            catch (Exception) when (attempt < o.GrainCallAttempts)
-            {
-                // A silo holding the directory entry may have died: the next call re-activates it elsewhere.
-                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt));
-            }
-        }
-    }
+    // A silo holding the directory entry may have died: a retry re-activates it elsewhere.
+    private Task<KeyDescriptor?> ResolveAsync(string hash) =>
+        BoundedGrainCall.RunAsync(() => grains.GetGrain<IKeyDirectoryGrain>(hash).ResolveAsync(), calls.Value);
 
     /// <summary>Drops entries past their time, so a scan of random keys cannot grow the cache without bound.</summary>
     public void Sweep()
