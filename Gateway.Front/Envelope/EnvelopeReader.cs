@@ -1,5 +1,6 @@
 using System.IO.Hashing;
 using System.Text.Json;
+using Gateway.Grains.Text;
 
 namespace Gateway.Front.Envelope;
 
@@ -7,6 +8,12 @@ namespace Gateway.Front.Envelope;
 /// Reads the top-level <c>model</c>, <c>stream</c>, <c>max_tokens</c> and <c>metadata.user_id</c>
 /// with one forward <see cref="Utf8JsonReader"/> pass. The pass also validates the whole document,
 /// so malformed JSON is rejected here with a clear 400 instead of reaching the upstream.
+/// <para>
+/// <c>model</c> is the client's string that reaches the price table, the metric labels and Postgres, so
+/// it must be 1..<see cref="BoundedText.MaxModelLength"/> printable characters. A second top-level
+/// <c>model</c>, <c>stream</c> or <c>max_tokens</c> is refused: parsers disagree on which occurrence
+/// wins, and the alias rewrite or the upstream could act on another one than the one admitted and priced.
+/// </para>
 /// </summary>
 public static class EnvelopeReader
 {
@@ -14,6 +21,12 @@ public static class EnvelopeReader
     public const int MaxDepth = 128;
 
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = MaxDepth };
+
+    /// <summary>Longest JSON form of an acceptable model: every character escaped as <c>\uXXXX</c>.</summary>
+    private const int MaxModelJsonBytes = BoundedText.MaxModelLength * 6;
+
+    public static readonly string ModelRuleError =
+        $"model: must be 1 to {BoundedText.MaxModelLength} printable characters (no control characters, NUL or lone surrogates)";
 
     public static bool TryRead(ReadOnlySpan<byte> json, string? sessionHeader, out RequestEnvelope envelope, out string error)
     {
@@ -30,6 +43,7 @@ public static class EnvelopeReader
         var prefix = new XxHash64();
         var hasPrefix = false;
         var stream = false;
+        bool seenModel = false, seenStream = false, seenMaxTokens = false;
         var reader = new Utf8JsonReader(json, ReaderOptions);
         try
         {
@@ -42,16 +56,37 @@ public static class EnvelopeReader
             {
                 if (NameIs(ref reader, "model"u8))
                 {
+                    if (!FirstTime(ref seenModel, "model", out error))
+                    {
+                        return false;
+                    }
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.String)
                     {
                         error = "model: Input should be a valid string";
                         return false;
                     }
-                    model = reader.GetString();
+                    // Length checked on the raw bytes first: a 100 KB model is refused without decoding it.
+                    var raw = reader.HasValueSequence ? (int)reader.ValueSequence.Length : reader.ValueSpan.Length;
+                    if (raw > MaxModelJsonBytes)
+                    {
+                        error = ModelRuleError;
+                        return false;
+                    }
+                    // A lone surrogate escape ("\ud800") decodes to no string: the same rule, named.
+                    model = TryGetString(ref reader);
+                    if (model is null || model.Length > BoundedText.MaxModelLength || !BoundedText.IsPrintable(model))
+                    {
+                        error = ModelRuleError;
+                        return false;
+                    }
                 }
                 else if (NameIs(ref reader, "stream"u8))
                 {
+                    if (!FirstTime(ref seenStream, "stream", out error))
+                    {
+                        return false;
+                    }
                     reader.Read();
                     if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
                     {
@@ -62,6 +97,10 @@ public static class EnvelopeReader
                 }
                 else if (NameIs(ref reader, "max_tokens"u8))
                 {
+                    if (!FirstTime(ref seenMaxTokens, "max_tokens", out error))
+                    {
+                        return false;
+                    }
                     reader.Read();
                     if (reader.TokenType != JsonTokenType.Number || !reader.TryGetInt64(out var max))
                     {
@@ -128,6 +167,18 @@ public static class EnvelopeReader
             PromptPrefixHash = hasPrefix ? Convert.ToHexStringLower(prefix.GetCurrentHash()) : null,
             CacheBreakpoints = CountOccurrences(json, "\"cache_control\""u8),
         };
+        error = "";
+        return true;
+    }
+
+    private static bool FirstTime(ref bool seen, string field, out string error)
+    {
+        if (seen)
+        {
+            error = $"{field}: appears more than once at the top level of the request body";
+            return false;
+        }
+        seen = true;
         error = "";
         return true;
     }

@@ -37,6 +37,7 @@ public static class FrontMetrics
     public const string AuditWriteFailuresTotal = "gateway_audit_write_failures_total";
     public const string SettlementFailuresTotal = "gateway_settlement_failures_total";
     public const string SettlementFailedChargesTotal = "gateway_settlement_failed_charges_total";
+    public const string SettlementRejectedChargesTotal = "gateway_settlement_rejected_charges_total";
 
     /// <summary>
     /// Every metric family the front defines, as exposed (histograms also expose <c>_bucket</c>, <c>_sum</c>
@@ -47,7 +48,7 @@ public static class FrontMetrics
         RequestsTotal, RequestsInFlight, RequestDurationSeconds, TimeToFirstByteSeconds, TokensTotal, CostUsdTotal,
         CacheSavingsUsdTotal, RejectionsTotal, UpstreamErrorsTotal, UpstreamRetriesTotal, AuditBufferDepthName,
         AuditRowsWrittenTotal, AuditRowsDroppedTotal, AuditWriteFailuresTotal, SettlementFailuresTotal,
-        SettlementFailedChargesTotal,
+        SettlementFailedChargesTotal, SettlementRejectedChargesTotal,
     ];
 
     /// <summary>Request durations of an LLM proxy: a 1 ms rejection up to a 10-minute stream.</summary>
@@ -105,6 +106,9 @@ public static class FrontMetrics
 
     private static readonly Counter s_settlementFailures = Prometheus.Metrics.CreateCounter(SettlementFailuresTotal,
         "Settlement batches the front gave up on after all attempts.");
+
+    private static readonly Counter s_settlementRejectedCharges = Prometheus.Metrics.CreateCounter(SettlementRejectedChargesTotal,
+        "Usage charges settlement refused for good (bad data), isolated from their batch and dropped.");
 
     private static readonly Counter s_settlementFailedCharges = Prometheus.Metrics.CreateCounter(SettlementFailedChargesTotal,
         "Usage charges in the settlement batches the front gave up on.");
@@ -210,6 +214,9 @@ public static class FrontMetrics
         s_settlementFailures.Inc();
         Add(s_settlementFailedCharges, charges);
     }
+
+    /// <summary>One charge refused for good by settlement and isolated from its batch.</summary>
+    public static void SettlementRejected() => s_settlementRejectedCharges.Inc();
 
     private static void Add(ICounter counter, long amount)
     {

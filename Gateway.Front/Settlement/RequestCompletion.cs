@@ -6,6 +6,7 @@ using Gateway.Front.Forwarding;
 using Gateway.Front.Metrics;
 using Gateway.Grains.Abstractions;
 using Gateway.Grains.Pricing;
+using Gateway.Grains.Text;
 
 namespace Gateway.Front.Settlement;
 
@@ -22,6 +23,9 @@ public sealed class RequestCompletion(PriceTable prices, IAuditSink audit, TimeP
 
     public const string AgentIdHeader = "x-claude-code-agent-id";
     public const string ParentAgentIdHeader = "x-claude-code-parent-agent-id";
+
+    /// <summary>Headers are the client's free text: kept for the audit row cleaned and capped, never refused.</summary>
+    private const int MaxUserAgentLength = 256;
 
     public async ValueTask CompleteAsync(HttpContext context, string endpoint, RequestEnvelope envelope, ProxyExchange exchange,
         KeyDescriptor? key, Reservation? reservation)
@@ -48,7 +52,7 @@ public sealed class RequestCompletion(PriceTable prices, IAuditSink audit, TimeP
                 CacheCreationInputTokens = cacheWrite,
                 CacheReadInputTokens = cacheRead,
                 SessionId = envelope.SessionId,
-                ToolCalls = usage?.ToolNames.Count ?? 0,
+                ToolCalls = usage?.ToolCalls ?? 0,
                 At = now,
             }, cost, key.TeamId, savings));
             if (envelope.SessionId is { } session)
@@ -71,8 +75,8 @@ public sealed class RequestCompletion(PriceTable prices, IAuditSink audit, TimeP
             TeamId = key?.TeamId,
             BillingTag = key?.BillingTag,
             SessionId = envelope.SessionId,
-            AgentId = Header(headers, AgentIdHeader),
-            ParentAgentId = Header(headers, ParentAgentIdHeader),
+            AgentId = BoundedText.Clean(Header(headers, AgentIdHeader), BoundedText.MaxNameLength),
+            ParentAgentId = BoundedText.Clean(Header(headers, ParentAgentIdHeader), BoundedText.MaxNameLength),
             ModelRequested = envelope.Model,
             ModelServed = usage?.ServedModel,
             Provider = exchange.Provider ?? "anthropic",
@@ -89,12 +93,12 @@ public sealed class RequestCompletion(PriceTable prices, IAuditSink audit, TimeP
             CacheSavingsUsd = savings,
             LatencyMs = latency.TotalMilliseconds,
             TimeToFirstByteMs = firstByte?.TotalMilliseconds,
-            ToolCallCount = usage?.ToolNames.Count ?? 0,
+            ToolCallCount = usage?.ToolCalls ?? 0,
             ToolNames = usage?.ToolNames.ToArray() ?? [],
             CacheBreakpoints = envelope.CacheBreakpoints,
             PromptPrefixHash = envelope.PromptPrefixHash,
             RequestBytes = envelope.BodyBytes,
-            UserAgent = Header(headers, "User-Agent") is { } agent && agent.Length > 256 ? agent[..256] : Header(headers, "User-Agent"),
+            UserAgent = BoundedText.Clean(Header(headers, "User-Agent"), MaxUserAgentLength),
             Attempts = exchange.Attempts,
         });
     }

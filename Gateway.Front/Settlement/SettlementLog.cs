@@ -13,4 +13,10 @@ internal static partial class SettlementLog
 
     [LoggerMessage(3, LogLevel.Warning, "Recording usage of session {SessionId} failed: {Error}")]
     public static partial void SessionFailed(ILogger logger, string sessionId, string error);
+
+    [LoggerMessage(5, LogLevel.Error, "Settlement refused a charge of key {KeyId} for good (request {RequestId}): {Reason}; isolated and dropped, the key's other charges settle")]
+    public static partial void Rejected(ILogger logger, string keyId, string requestId, string reason);
+
+    [LoggerMessage(6, LogLevel.Warning, "Could not record the refused charge of key {KeyId} (request {RequestId}) in settlement_rejects: {Error}")]
+    public static partial void RejectNotRecorded(ILogger logger, string keyId, string requestId, string error);
 }

@@ -13,10 +13,20 @@ namespace Gateway.Front.Settlement;
 /// Postgres before it answers, so while Postgres is down every try fails: the batch in hand is retried
 /// until Postgres is back (the reliability suite's restart test found 9 s of tries too few: whole batches
 /// were given up), and later charges wait in the queue. Session usage goes to each session's grain in the same pass.
+/// <para>
+/// A batch refused for a reason no retry can fix (<see cref="SettlementFailures.IsPermanent"/>: a Postgres
+/// data exception, e.g. a NUL in a model name) is split in halves, each settled on its own (new ids: the
+/// refused statement applied nothing), until the bad charge is alone; it is then logged, counted and
+/// recorded in <c>settlement_rejects</c>, and dropped. So one bad charge neither blocks the key's queue
+/// for the retry window nor takes the good charges of its batch with it.
+/// </para>
 /// </summary>
-public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOptions> options, ILogger<UsageSettler> logger) : BackgroundService
+public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOptions> options, ILogger<UsageSettler> logger,
+    IServiceProvider? services = null) : BackgroundService
 {
     private readonly SettlementOptions _options = options.Value;
+    private readonly SettlementRejects _rejects = new(services?.GetService(typeof(Npgsql.NpgsqlDataSource)) as Npgsql.NpgsqlDataSource, logger);
+    private long _rejected;
     private readonly Channel<PendingCharge> _queue = Channel.CreateBounded<PendingCharge>(
         new BoundedChannelOptions(options.Value.Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly CancellationTokenSource _giveUp = new();
@@ -28,6 +38,9 @@ public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOption
 
     /// <summary>Charges given up on after every attempt (logged; counted in metrics).</summary>
     public long Failed => Interlocked.Read(ref _failed);
+
+    /// <summary>Charges refused for good and isolated from their batch (logged, counted, recorded).</summary>
+    public long Rejected => Interlocked.Read(ref _rejected);
 
     public ValueTask EnqueueAsync(PendingCharge charge) =>
         _queue.Writer.TryWrite(charge) ? ValueTask.CompletedTask : _queue.Writer.WriteAsync(charge);
@@ -77,8 +90,7 @@ public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOption
         var sends = new List<Task>();
         foreach (var perKey in batch.GroupBy(c => c.KeyId))
         {
-            var charges = perKey.Select(c => c.Charge).ToList();
-            sends.Add(SettleKeyAsync(perKey.Key, new SettlementBatch { BatchId = Guid.NewGuid(), Charges = charges }));
+            sends.Add(SettleKeyAsync(perKey.Key, perKey.ToList()));
         }
         foreach (var charge in batch)
         {
@@ -91,8 +103,9 @@ public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOption
         batch.Clear();
     }
 
-    private async Task SettleKeyAsync(string keyId, SettlementBatch batch)
+    private async Task SettleKeyAsync(string keyId, List<PendingCharge> pending)
     {
+        var batch = new SettlementBatch { BatchId = Guid.NewGuid(), Charges = pending.ConvertAll(c => c.Charge) };
         var started = Stopwatch.GetTimestamp();
         for (var attempt = 1; ; attempt++)
         {
@@ -105,6 +118,11 @@ public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOption
                 {
                     SettlementLog.Recovered(logger, keyId, attempt, Stopwatch.GetElapsedTime(started).TotalSeconds);
                 }
+                return;
+            }
+            catch (Exception e) when (SettlementFailures.IsPermanent(e))
+            {
+                await IsolateAsync(keyId, pending, e);
                 return;
             }
             catch (Exception e) when (Stopwatch.GetElapsedTime(started) < _options.RetryFor && !_giveUp.IsCancellationRequested)
@@ -131,6 +149,24 @@ public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOption
                 return;
             }
         }
+    }
+
+    /// <summary>A batch refused for good: halves settle on their own; a charge refused alone is dropped and recorded.</summary>
+    private async Task IsolateAsync(string keyId, List<PendingCharge> pending, Exception e)
+    {
+        if (pending.Count > 1)
+        {
+            var half = pending.Count / 2;
+            await SettleKeyAsync(keyId, pending.GetRange(0, half));
+            await SettleKeyAsync(keyId, pending.GetRange(half, pending.Count - half));
+            return;
+        }
+        var charge = pending[0];
+        var reason = SettlementFailures.Reason(e);
+        Interlocked.Increment(ref _rejected);
+        FrontMetrics.SettlementRejected();
+        SettlementLog.Rejected(logger, keyId, charge.Charge.RequestId, reason);
+        await _rejects.RecordAsync(keyId, charge.Charge.RequestId, charge.CostUsd, reason);
     }
 
     private async Task RecordSessionAsync(string sessionId, PendingCharge pending)

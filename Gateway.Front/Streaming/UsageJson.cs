@@ -34,8 +34,8 @@ internal static class UsageJson
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("usage"u8)) { reader.Read(); ReadUsage(ref reader, usage); }
-            else if (reader.ValueTextEquals("model"u8)) { reader.Read(); if (reader.TokenType == JsonTokenType.String) usage.ServedModel = reader.GetString(); }
-            else if (reader.ValueTextEquals("stop_reason"u8)) { reader.Read(); if (reader.TokenType == JsonTokenType.String) usage.StopReason = reader.GetString(); }
+            else if (reader.ValueTextEquals("model"u8)) { reader.Read(); if (reader.TokenType == JsonTokenType.String) usage.ServedModel = StringOf(ref reader); }
+            else if (reader.ValueTextEquals("stop_reason"u8)) { reader.Read(); if (reader.TokenType == JsonTokenType.String) usage.StopReason = StringOf(ref reader); }
             else if (reader.ValueTextEquals("content"u8)) { reader.Read(); ReadContentArray(ref reader, usage); }
             else if (reader.ValueTextEquals("error"u8)) { reader.Read(); usage.ErrorType = ReadErrorType(ref reader); }
             else { reader.Read(); reader.Skip(); }
@@ -63,13 +63,13 @@ internal static class UsageJson
         string? name = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("type"u8)) { reader.Read(); type = reader.TokenType == JsonTokenType.String ? reader.GetString() : null; }
-            else if (reader.ValueTextEquals("name"u8)) { reader.Read(); name = reader.TokenType == JsonTokenType.String ? reader.GetString() : null; }
+            if (reader.ValueTextEquals("type"u8)) { reader.Read(); type = StringOf(ref reader); }
+            else if (reader.ValueTextEquals("name"u8)) { reader.Read(); name = StringOf(ref reader); }
             else { reader.Read(); reader.Skip(); }
         }
         if (name is not null && type is "tool_use" or "server_tool_use")
         {
-            usage.ToolNames.Add(name);
+            usage.AddToolCall(name);
         }
     }
 
@@ -83,10 +83,31 @@ internal static class UsageJson
         string? type = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("type"u8)) { reader.Read(); type = reader.TokenType == JsonTokenType.String ? reader.GetString() : null; }
+            if (reader.ValueTextEquals("type"u8)) { reader.Read(); type = StringOf(ref reader); }
             else { reader.Read(); reader.Skip(); }
         }
         return type;
+    }
+
+    /// <summary>
+    /// The current string token, or null when it is none. A lone surrogate escape ("\ud800", e.g. in a tool
+    /// name a tenant defined and the model echoed) cannot be decoded: it reads as U+FFFD instead of
+    /// throwing, which would lose the whole event's (or body's) usage and charge nothing.
+    /// </summary>
+    public static string? StringOf(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            return null;
+        }
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return "\uFFFD";
+        }
     }
 
     private static bool TryLong(ref Utf8JsonReader reader, out long value)

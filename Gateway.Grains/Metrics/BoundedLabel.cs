@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Gateway.Grains.Text;
 
 namespace Gateway.Grains.Metrics;
 
@@ -6,6 +7,8 @@ namespace Gateway.Grains.Metrics;
 /// Keeps one label's cardinality bounded: the first <c>limit</c> distinct values pass as they are (cut to
 /// <see cref="MaxLength"/> characters), every later new value becomes <see cref="Overflow"/>, and a null or
 /// empty value becomes the given placeholder. A value seen once costs one dictionary lookup afterwards.
+/// Published values are cleaned (no control characters or lone surrogates) and only they are kept, so
+/// a hostile 100 KB value costs its cut form, never itself.
 /// </summary>
 public sealed class BoundedLabel(int limit, string empty = "unknown")
 {
@@ -27,12 +30,20 @@ public sealed class BoundedLabel(int limit, string empty = "unknown")
         {
             return known;
         }
+        var published = BoundedText.Clean(value, MaxLength)!;
+        if (published.Length == 0)
+        {
+            return empty;
+        }
+        if (!ReferenceEquals(published, value) && _values.TryGetValue(published, out known))
+        {
+            return known;
+        }
         if (Volatile.Read(ref _count) >= limit)
         {
             return Overflow;
         }
-        var published = value.Length > MaxLength ? value[..MaxLength] : value;
-        if (_values.TryAdd(value, published))
+        if (_values.TryAdd(published, published))
         {
             Interlocked.Increment(ref _count);
         }

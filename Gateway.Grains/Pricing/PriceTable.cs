@@ -3,17 +3,42 @@ using Microsoft.Extensions.Options;
 
 namespace Gateway.Grains.Pricing;
 
-/// <summary>Prices a request's usage. Lookups are cached per model name (a handful of names in practice).</summary>
+/// <summary>
+/// Prices a request's usage. Lookups are cached per model name (a handful of names in practice); the
+/// cache holds at most <see cref="MaxCachedModels"/> names, since model strings come from clients and
+/// upstream replies: past it a name is priced by a scan of the table, not kept, so a million distinct
+/// names cannot grow memory.
+/// </summary>
 public sealed class PriceTable(IOptions<PricingOptions> options)
 {
+    public const int MaxCachedModels = 1024;
+
     private const decimal PerToken = 1m / 1_000_000m;
     private readonly PricingOptions _options = options.Value;
     private readonly ConcurrentDictionary<string, ModelPrice> _byModel = new(StringComparer.OrdinalIgnoreCase);
 
-    public ModelPrice For(string model) => _byModel.GetOrAdd(model, static (name, o) =>
+    /// <summary>Model names cached (test hook).</summary>
+    public int CachedModels => _byModel.Count;
+
+    public ModelPrice For(string model)
+    {
+        if (_byModel.TryGetValue(model, out var price))
+        {
+            return price;
+        }
+        price = Lookup(model, _options);
+        // Count is a lock-taking snapshot, but only paid on a miss; a race may pass the bound by a few names.
+        if (_byModel.Count < MaxCachedModels)
+        {
+            _byModel.TryAdd(model, price);
+        }
+        return price;
+    }
+
+    private static ModelPrice Lookup(string name, PricingOptions o) =>
         o.Models.FirstOrDefault(p => ModelPattern.Matches(p.Model, name))
         ?? PricingOptions.BuiltIn.FirstOrDefault(p => ModelPattern.Matches(p.Model, name))
-        ?? o.Default, _options);
+        ?? o.Default;
 
     /// <summary>
     /// USD saved by prompt caching versus the same tokens sent uncached: reads cost 0.1× instead of
