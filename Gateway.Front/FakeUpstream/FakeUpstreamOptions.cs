@@ -40,4 +40,10 @@ public sealed class FakeUpstreamOptions
     /// cached (<c>prompt_tokens_details.cached_tokens</c>), capped at the prompt size.
     /// </summary>
     public int OpenAiCachedPromptTokens { get; set; } = 0;
+
+    /// <summary>Non-streaming replies only: a content block nested this deep comes before the real content (0 = none).</summary>
+    public int ReplyNestingDepth { get; set; } = 0;
+
+    /// <summary>Non-streaming replies only: about this many bytes of extra text blocks come before the real content (0 = none).</summary>
+    public long ReplyPaddingBytes { get; set; } = 0;
 }

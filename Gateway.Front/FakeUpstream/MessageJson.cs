@@ -6,7 +6,7 @@ namespace Gateway.Front.FakeUpstream;
 /// <summary>The non-streaming reply: a Message object with Anthropic's field order.</summary>
 internal static class MessageJson
 {
-    public static ReadOnlyMemory<byte> Build(string id, string model, in ReplyPlan plan, in ReplyUsage usage)
+    public static ReadOnlyMemory<byte> Build(string id, string model, in ReplyPlan plan, in ReplyUsage usage, FakeUpstreamOptions? options = null)
     {
         var buffer = new ArrayBufferWriter<byte>(512);
         using var json = new Utf8JsonWriter(buffer, FakeJson.Options);
@@ -16,6 +16,10 @@ internal static class MessageJson
         json.WriteString("role"u8, "assistant"u8);
         json.WriteString("model"u8, model);
         json.WriteStartArray("content"u8);
+        if (options is not null)
+        {
+            BulkyReply.Write(json, options);
+        }
         json.WriteStartObject();
         if (plan.IsToolUse)
         {

@@ -44,7 +44,7 @@ internal sealed class MessagesEndpoint(FakeUpstreamState state)
         }
         else
         {
-            await JsonResponse.WriteReplyAsync(ctx, MessageJson.Build(id, request.Model, plan, usage), admitted.Fault);
+            await JsonResponse.WriteReplyAsync(ctx, MessageJson.Build(id, request.Model, plan, usage, options), admitted.Fault);
         }
     }
 

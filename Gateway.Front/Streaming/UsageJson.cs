@@ -91,8 +91,9 @@ internal static class UsageJson
 
     /// <summary>
     /// The current string token, or null when it is none. A lone surrogate escape ("\ud800", e.g. in a tool
-    /// name a tenant defined and the model echoed) cannot be decoded: it reads as U+FFFD instead of
-    /// throwing, which would lose the whole event's (or body's) usage and charge nothing.
+    /// name a tenant defined and the model echoed) cannot be decoded: it reads as its escaped JSON text
+    /// (printable, so it can be stored) instead of throwing, which would lose the whole event's (or
+    /// body's) usage and charge nothing.
     /// </summary>
     public static string? StringOf(ref Utf8JsonReader reader)
     {
@@ -106,7 +107,7 @@ internal static class UsageJson
         }
         catch (InvalidOperationException)
         {
-            return "\uFFFD";
+            return System.Text.Encoding.UTF8.GetString(reader.HasValueSequence ? System.Buffers.BuffersExtensions.ToArray(reader.ValueSequence) : reader.ValueSpan);
         }
     }
 

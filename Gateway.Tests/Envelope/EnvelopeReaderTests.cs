@@ -46,7 +46,7 @@ public class EnvelopeReaderTests
     [InlineData("", "not valid JSON")]
     [InlineData("""{"model":"m","max_tokens":0}""", "max_tokens: Input should be greater than or equal to 1")]
     [InlineData("""{"model":"m","max_tokens":-5}""", "max_tokens: Input should be greater than or equal to 1")]
-    [InlineData("""{"model":"claude\ud800"}""", "not valid JSON")]
+    [InlineData("""{"model":"claude\ud800"}""", "printable")]
     public void Rejects_bad_bodies_with_a_clear_message(string json, string expected)
     {
         var (ok, _, error) = Read(json);

@@ -82,7 +82,10 @@ public sealed class EnvelopeReaderFuzzTests(ITestOutputHelper output)
 
     private readonly record struct Expected(string Model, bool Stream, long? MaxTokens);
 
-    /// <summary>What a valid request is, read with JsonDocument: an object whose every model/stream/max_tokens has the right type; the last one counts.</summary>
+    /// <summary>
+    /// What a valid request is, read with JsonDocument: an object with at most one model/stream/max_tokens each,
+    /// of the right type, and a model of 1..256 printable characters (issue 13).
+    /// </summary>
     private static Expected? Oracle(byte[] bytes)
     {
         if (!Utf8.IsValid(bytes))
@@ -135,19 +138,24 @@ public sealed class EnvelopeReaderFuzzTests(ITestOutputHelper output)
             string? model = null;
             var stream = false;
             long? maxTokens = null;
+            int models = 0, streams = 0, maxes = 0;
             foreach (var property in root.EnumerateObject())
             {
                 if (Is(property, "model"))
                 {
-                    if (property.Value.ValueKind != JsonValueKind.String)
+                    if (property.Value.ValueKind != JsonValueKind.String || ++models > 1)
                     {
                         return null;
                     }
                     model = property.Value.GetString();
+                    if (model!.Length > 256 || model.Any(char.IsControl))
+                    {
+                        return null;
+                    }
                 }
                 else if (Is(property, "stream"))
                 {
-                    if (property.Value.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+                    if (property.Value.ValueKind is not (JsonValueKind.True or JsonValueKind.False) || ++streams > 1)
                     {
                         return null;
                     }
@@ -155,7 +163,7 @@ public sealed class EnvelopeReaderFuzzTests(ITestOutputHelper output)
                 }
                 else if (Is(property, "max_tokens"))
                 {
-                    if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetInt64(out var max) || max < 1)
+                    if (property.Value.ValueKind != JsonValueKind.Number || !property.Value.TryGetInt64(out var max) || max < 1 || ++maxes > 1)
                     {
                         return null;
                     }

@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using Gateway.Front.Settlement;
+using Gateway.Grains.Abstractions;
+using Gateway.Grains.Pricing;
+using Gateway.Grains.Storage;
+using Gateway.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Gateway.Tests.Security;
+
+/// <summary>
+/// Issue 13, "one bad charge can never block or drop another": a charge Postgres refuses (made bad on
+/// purpose below the edge validation: a NUL in its model, which the envelope reader now refuses) is
+/// isolated from its batch, recorded in <c>settlement_rejects</c> and dropped; the batch's good charges
+/// and the key's later requests are all charged, well inside the retry window the bad batch used to hold.
+/// </summary>
+[Collection(HostileStringCollection.Name)]
+public sealed class SettlementIsolationTests(HostileStringHost host)
+{
+    [Fact]
+    public async Task A_charge_Postgres_refuses_is_isolated_recorded_and_dropped_and_every_other_charge_lands()
+    {
+        var key = await host.KeyAsync();
+        var settler = host.Front.Services.GetRequiredService<UsageSettler>();
+        var prices = host.Front.Services.GetRequiredService<PriceTable>();
+        var rejectedBefore = settler.Rejected;
+        var run = Guid.NewGuid().ToString("N")[..8];
+
+        // One batch (enqueued together, inside one flush): 6 good charges around a bad one.
+        decimal expected = 0;
+        for (var i = 0; i < 7; i++)
+        {
+            var bad = i == 3;
+            var model = bad ? "claude-sonnet-4-5\0evil" : "claude-sonnet-4-5";
+            var charge = new UsageCharge
+            {
+                RequestId = $"req_{run}_{i}",
+                Model = model,
+                InputTokens = 1000 + i,
+                OutputTokens = 100,
+                At = DateTimeOffset.UtcNow,
+            };
+            var cost = prices.Cost(model, charge.InputTokens, charge.OutputTokens, 0, 0);
+            if (!bad)
+            {
+                expected += Math.Round(cost, 8, MidpointRounding.AwayFromZero);
+            }
+            await settler.EnqueueAsync(new PendingCharge(key.KeyId, charge, cost, key.TeamId));
+        }
+
+        // The retry window is 10 minutes: landing within seconds means the bad charge held nothing up.
+        var clock = Stopwatch.StartNew();
+        while (await host.SpendAsync(key) != expected && clock.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            await Task.Delay(100);
+        }
+        Assert.Equal(expected, await host.SpendAsync(key));
+        Assert.Equal(6L, await host.ScalarAsync<long>(
+            "SELECT coalesce(sum(requests), 0)::bigint FROM usage_minute WHERE key_id = @k", ("k", key.KeyId)));
+
+        while (await host.ScalarAsync<long>("SELECT count(*) FROM settlement_rejects WHERE key_id = @k", ("k", key.KeyId)) == 0
+               && clock.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            await Task.Delay(100);
+        }
+        Assert.Equal($"req_{run}_3", await host.ScalarAsync<string>("SELECT request_id FROM settlement_rejects WHERE key_id = @k", ("k", key.KeyId)));
+        var reason = await host.ScalarAsync<string>("SELECT reason FROM settlement_rejects WHERE key_id = @k", ("k", key.KeyId));
+        Assert.StartsWith("22", reason);
+        Assert.DoesNotContain("evil", reason);
+        Assert.Equal(rejectedBefore + 1, settler.Rejected);
+
+        // The key's next requests through the front are all charged.
+        using var client = host.Client(key.Secret);
+        for (var i = 0; i < 5; i++)
+        {
+            expected += await host.ChargedRequestAsync(client);
+        }
+        await host.AssertChargedAsync(key, expected, rows: 5, charges: 6 + 5);
+    }
+
+    [Fact]
+    public async Task The_spend_store_refuses_a_NUL_model_whole_so_a_split_retry_cannot_double_charge()
+    {
+        var store = new PostgresSpendStore(host.Database.DataSource);
+        var keyId = "key_iso_" + Guid.NewGuid().ToString("N")[..8];
+        var now = DateTimeOffset.UtcNow;
+        PricedCharge Charge(string model) => new()
+        {
+            Model = model, Minute = PricedCharge.MinuteOf(now), InputTokens = 10, OutputTokens = 1, CostUsd = 0.5m,
+        };
+
+        var refused = await Assert.ThrowsAsync<PostgresException>(() =>
+            store.ApplyAsync(keyId, Guid.NewGuid(), [Charge("claude-a"), Charge("claude\0b")], now));
+        Assert.StartsWith("22", refused.SqlState);
+        Assert.True(SettlementFailures.IsPermanent(refused));
+        Assert.Equal(0m, (await store.LoadAsync(keyId, now)).SpentTodayUsd);
+        Assert.Equal(0L, await host.ScalarAsync<long>("SELECT count(*) FROM settlement_batches WHERE key_id = @k", ("k", keyId)));
+
+        Assert.True(await store.ApplyAsync(keyId, Guid.NewGuid(), [Charge("claude-a")], now));
+        Assert.Equal(0.5m, (await store.LoadAsync(keyId, now)).SpentTodayUsd);
+    }
+
+    [Fact]
+    public void Only_data_errors_are_permanent_everything_else_is_retried()
+    {
+        Assert.False(SettlementFailures.IsPermanent(new TimeoutException()));
+        Assert.False(SettlementFailures.IsPermanent(new NpgsqlException("connection refused", new System.Net.Sockets.SocketException())));
+        Assert.False(SettlementFailures.IsPermanent(new InvalidOperationException("silo gone")));
+        Assert.False(SettlementFailures.IsPermanent(new OperationCanceledException()));
+        Assert.True(SettlementFailures.IsPermanent(new OverflowException()));
+        Assert.True(SettlementFailures.IsPermanent(new Exception("wrapped", new OverflowException())));
+    }
+}
