@@ -41,6 +41,26 @@ internal sealed class JsonFields
         return new JsonFields(element, path, errors);
     }
 
+    private const string Unprintable = "must be printable text (no control characters, NUL or lone surrogates)";
+
+    /// <summary>
+    /// A string value if it is printable, else null: names and billing tags reach Postgres, metric labels
+    /// and the billing CSV, where a NUL fails the write and a control character forges a line.
+    /// </summary>
+    private static string? Text(JsonElement value)
+    {
+        try
+        {
+            var text = value.GetString()!;
+            return Gateway.Grains.Text.BoundedText.IsPrintable(text) ? text : null;
+        }
+        catch (InvalidOperationException)
+        {
+            // A lone surrogate escape: no string at all.
+            return null;
+        }
+    }
+
     public Field<string?> String(string name, bool required = false, bool nullable = true)
     {
         if (!TryGet(name, required, out var value))
@@ -60,7 +80,12 @@ internal sealed class JsonFields
             Error(name, $"must be a string, got {Raw(value)}");
             return Field<string?>.Absent;
         }
-        var text = value.GetString()!;
+        var text = Text(value);
+        if (text is null)
+        {
+            Error(name, Unprintable);
+            return Field<string?>.Absent;
+        }
         if (!nullable && string.IsNullOrWhiteSpace(text))
         {
             Error(name, "must not be empty");
@@ -185,12 +210,13 @@ internal sealed class JsonFields
         var items = new List<string>();
         foreach (var item in value.EnumerateArray())
         {
-            if (item.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(item.GetString()) || item.GetString()!.Length > MaxStringLength)
+            var text = item.ValueKind == JsonValueKind.String ? Text(item) : null;
+            if (string.IsNullOrWhiteSpace(text) || text.Length > MaxStringLength)
             {
-                Error(name, $"must contain only non-empty strings of at most {MaxStringLength} characters, got {Raw(item)}");
+                Error(name, $"must contain only non-empty printable strings of at most {MaxStringLength} characters, got {Raw(item)}");
                 return Field<IReadOnlyList<string>>.Absent;
             }
-            items.Add(item.GetString()!);
+            items.Add(text);
         }
         return new(true, items);
     }

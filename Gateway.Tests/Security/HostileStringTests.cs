@@ -127,6 +127,26 @@ public sealed class HostileStringTests(HostileStringHost host)
         Assert.True(await host.SpendAsync(key) > 0, "the tool call's usage was not charged");
     }
 
+    [Theory]
+    [InlineData("admin/teams", "name", "team\\u0000x")]
+    [InlineData("admin/teams", "billing_tag", "tag\\u001b[2J")]
+    [InlineData("admin/teams", "billing_tag", "tag\\ud800")]
+    [InlineData("admin/teams", "name", "line\\nbreak")]
+    public async Task The_admin_API_refuses_names_and_billing_tags_that_are_not_printable(string path, string field, string jsonValue)
+    {
+        var name = field == "name" ? jsonValue : "team-" + Guid.NewGuid().ToString("N")[..10];
+        var tag = field == "billing_tag" ? jsonValue : "ok";
+        using var response = await host.Admin.PostAsync(path, Json.Body("{\"name\":\"" + name + "\",\"billing_tag\":\"" + tag + "\"}"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode} {text}");
+        Assert.Contains(field, text);
+        Assert.Contains("printable", text);
+
+        // Printable non-ASCII stays welcome.
+        using var fine = await host.Admin.PostAsync(path, Json.Body("{\"name\":\"équipe-日本-" + Guid.NewGuid().ToString("N")[..6] + "\",\"billing_tag\":\"coût\"}"));
+        Assert.True(fine.IsSuccessStatusCode, await fine.Content.ReadAsStringAsync());
+    }
+
     private static string Model(string model) =>
         "{\"model\":\"" + model + "\",\"max_tokens\":64,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
 }
