@@ -87,6 +87,38 @@ public sealed class RevocationTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(fresh));
     }
 
+    [Fact]
+    public async Task A_changed_limit_applies_within_the_bound_when_the_notice_is_lost()
+    {
+        await using var upstream = await FakeUpstreamServer.StartAsync();
+        await using var database = await TestPostgres.CreateAsync();
+        await using var front = await AuthSecurityHost.StartAsync(upstream.BaseAddress, database.ConnectionString, notifier: new LostKeyChangeNotifier());
+        using var admin = front.CreateAdminClient();
+        var key = await GatewayKeys.CreateAsync(admin, limits: new { requests_per_minute = 1000 });
+        using var client = front.CreateClient(key.Secret);
+        Assert.Equal("1000", await RequestLimitAsync(client));
+
+        using var update = await admin.PatchAsync($"admin/keys/{key.KeyId}", Json.Body("""{"limits":{"requests_per_minute":500}}"""));
+        Assert.True(update.IsSuccessStatusCode, await update.Content.ReadAsStringAsync());
+        Assert.True(update.Headers.Contains(KeyChangePublisher.WarningHeader), "the notice must have been lost");
+
+        // The key's grain re-reads the key; the figures every answer carries come from it.
+        var clock = Stopwatch.StartNew();
+        while (await RequestLimitAsync(client) != "500")
+        {
+            Assert.True(clock.Elapsed < Bound + Slack, $"the new limit did not apply within {clock.Elapsed}");
+            await Task.Delay(100);
+        }
+        output.WriteLine($"new limit applied {clock.ElapsedMilliseconds} ms after the change (bound {Bound.TotalSeconds} s)");
+    }
+
+    private static async Task<string?> RequestLimitAsync(HttpClient client)
+    {
+        using var response = await client.PostAsync("v1/messages", Json.Body(Json.SmallRequest));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return response.Headers.TryGetValues("anthropic-ratelimit-requests-limit", out var values) ? values.Single() : null;
+    }
+
     private static async Task<HttpStatusCode> StatusAsync(HttpClient client)
     {
         using var response = await client.PostAsync("v1/messages", Json.Body(Json.SmallRequest));
