@@ -112,6 +112,18 @@ public sealed class RevocationTests(ITestOutputHelper output)
         output.WriteLine($"new limit applied {clock.ElapsedMilliseconds} ms after the change (bound {Bound.TotalSeconds} s)");
     }
 
+    [Theory]
+    [InlineData("KeyDirectory:RecheckInterval", "00:00:00")]
+    [InlineData("KeyDirectory:RecheckInterval", "00:10:00")]
+    [InlineData("KeyDirectory:UnknownKeyTime", "00:00:00")]
+    [InlineData("KeyDirectory:UnknownKeyTime", "01:00:00")]
+    public async Task Settings_that_would_unbound_the_revocation_stop_the_front_at_start(string key, string value)
+    {
+        var error = await Assert.ThrowsAnyAsync<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            AuthSecurityHost.StartAsync(new Uri("http://127.0.0.1:9/"), null, new Dictionary<string, string?> { [key] = value }));
+        Assert.Contains(key, error.Message);
+    }
+
     private static async Task<string?> RequestLimitAsync(HttpClient client)
     {
         using var response = await client.PostAsync("v1/messages", Json.Body(Json.SmallRequest));
