@@ -61,7 +61,10 @@ internal static partial class BillingHandlers
         return TypedResults.Text(ToCsv(lines), CsvContentType);
     }
 
-    /// <summary>RFC 4180 as psql's <c>\copy … (FORMAT csv, HEADER)</c> writes it: LF line ends, null as an empty field.</summary>
+    /// <summary>
+    /// RFC 4180 as psql's <c>\copy … (FORMAT csv, HEADER)</c> writes it: LF line ends, null as an empty field;
+    /// except that a text cell a spreadsheet would run as a formula is neutralised (<see cref="CsvField"/>).
+    /// </summary>
     public static string ToCsv(IEnumerable<BillingLine> lines)
     {
         var csv = new StringBuilder();
@@ -69,10 +72,10 @@ internal static partial class BillingHandlers
         foreach (var line in lines)
         {
             csv.Append(line.Month.ToString("yyyy-MM", CultureInfo.InvariantCulture)).Append(',');
-            Field(csv, line.BillingTag).Append(',');
-            Field(csv, line.TeamId).Append(',');
-            Field(csv, line.TeamName).Append(',');
-            Field(csv, line.Model).Append(',');
+            CsvField.Append(csv, line.BillingTag).Append(',');
+            CsvField.Append(csv, line.TeamId).Append(',');
+            CsvField.Append(csv, line.TeamName).Append(',');
+            CsvField.Append(csv, line.Model).Append(',');
             csv.Append(CultureInfo.InvariantCulture, $"{line.Requests},{line.InputTokens},{line.OutputTokens},");
             csv.Append(CultureInfo.InvariantCulture, $"{line.CacheCreationTokens},{line.CacheReadTokens},");
             // Money as numeric(20,8) prints: always eight decimals.
@@ -84,20 +87,6 @@ internal static partial class BillingHandlers
     private static bool TryParseMonth(string text, out DateOnly month) =>
         DateOnly.TryParseExact(text + "-01", "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out month)
         && text.Length == "yyyy-MM".Length;
-
-    private static StringBuilder Field(StringBuilder csv, string? value)
-    {
-        if (value is null)
-        {
-            return csv;
-        }
-        // Quoted when it holds a delimiter, quote or line break, or is empty (so it is not read as null).
-        if (value.Length == 0 || value.AsSpan().IndexOfAny(",\"\r\n") >= 0)
-        {
-            return csv.Append('"').Append(value.Replace("\"", "\"\"", StringComparison.Ordinal)).Append('"');
-        }
-        return csv.Append(value);
-    }
 
     private sealed class DatabaseError : IResult
     {

@@ -56,6 +56,11 @@ public sealed class RequestAdmission(LeaseBook leases, SessionCheck sessions, IO
             await AdmissionRejection.WriteAsync(context, admission);
             return false;
         }
+        if (context.Features.Get<Forwarding.TenantResponseHeaders>() is { } tenant)
+        {
+            // Successful answers carry the key's own figures, as its 429s do.
+            tenant.Snapshot = admission.Snapshot;
+        }
         if (admission.StreamSlot is { } slot)
         {
             // Freed when the response ends, however it ends.

@@ -21,7 +21,8 @@ public sealed class AuthOptions
 
     /// <summary>
     /// For local runs with the in-memory key store only: a key with this secret is created at start
-    /// so <c>curl</c> and <c>claude</c> work at once. Ignored when Postgres is configured.
+    /// so <c>curl</c> and <c>claude</c> work at once. Ignored when Postgres is configured. Set only in
+    /// <c>appsettings.Development.json</c>: a deployment without Postgres must not accept a well-known key.
     /// </summary>
     public string? LocalDevSecret { get; set; }
 }

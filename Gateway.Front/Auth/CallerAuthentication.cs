@@ -1,4 +1,5 @@
 using Gateway.Front.Errors;
+using Gateway.Front.Forwarding;
 using Gateway.Front.Metrics;
 using Gateway.Grains.Abstractions;
 using Microsoft.Extensions.Options;
@@ -13,6 +14,7 @@ public sealed class CallerAuthentication(IServiceProvider services, IOptions<Aut
 {
     private readonly bool _passThrough = options.Value.Mode == AuthMode.PassThrough;
     private KeyAuthenticator? _authenticator;
+    private FailedAuthLimiter? _failures;
 
     public bool Enabled => !_passThrough;
 
@@ -30,10 +32,21 @@ public sealed class CallerAuthentication(IServiceProvider services, IOptions<Aut
             return (false, null);
         }
         KeyDescriptor? key;
+        var client = context.Connection.RemoteIpAddress;
         try
         {
             _authenticator ??= services.GetRequiredService<KeyAuthenticator>();
-            key = await _authenticator.AuthenticateAsync(secret);
+            var lookup = _authenticator.Lookup(secret, client);
+            if (lookup.RetryAfter is { } wait)
+            {
+                // Before any grain call: a scan of made-up keys from one address stops costing the cluster anything.
+                FrontMetrics.Rejected("authentication_limited");
+                var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+                await GatewayError.WriteAsync(context, StatusCodes.Status429TooManyRequests, AnthropicErrorTypes.RateLimit,
+                    $"Too many failed authentications from this address; retry after {seconds} s.", TimeSpan.FromSeconds(seconds), shouldRetry: false);
+                return (false, null);
+            }
+            key = await lookup.Key;
         }
         catch (Exception)
         {
@@ -45,6 +58,8 @@ public sealed class CallerAuthentication(IServiceProvider services, IOptions<Aut
         if (key is null || key.Revoked)
         {
             FrontMetrics.Rejected("authentication");
+            _failures ??= services.GetRequiredService<FailedAuthLimiter>();
+            _failures.RecordFailure(client);
         }
         if (key is null)
         {
@@ -56,6 +71,7 @@ public sealed class CallerAuthentication(IServiceProvider services, IOptions<Aut
             await GatewayError.WriteAsync(context, StatusCodes.Status401Unauthorized, AnthropicErrorTypes.Authentication, "This API key has been revoked.");
             return (false, null);
         }
+        context.Features.Set(new TenantResponseHeaders());
         return (true, key);
     }
 }

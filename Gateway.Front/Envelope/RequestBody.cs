@@ -25,7 +25,17 @@ public sealed class RequestBody : IDisposable
     /// <summary>A fresh read-only stream over the bytes, for one forwarding attempt.</summary>
     public Stream OpenRead() => new MemoryStream(_buffer!, 0, Length, writable: false, publiclyVisible: false);
 
-    /// <summary>Reads the whole body, or returns null when it exceeds <paramref name="limit"/>.</summary>
+    /// <summary>
+    /// The first buffer never exceeds this, whatever Content-Length says: a client that declares 32 MB
+    /// and sends a byte a second must not pin 32 MB of pool memory before its bytes arrive.
+    /// </summary>
+    public const int InitialBufferBytes = 64 * 1024;
+
+    /// <summary>
+    /// Reads the whole body, or returns null when it exceeds <paramref name="limit"/>. The buffer starts at
+    /// min(declared, <see cref="InitialBufferBytes"/>) and doubles as bytes arrive (never past the
+    /// declared length while it holds, nor past the limit), so memory follows what was received.
+    /// </summary>
     public static async ValueTask<RequestBody?> ReadAsync(HttpRequest request, long limit, CancellationToken cancellationToken)
     {
         var declared = request.ContentLength;
@@ -34,7 +44,7 @@ public sealed class RequestBody : IDisposable
             return null;
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(declared ?? 16 * 1024, 1, limit + 1));
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Clamp(Math.Min(declared ?? 16 * 1024, InitialBufferBytes), 1, limit + 1));
         var length = 0;
         try
         {
@@ -47,7 +57,14 @@ public sealed class RequestBody : IDisposable
                         ArrayPool<byte>.Shared.Return(buffer);
                         return null;
                     }
-                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit + 1));
+                    // Up to the declared length while short of it; past it only to find a lying length (and
+                    // the limit), which the server normally refuses before we see it.
+                    var wanted = (long)buffer.Length * 2;
+                    if (declared is { } total && length < total)
+                    {
+                        wanted = Math.Min(wanted, total);
+                    }
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(wanted, limit + 1));
                     buffer.AsSpan(0, length).CopyTo(larger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = larger;

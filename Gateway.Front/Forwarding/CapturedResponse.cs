@@ -88,6 +88,7 @@ internal sealed class CapturedResponse
                 response.Headers[name] = values;
             }
         }
+        TenantResponseHeaders.ApplyTo(context);
         response.ContentLength = Body.Length;
         await response.Body.WriteAsync(Body, context.RequestAborted);
     }

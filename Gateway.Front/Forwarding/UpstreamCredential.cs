@@ -11,4 +11,14 @@ public sealed record UpstreamCredential(string Secret, string Id)
 {
     public static UpstreamCredential From(string secret) =>
         new(secret, "uk_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)))[..12]);
+
+    /// <summary>
+    /// The record's generated text would print <see cref="Secret"/> wherever a credential is logged or
+    /// interpolated (a log template, an exception message, a debugger): only the id is printed.
+    /// </summary>
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append("Id = ").Append(Id).Append(", Secret = ***");
+        return true;
+    }
 }

@@ -19,8 +19,12 @@ public sealed class UpstreamOptions
 
     public KeyPoolOptions Pool { get; set; } = new();
 
-    /// <summary>Start the in-process fake upstream when neither a base URL nor a key is configured.</summary>
-    public bool UseFakeUpstreamWhenUnconfigured { get; set; } = true;
+    /// <summary>
+    /// Start the in-process fake upstream when neither a base URL nor a key is configured. Off by default
+    /// (a production front without an upstream fails at start rather than answer fake 200s); on in
+    /// <c>appsettings.Development.json</c>, which <c>dotnet run</c> loads through launchSettings.json.
+    /// </summary>
+    public bool UseFakeUpstreamWhenUnconfigured { get; set; }
 
     /// <summary>TCP+TLS connect bound: an unreachable upstream fails in seconds, not minutes.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);

@@ -17,7 +17,9 @@ public sealed class UpstreamOptionsValidator : IValidateOptions<UpstreamOptions>
         }
         if (string.IsNullOrWhiteSpace(o.BaseUrl) && o.Providers.Length == 0 && !o.UseFakeUpstreamWhenUnconfigured)
         {
-            errors.Add($"{s}:BaseUrl is required when {s}:UseFakeUpstreamWhenUnconfigured is false.");
+            errors.Add($"No upstream is configured: set {s}:BaseUrl and {s}:ApiKeys (or {s}:Providers). "
+                + $"For a local run, the built-in fake upstream answers when {s}:UseFakeUpstreamWhenUnconfigured is true, "
+                + "as in appsettings.Development.json (ASPNETCORE_ENVIRONMENT=Development, which `dotnet run` sets).");
         }
         for (var i = 0; i < o.ApiKeys.Length; i++)
         {

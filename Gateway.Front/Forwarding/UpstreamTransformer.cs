@@ -76,6 +76,7 @@ internal sealed class UpstreamTransformer : HttpTransformer
             proxyResponse.Content = ChatTranslatingContent.For(proxyResponse);
             OpenAiUpstream.FixResponseHeaders(httpContext.Response, proxyResponse, proxyResponse.Content.Headers.ContentType);
         }
+        TenantResponseHeaders.ApplyTo(httpContext);
         var mediaType = proxyResponse.Content.Headers.ContentType?.MediaType;
         IResponseTap tap = mediaType is "text/event-stream" ? new SseUsageTap() : new JsonUsageTap();
         exchange.Tap = tap;

@@ -80,6 +80,7 @@ public static class FrontServiceCollectionExtensions
             }
             services.AddGatewayAdmin(builder.Configuration);
             services.AddSingleton<KeyAuthenticator>();
+            services.AddUnknownKeyDefences();
             services.AddSingleton<LeaseBook>();
             services.AddHostedService<LeaseSweeper>();
             services.AddSingleton<RequestAdmission>();

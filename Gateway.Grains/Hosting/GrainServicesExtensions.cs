@@ -18,6 +18,12 @@ public static class GrainServicesExtensions
             .Validate(o => o.MaxShareOfAvailable is > 0 and <= 1, $"{KeyRateOptions.Section}:MaxShareOfAvailable must be in (0, 1].")
             .Validate(o => o.PersistInterval > TimeSpan.Zero, $"{KeyRateOptions.Section}:PersistInterval must be positive.")
             .ValidateOnStart();
+        services.AddOptions<KeyDirectoryOptions>().Bind(configuration.GetSection(KeyDirectoryOptions.Section))
+            .Validate(o => o.RecheckInterval >= TimeSpan.FromMilliseconds(100) && o.RecheckInterval <= TimeSpan.FromMinutes(1),
+                $"{KeyDirectoryOptions.Section}:RecheckInterval must be between 00:00:00.1 and 00:01:00 (it bounds how long a revoked key keeps working when the admin API's notice is lost).")
+            .Validate(o => o.UnknownKeyTime > TimeSpan.Zero && o.UnknownKeyTime <= TimeSpan.FromMinutes(1),
+                $"{KeyDirectoryOptions.Section}:UnknownKeyTime must be positive and at most 00:01:00 (a new key waits for it).")
+            .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         return services;
     }

@@ -19,6 +19,7 @@ public sealed class ApiKeyGrain(
     ISpendStore spend,
     PriceTable prices,
     IOptions<KeyRateOptions> options,
+    IOptions<KeyDirectoryOptions> directory,
     TimeProvider time,
     ILogger<ApiKeyGrain> logger) : Grain, IApiKeyGrain
 {
@@ -27,6 +28,9 @@ public sealed class ApiKeyGrain(
 
     private readonly KeyRateOptions _options = options.Value;
     private KeyDescriptor _key = null!;
+
+    /// <summary>When <see cref="_key"/> was last read from the store: re-read after <see cref="KeyDirectoryOptions.RecheckInterval"/>.</summary>
+    private DateTimeOffset _keyReadAt;
     private TokenBucket? _requests;
     private TokenBucket? _input;
     private TokenBucket? _output;
@@ -53,6 +57,7 @@ public sealed class ApiKeyGrain(
         var now = time.GetUtcNow();
         _key = await keys.FindByIdAsync(KeyId, cancellationToken)
             ?? new KeyDescriptor { KeyId = KeyId, TeamId = "", Revoked = true };
+        _keyReadAt = now;
         var state = await spend.LoadAsync(KeyId, now, cancellationToken);
         _spentToday = state.SpentTodayUsd;
         _spentMonth = state.SpentThisMonthUsd;
@@ -69,6 +74,11 @@ public sealed class ApiKeyGrain(
     public Task<Lease> AcquireLeaseAsync(LeaseRequest request)
     {
         var now = time.GetUtcNow();
+        if (now - _keyReadAt >= directory.Value.RecheckInterval)
+        {
+            // A revocation or limit change whose notice was lost applies within the recheck interval.
+            return RecheckThenLeaseAsync(request);
+        }
         RollOver(now);
         _requests?.Adjust(request.ReturnedRequests, now);
         _input?.Adjust(request.ReturnedInputTokens, now);
@@ -209,10 +219,26 @@ public sealed class ApiKeyGrain(
         };
     }
 
+    private async Task<Lease> RecheckThenLeaseAsync(LeaseRequest request)
+    {
+        try
+        {
+            await RefreshAsync();
+        }
+        catch (Exception e)
+        {
+            // The last copy serves until the next try: a store outage must not stop every key.
+            _keyReadAt = time.GetUtcNow();
+            KeyDirectoryLog.RecheckFailed(logger, KeyId, e);
+        }
+        return await AcquireLeaseAsync(request);
+    }
+
     public async Task RefreshAsync()
     {
         var now = time.GetUtcNow();
         var fresh = await keys.FindByIdAsync(KeyId);
+        _keyReadAt = time.GetUtcNow();
         var limitsChanged = fresh is not null && fresh.Limits != _key.Limits;
         _key = fresh ?? _key with { Revoked = true };
         if (limitsChanged)

@@ -29,6 +29,7 @@ public sealed class EmbeddedClusterTests
             ["Urls"] = "http://127.0.0.1:0",
             ["Cluster:SiloPort"] = ClusterProcesses.FreePort().ToString(),
             ["Cluster:GatewayPort"] = ClusterProcesses.FreePort().ToString(),
+            ["Upstream:UseFakeUpstreamWhenUnconfigured"] = "true",
             ["Logging:LogLevel:Default"] = "Warning",
         });
         builder.AddGatewayFront();

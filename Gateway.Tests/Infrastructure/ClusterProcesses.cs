@@ -225,6 +225,8 @@ public sealed class ClusterProcesses : IAsyncDisposable
         else
         {
             settings["Cluster:Mode"] = nameof(GatewayClusterMode.Client);
+            // A test front without an upstream of its own gets the built-in fake (off by default outside Development).
+            settings["Upstream:UseFakeUpstreamWhenUnconfigured"] = "true";
         }
         Overlay(settings, _options.Settings);
         Overlay(settings, role == GatewayRole.Silo ? _options.SiloSettings : _options.FrontSettings);
