@@ -56,6 +56,8 @@ public sealed class CallerAuthentication(IServiceProvider services, IOptions<Aut
             await GatewayError.WriteAsync(context, StatusCodes.Status401Unauthorized, AnthropicErrorTypes.Authentication, "This API key has been revoked.");
             return (false, null);
         }
+        // Later steps that are handed only the context (routing a team to its own provider) read the key here.
+        context.Features.Set(key);
         return (true, key);
     }
 }
