@@ -16,10 +16,10 @@ public static class CanonicalPath
     /// <summary>Longest part of a path quoted back in an error message (the rest is cut).</summary>
     public const int MaxQuotedLength = 200;
 
-    /// <summary>Whether a path (decoded or raw, no query) is under <c>/v1</c>, in any case.</summary>
+    /// <summary>Whether a path (decoded or raw, no query) is under <c>/v1</c>, in any case (<c>/v1\</c> too: some servers read it as <c>/</c>).</summary>
     public static bool IsApi(ReadOnlySpan<char> path) =>
         path.StartsWith(ApiRoot, StringComparison.OrdinalIgnoreCase)
-        && (path.Length == ApiRoot.Length || path[ApiRoot.Length] == '/');
+        && (path.Length == ApiRoot.Length || path[ApiRoot.Length] is '/' or '\\');
 
     /// <summary>The path part of a raw request target (everything before <c>?</c>).</summary>
     public static ReadOnlySpan<char> PathOf(ReadOnlySpan<char> rawTarget)
