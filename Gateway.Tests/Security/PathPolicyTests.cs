@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Gateway.Front.FakeUpstream;
+using Gateway.Grains.Storage;
 using Gateway.Tests.Infrastructure;
 using Gateway.Tests.Hosting;
 using Gateway.Tests.Reliability;
@@ -312,6 +313,32 @@ public sealed class PathPolicyTests(PathPolicyHost host) : IClassFixture<PathPol
             using var response = await client.GetAsync("v1/organizations/me");
             return response.StatusCode == HttpStatusCode.Forbidden;
         }, TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Both_key_stores_keep_open_paths_and_refuse_bad_ones()
+    {
+        var memory = new InMemoryKeyStore();
+        var team = await memory.CreateTeamAsync(new NewTeam("t", null));
+        var key = await memory.CreateKeyAsync(new NewKey { TeamId = team.TeamId, OpenPaths = ["/v1/files*"] }, new string('a', 64), "sk-gw-aaaaaa");
+        Assert.Equal(["/v1/files*"], key.OpenPaths);
+        Assert.Equal(["/v1/files*"], (await memory.FindByHashAsync(new string('a', 64)))!.OpenPaths);
+        Assert.Equal(["/v1/files*"], (await memory.UpdateKeyAsync(key.KeyId, new KeyUpdate { Name = "renamed" }))!.Key.OpenPaths);
+        Assert.Empty((await memory.UpdateKeyAsync(key.KeyId, new KeyUpdate { OpenPaths = [] }))!.Key.OpenPaths);
+        await Assert.ThrowsAsync<ArgumentException>(() => memory.UpdateKeyAsync(key.KeyId, new KeyUpdate { OpenPaths = ["/v1/../admin"] }));
+        await Assert.ThrowsAsync<ArgumentException>(() => memory.CreateKeyAsync(new NewKey { TeamId = team.TeamId, OpenPaths = ["/admin/*"] }, new string('b', 64), "sk-gw-bbbbbb"));
+
+        var postgres = new PostgresKeyStore(host.Database.DataSource);
+        var tenant = await host.TenantAsync(openPaths: ["/v1/organizations/me"]);
+        Assert.Equal(["/v1/organizations/me"], (await postgres.FindByIdAsync(tenant.KeyId))!.OpenPaths);
+        await Assert.ThrowsAsync<ArgumentException>(() => postgres.UpdateKeyAsync(tenant.KeyId, new KeyUpdate { OpenPaths = ["/v1//files"] }));
+        Assert.Equal(["/v1/organizations/me"], (await postgres.FindByIdAsync(tenant.KeyId))!.OpenPaths);
+
+        // The database bounds the count itself, whoever writes.
+        await using var tooMany = host.Database.DataSource.CreateCommand(
+            $"UPDATE api_keys SET open_paths = array_fill('/v1/x'::text, ARRAY[33]) WHERE key_id = '{tenant.KeyId}'");
+        var e = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => tooMany.ExecuteNonQueryAsync());
+        Assert.Equal("api_keys_open_paths_check", e.ConstraintName);
     }
 
     [Fact]
