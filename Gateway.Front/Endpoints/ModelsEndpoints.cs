@@ -8,10 +8,10 @@ namespace Gateway.Front.Endpoints;
 /// <summary>
 /// <c>GET /v1/models</c> and <c>GET /v1/models/{id}</c> (Claude Code discovers models with
 /// <c>GET /v1/models?limit=1000</c> at start): authenticated, forwarded upstream as they came, free and
-/// not metered. The list is passed through unfiltered: it is the upstream's public catalogue, holds no
-/// tenant's data, and filtering it would mean buffering and rewriting the upstream's body; a key that
-/// asks for one model its <c>allowed_models</c> does not permit gets a 404 <c>not_found_error</c>
-/// without an upstream call, as if the model did not exist (using it would be refused anyway).
+/// not metered (the catalogue holds no tenant's data). For a key with <c>allowed_models</c> the list is
+/// narrowed to the models it permits (<see cref="ModelListFilter"/>), and asking for one model it does
+/// not permit gets a 404 <c>not_found_error</c> without an upstream call, as if the model did not
+/// exist (using it would be refused anyway).
 /// </summary>
 public static class ModelsEndpoints
 {
@@ -24,11 +24,15 @@ public static class ModelsEndpoints
 
     private static async Task ListAsync(HttpContext context, UpstreamForwarder forwarder, CallerAuthentication auth)
     {
-        if (!(await auth.AuthenticateAsync(context)).Ok)
+        var (authenticated, key) = await auth.AuthenticateAsync(context);
+        if (!authenticated)
         {
             return;
         }
-        using var exchange = new ProxyExchange();
+        using var exchange = new ProxyExchange
+        {
+            RewriteSuccess = key is { AllowedModels.Count: > 0 } ? ModelListFilter.For(key.AllowedModels) : null,
+        };
         await forwarder.ForwardAsync(context, exchange);
     }
 
