@@ -16,7 +16,8 @@ internal sealed record KeyInput(
     Field<LimitsInput?> Limits,
     Field<SessionLimitsInput?> SessionLimits,
     Field<bool?> CacheInjection,
-    Field<string?> CacheTtl);
+    Field<string?> CacheTtl,
+    Field<IReadOnlyList<string>> OpenPaths);
 
 /// <summary>Limits present in a request; each present one replaces the current value (null: unlimited).</summary>
 internal sealed record LimitsInput(
@@ -113,13 +114,36 @@ internal static class AdminRequests
         return Result(input, errors, out error);
     }
 
+    /// <summary><c>open_paths</c>: at most <see cref="OpenPaths.MaxCount"/> canonical <c>/v1/</c> paths (see <see cref="OpenPaths.Problem"/>).</summary>
+    private static Field<IReadOnlyList<string>> ParseOpenPaths(JsonFields fields, List<string> errors)
+    {
+        var paths = fields.Strings("open_paths");
+        if (!paths.IsSet || paths.Value is not { } list)
+        {
+            return paths;
+        }
+        var before = errors.Count;
+        if (list.Count > OpenPaths.MaxCount)
+        {
+            errors.Add($"open_paths must have at most {OpenPaths.MaxCount} entries.");
+        }
+        foreach (var path in list)
+        {
+            if (OpenPaths.Problem(path) is { } problem)
+            {
+                errors.Add($"open_paths entry \"{(path.Length <= 60 ? path : path[..60] + "…")}\" {problem}.");
+            }
+        }
+        return errors.Count == before ? paths : Field<IReadOnlyList<string>>.Absent;
+    }
+
     public static KeyInput? ParseKey(JsonElement body, bool create, out string error)
     {
         var errors = new List<string>();
         KeyInput? input = null;
         var known = create
-            ? new[] { "team_id", "name", "billing_tag", "allowed_models", "limits", "session_limits", "cache_injection", "cache_ttl" }
-            : ["name", "billing_tag", "allowed_models", "limits", "session_limits", "cache_injection", "cache_ttl"];
+            ? new[] { "team_id", "name", "billing_tag", "allowed_models", "limits", "session_limits", "cache_injection", "cache_ttl", "open_paths" }
+            : ["name", "billing_tag", "allowed_models", "limits", "session_limits", "cache_injection", "cache_ttl", "open_paths"];
         if (JsonFields.Of(body, "", errors, known) is { } fields)
         {
             input = new KeyInput(
@@ -130,7 +154,8 @@ internal static class AdminRequests
                 ParseLimits(fields),
                 ParseSessionLimits(fields),
                 fields.Bool("cache_injection"),
-                fields.OneOf("cache_ttl", CacheTtls.FiveMinutes, CacheTtls.OneHour));
+                fields.OneOf("cache_ttl", CacheTtls.FiveMinutes, CacheTtls.OneHour),
+                ParseOpenPaths(fields, errors));
         }
         return Result(input, errors, out error);
     }

@@ -41,6 +41,9 @@ internal sealed record KeyResponse
     /// <summary><c>5m</c> or <c>1h</c> for the breakpoints added for this key; null follows the gateway's default.</summary>
     public string? CacheTtl { get; init; }
 
+    /// <summary>Knowingly unmetered <c>/v1</c> paths opened for this key (forwarded with an audit row, never metered).</summary>
+    public IReadOnlyList<string> OpenPaths { get; init; } = [];
+
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? RotatedAt { get; init; }
     public DateTimeOffset? RevokedAt { get; init; }
@@ -62,6 +65,7 @@ internal sealed record KeyResponse
             SessionLimits = key.SessionLimits is { } session ? new SessionLimitsResponse(session.MaxRequests, session.MaxCostUsd) : null,
             CacheInjection = key.CacheInjection,
             CacheTtl = key.CacheTtl,
+            OpenPaths = key.OpenPaths,
             CreatedAt = record.CreatedAt,
             RotatedAt = record.RotatedAt,
             RevokedAt = record.RevokedAt,

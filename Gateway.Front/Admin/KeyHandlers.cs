@@ -29,6 +29,7 @@ internal static class KeyHandlers
             SessionLimits = input.SessionLimits.Value?.ApplyTo(null),
             CacheInjection = input.CacheInjection.Value,
             CacheTtl = input.CacheTtl.Value,
+            OpenPaths = input.OpenPaths.Value ?? [],
         };
         KeyDescriptor key;
         try
@@ -87,6 +88,7 @@ internal static class KeyHandlers
             CacheInjection = input.CacheInjection.Value,
             ResetCacheInjection = input.CacheInjection is { IsSet: true, Value: null },
             CacheTtl = input.CacheTtl.IsSet ? input.CacheTtl.Value ?? "" : null,
+            OpenPaths = input.OpenPaths.IsSet ? input.OpenPaths.Value ?? [] : null,
         };
         if (await store.UpdateKeyAsync(id, update, context.RequestAborted) is not { } updated)
         {

@@ -72,6 +72,8 @@ public sealed class CallerAuthentication(IServiceProvider services, IOptions<Aut
             return (false, null);
         }
         context.Features.Set(new TenantResponseHeaders());
+        // Later steps that are handed only the context (routing a team to its own provider) read the key here.
+        context.Features.Set(key);
         return (true, key);
     }
 }

@@ -62,6 +62,12 @@ public sealed class ProxyExchange : IDisposable
     /// <summary>The last retryable failure held back from the client.</summary>
     internal CapturedResponse? HeldFailure { get; set; }
 
+    /// <summary>
+    /// Rewrites a successful response's body before the tap (e.g. the model list narrowed to a key's
+    /// allowed models); null: the body passes unchanged. The response then goes out chunked.
+    /// </summary>
+    internal Func<HttpContent, HttpContent>? RewriteSuccess { get; init; }
+
     /// <summary>Set by the transformer when it held back the current attempt's response.</summary>
     internal bool CurrentAttemptHeld { get; set; }
 

@@ -69,7 +69,7 @@ public sealed class UpstreamForwarder
     public async Task ForwardAsync(HttpContext context, ProxyExchange exchange)
     {
         context.Features.Set(exchange);
-        exchange.Route ??= _routes.Resolve(exchange.Envelope?.Model);
+        exchange.Route ??= _routes.Resolve(exchange.Envelope?.Model, context.Features.Get<Gateway.Grains.Abstractions.KeyDescriptor>()?.TeamId);
         exchange.Step = 0;
         var resilience = ResilienceContextPool.Shared.Get(context.RequestAborted);
         resilience.Properties.Set(ExchangeKey, exchange);

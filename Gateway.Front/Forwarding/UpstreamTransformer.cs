@@ -77,6 +77,11 @@ internal sealed class UpstreamTransformer : HttpTransformer
             OpenAiUpstream.FixResponseHeaders(httpContext.Response, proxyResponse, proxyResponse.Content.Headers.ContentType);
         }
         TenantResponseHeaders.ApplyTo(httpContext);
+        if (exchange.RewriteSuccess is { } rewrite && status is >= 200 and < 300)
+        {
+            proxyResponse.Content = rewrite(proxyResponse.Content);
+            httpContext.Response.ContentLength = null;
+        }
         var mediaType = proxyResponse.Content.Headers.ContentType?.MediaType;
         IResponseTap tap = mediaType is "text/event-stream" ? new SseUsageTap() : new JsonUsageTap();
         exchange.Tap = tap;

@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Gateway.Front.Endpoints;
 using Gateway.Front.Forwarding;
 using Gateway.Front.Metrics;
+using Gateway.Front.Paths;
 using Gateway.Front.Rewrite;
 using Gateway.Front.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -103,14 +104,19 @@ public static class FrontServiceCollectionExtensions
         return builder;
     }
 
-    /// <summary>The request pipeline: CORS first (preflights never reach the API), then the endpoints.</summary>
+    /// <summary>
+    /// The request pipeline: CORS first (preflights never reach the API), then the canonical-path check
+    /// of <c>/v1</c> requests (non-canonical paths never reach an endpoint), then the endpoints.
+    /// </summary>
     public static WebApplication MapGatewayFront(this WebApplication app)
     {
         app.UseCors(BrowserCorsOptions.PolicyName);
+        app.UseCanonicalApiPaths();
         app.MapHealthEndpoints();
         app.MapGatewayMetrics();
         app.MapMessagesEndpoints();
         app.MapChatCompletionsEndpoints();
+        app.MapModelsEndpoints();
         if (app.Services.GetService<IKeyChangeNotifier>() is not null)
         {
             app.MapAdminEndpoints();

@@ -11,8 +11,9 @@ public sealed record RouteStep(UpstreamProvider Provider, string? Alias);
 public sealed record Route(IReadOnlyList<RouteStep> Steps);
 
 /// <summary>
-/// Ordered rules, first match wins; rules sharing a <c>Match</c> form a group that splits traffic by
-/// weight. Routes are built once at start, so resolving allocates nothing.
+/// Ordered rules, first match wins; rules sharing a <c>Match</c> (and the same <c>Teams</c>) form a group
+/// that splits traffic by weight. A group with teams is skipped for every other team. Routes are built
+/// once at start, so resolving allocates nothing.
 /// </summary>
 public sealed class RouteTable
 {
@@ -25,11 +26,11 @@ public sealed class RouteTable
         var groups = new List<Group>();
         foreach (var rule in rules)
         {
-            if (groups.Any(g => g.Match.Equals(rule.Match, StringComparison.OrdinalIgnoreCase)))
+            if (groups.Any(g => g.Match.Equals(rule.Match, StringComparison.OrdinalIgnoreCase) && SameTeams(g.Teams, rule.Teams)))
             {
                 continue;
             }
-            var members = rules.Where(r => r.Match.Equals(rule.Match, StringComparison.OrdinalIgnoreCase)).ToArray();
+            var members = rules.Where(r => r.Match.Equals(rule.Match, StringComparison.OrdinalIgnoreCase) && SameTeams(r.Teams, rule.Teams)).ToArray();
             var routes = members.Select(m => BuildRoute(m, members, directory)).ToArray();
             var cumulative = new int[members.Length];
             var total = 0;
@@ -38,7 +39,7 @@ public sealed class RouteTable
                 total += Math.Max(1, members[i].Weight ?? 1);
                 cumulative[i] = total;
             }
-            groups.Add(new Group(rule.Match, routes, cumulative, total));
+            groups.Add(new Group(rule.Match, [.. rule.Teams.Distinct(StringComparer.Ordinal)], routes, cumulative, total));
         }
         _groups = groups.ToArray();
     }
@@ -46,21 +47,29 @@ public sealed class RouteTable
     /// <summary>Where a request no rule matches (or with no model) goes: the first provider, model unchanged.</summary>
     public Route Default { get; }
 
-    public Route Resolve(string? model)
+    /// <summary>
+    /// The first group that applies to <paramref name="team"/> (the caller's team id; null in pass-through
+    /// mode, where only rules without teams apply) and matches <paramref name="model"/>. A request without a
+    /// model goes to a team's pinned <c>*</c> rule if it has one, else to <see cref="Default"/>.
+    /// </summary>
+    public Route Resolve(string? model, string? team = null)
     {
-        if (model is null)
-        {
-            return Default;
-        }
         foreach (var group in _groups)
         {
-            if (ModelPattern.Matches(group.Match, model))
+            if (group.Teams.Length > 0 && (team is null || Array.IndexOf(group.Teams, team) < 0))
+            {
+                continue;
+            }
+            if (model is null ? group.Teams.Length > 0 && group.Match == "*" : ModelPattern.Matches(group.Match, model))
             {
                 return group.Pick();
             }
         }
         return Default;
     }
+
+    private static bool SameTeams(string[] a, string[] b) =>
+        a.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).SequenceEqual(b.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal));
 
     private static Route BuildRoute(RouteRule rule, RouteRule[] group, UpstreamDirectory directory)
     {
@@ -79,7 +88,7 @@ public sealed class RouteTable
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrWhiteSpace(s) ? null : s;
 
-    private sealed record Group(string Match, Route[] Routes, int[] Cumulative, int Total)
+    private sealed record Group(string Match, string[] Teams, Route[] Routes, int[] Cumulative, int Total)
     {
         public Route Pick()
         {

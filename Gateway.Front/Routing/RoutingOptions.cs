@@ -26,4 +26,11 @@ public sealed class RouteRule
 
     /// <summary>Providers tried in order when <see cref="Provider"/> answers 529 or is down (connect failure, circuit open).</summary>
     public string[] Fallbacks { get; set; } = [];
+
+    /// <summary>
+    /// Team ids (<c>team_…</c>): if set, the rule applies only to requests whose key belongs to one of
+    /// them, so a team can be pinned to its own provider (its own workspace keys, hence its own prompt
+    /// cache). A pinned rule with <c>Match</c> <c>*</c> also takes the team's requests without a model.
+    /// </summary>
+    public string[] Teams { get; set; } = [];
 }

@@ -1,4 +1,5 @@
 using Gateway.Front.Forwarding;
+using Gateway.Grains.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Front.Routing;
@@ -38,6 +39,18 @@ public sealed class RoutingOptionsValidator(IOptions<UpstreamOptions> upstream) 
             {
                 errors.Add($"{at}:Weight must be positive, got {rule.Weight}.");
             }
+            for (var t = 0; t < rule.Teams.Length; t++)
+            {
+                var team = rule.Teams[t];
+                if (!IsTeamId(team))
+                {
+                    errors.Add($"{at}:Teams:{t} must be a team id ({StoreIds.TeamPrefix} followed by lowercase letters and digits, as the admin API shows it), got '{team}'.");
+                }
+                else if (Array.IndexOf(rule.Teams, team) < t)
+                {
+                    errors.Add($"{at}:Teams:{t} repeats team '{team}'.");
+                }
+            }
             for (var f = 0; f < rule.Fallbacks.Length; f++)
             {
                 var fallback = rule.Fallbacks[f];
@@ -53,4 +66,10 @@ public sealed class RoutingOptionsValidator(IOptions<UpstreamOptions> upstream) 
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
+
+    /// <summary>Team ids are <c>team_</c> and lowercase hex (<see cref="StoreIds"/>); a team's name is not accepted.</summary>
+    private static bool IsTeamId(string? team) =>
+        team is { Length: > 5 and <= 64 }
+        && team.StartsWith(StoreIds.TeamPrefix, StringComparison.Ordinal)
+        && team.AsSpan(StoreIds.TeamPrefix.Length).ContainsAnyExcept("abcdefghijklmnopqrstuvwxyz0123456789") is false;
 }

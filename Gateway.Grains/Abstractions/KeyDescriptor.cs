@@ -23,4 +23,10 @@ public sealed record KeyDescriptor
 
     /// <summary>TTL of the cache breakpoints the gateway adds for this key (<c>5m</c> or <c>1h</c>); null follows the gateway's default.</summary>
     [Id(9)] public string? CacheTtl { get; init; }
+
+    /// <summary>
+    /// <c>/v1</c> paths beyond the metered endpoints this key may reach, knowingly unmetered (see
+    /// <see cref="Abstractions.OpenPaths"/>); empty: every other path is refused.
+    /// </summary>
+    [Id(10)] public IReadOnlyList<string> OpenPaths { get; init; } = [];
 }

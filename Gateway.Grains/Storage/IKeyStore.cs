@@ -62,6 +62,8 @@ public sealed record NewKey
     [Id(6)] public bool? CacheInjection { get; init; }
     /// <summary><c>5m</c>, <c>1h</c>, or null (the gateway's default); see <see cref="CacheTtls"/>.</summary>
     [Id(7)] public string? CacheTtl { get; init; }
+    /// <summary>Unmetered <c>/v1</c> paths opened for this key; see <see cref="Abstractions.OpenPaths"/>.</summary>
+    [Id(8)] public IReadOnlyList<string> OpenPaths { get; init; } = [];
 }
 
 /// <summary>A partial update: null members are left as they are.</summary>
@@ -82,6 +84,8 @@ public sealed record KeyUpdate
     [Id(6)] public bool ResetCacheInjection { get; init; }
     /// <summary><c>5m</c> or <c>1h</c>; empty clears it, so the gateway's default TTL applies again.</summary>
     [Id(7)] public string? CacheTtl { get; init; }
+    /// <summary>Replaces the open paths (empty: none); null leaves them.</summary>
+    [Id(8)] public IReadOnlyList<string>? OpenPaths { get; init; }
 }
 
 /// <summary>The TTLs a key may carry for injected cache breakpoints (the <c>api_keys.cache_ttl</c> check).</summary>

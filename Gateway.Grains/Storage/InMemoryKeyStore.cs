@@ -76,6 +76,7 @@ public sealed class InMemoryKeyStore(TimeProvider? timeProvider = null) : IKeySt
     {
         ArgumentNullException.ThrowIfNull(key);
         CacheTtls.ThrowIfInvalid(key.CacheTtl);
+        OpenPaths.ThrowIfInvalid(key.OpenPaths);
         lock (_lock)
         {
             if (!_teams.ContainsKey(key.TeamId))
@@ -96,6 +97,7 @@ public sealed class InMemoryKeyStore(TimeProvider? timeProvider = null) : IKeySt
                 SessionLimits = Normalise(key.SessionLimits),
                 CacheInjection = key.CacheInjection,
                 CacheTtl = key.CacheTtl,
+                OpenPaths = [.. key.OpenPaths],
                 CreatedAt = Now(),
                 Sequence = ++_sequence,
             };
@@ -130,6 +132,7 @@ public sealed class InMemoryKeyStore(TimeProvider? timeProvider = null) : IKeySt
     {
         ArgumentNullException.ThrowIfNull(update);
         CacheTtls.ThrowIfInvalid(update.CacheTtl, emptyClears: true);
+        OpenPaths.ThrowIfInvalid(update.OpenPaths);
         lock (_lock)
         {
             if (!_keys.TryGetValue(keyId, out var key))
@@ -145,6 +148,7 @@ public sealed class InMemoryKeyStore(TimeProvider? timeProvider = null) : IKeySt
                 SessionLimits = update.SessionLimits is null ? key.SessionLimits : Normalise(update.SessionLimits),
                 CacheInjection = update.ResetCacheInjection ? null : update.CacheInjection ?? key.CacheInjection,
                 CacheTtl = update.CacheTtl is null ? key.CacheTtl : EmptyAsNull(update.CacheTtl),
+                OpenPaths = update.OpenPaths is null ? key.OpenPaths : [.. update.OpenPaths],
             };
             _keys[keyId] = key;
             return Task.FromResult<KeyRecord?>(Record(key));
@@ -194,6 +198,7 @@ public sealed class InMemoryKeyStore(TimeProvider? timeProvider = null) : IKeySt
             Revoked = key.RevokedAt is not null,
             CacheInjection = key.CacheInjection,
             CacheTtl = key.CacheTtl,
+            OpenPaths = key.OpenPaths,
         },
         SecretPrefix = key.SecretPrefix,
         SecretHash = key.SecretHash,
@@ -253,6 +258,7 @@ public sealed class InMemoryKeyStore(TimeProvider? timeProvider = null) : IKeySt
         public SessionLimits? SessionLimits { get; init; }
         public bool? CacheInjection { get; init; }
         public string? CacheTtl { get; init; }
+        public IReadOnlyList<string> OpenPaths { get; init; } = [];
         public DateTimeOffset CreatedAt { get; init; }
         public DateTimeOffset? RotatedAt { get; init; }
         public DateTimeOffset? RevokedAt { get; init; }

@@ -6,7 +6,7 @@ namespace Gateway.Grains.Storage;
 
 /// <summary>
 /// Teams and keys in Postgres (tables <c>teams</c> and <c>api_keys</c>, see
-/// <c>Migrations/0001_keys.sql</c> and <c>0005_key_cache_injection.sql</c>). Parameterised SQL on a shared <see cref="NpgsqlDataSource"/>;
+/// <c>Migrations/0001_keys.sql</c>, <c>0005_key_cache_injection.sql</c> and <c>0006_key_open_paths.sql</c>). Parameterised SQL on a shared <see cref="NpgsqlDataSource"/>;
 /// every change is one statement, so it is atomic without an explicit transaction.
 /// </summary>
 public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
@@ -21,7 +21,7 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
         k.key_id, k.team_id, coalesce(k.billing_tag, t.billing_tag), k.name, k.allowed_models,
         k.requests_per_minute, k.input_tokens_per_minute, k.output_tokens_per_minute, k.concurrent_streams,
         k.daily_budget_usd, k.monthly_budget_usd, k.session_max_requests, k.session_max_cost_usd,
-        k.revoked_at, k.secret_prefix, k.created_at, k.rotated_at, k.secret_hash, k.cache_injection, k.cache_ttl
+        k.revoked_at, k.secret_prefix, k.created_at, k.rotated_at, k.secret_hash, k.cache_injection, k.cache_ttl, k.open_paths
         """;
 
     private const string SelectKeys = $"SELECT {KeyColumns} FROM api_keys k JOIN teams t ON t.team_id = k.team_id";
@@ -90,16 +90,17 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
     {
         ArgumentNullException.ThrowIfNull(key);
         CacheTtls.ThrowIfInvalid(key.CacheTtl);
+        OpenPaths.ThrowIfInvalid(key.OpenPaths);
         for (var attempt = 1; ; attempt++)
         {
             await using var command = dataSource.CreateCommand($"""
                 WITH k AS (
                     INSERT INTO api_keys (key_id, team_id, name, billing_tag, secret_hash, secret_prefix, allowed_models,
                         requests_per_minute, input_tokens_per_minute, output_tokens_per_minute, concurrent_streams,
-                        daily_budget_usd, monthly_budget_usd, session_max_requests, session_max_cost_usd, cache_injection, cache_ttl)
+                        daily_budget_usd, monthly_budget_usd, session_max_requests, session_max_cost_usd, cache_injection, cache_ttl, open_paths)
                     VALUES (@key_id, @team_id, @name, @billing_tag, @secret_hash, @secret_prefix, @allowed_models,
                         @requests_per_minute, @input_tokens_per_minute, @output_tokens_per_minute, @concurrent_streams,
-                        @daily_budget_usd, @monthly_budget_usd, @session_max_requests, @session_max_cost_usd, @cache_injection, @cache_ttl)
+                        @daily_budget_usd, @monthly_budget_usd, @session_max_requests, @session_max_cost_usd, @cache_injection, @cache_ttl, @open_paths)
                     RETURNING *
                 )
                 SELECT {KeyColumns} FROM k JOIN teams t ON t.team_id = k.team_id
@@ -116,6 +117,7 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
             AddSessionLimits(p, key.SessionLimits);
             p.Add(Param("cache_injection", NpgsqlDbType.Boolean, key.CacheInjection));
             p.Add(Text("cache_ttl", key.CacheTtl));
+            p.Add(TextArray("open_paths", key.OpenPaths));
             try
             {
                 return (await ReadKeysAsync(command, cancellationToken))[0].Key;
@@ -149,6 +151,7 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
     {
         ArgumentNullException.ThrowIfNull(update);
         CacheTtls.ThrowIfInvalid(update.CacheTtl, emptyClears: true);
+        OpenPaths.ThrowIfInvalid(update.OpenPaths);
         await using var command = dataSource.CreateCommand($"""
             WITH k AS (
                 UPDATE api_keys SET
@@ -164,7 +167,8 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
                     session_max_requests = CASE WHEN @set_session THEN @session_max_requests ELSE session_max_requests END,
                     session_max_cost_usd = CASE WHEN @set_session THEN @session_max_cost_usd ELSE session_max_cost_usd END,
                     cache_injection = CASE WHEN @reset_cache_injection THEN NULL ELSE coalesce(@cache_injection, cache_injection) END,
-                    cache_ttl = CASE WHEN @cache_ttl IS NULL THEN cache_ttl ELSE nullif(@cache_ttl, '') END
+                    cache_ttl = CASE WHEN @cache_ttl IS NULL THEN cache_ttl ELSE nullif(@cache_ttl, '') END,
+                    open_paths = coalesce(@open_paths, open_paths)
                 WHERE key_id = @key_id
                 RETURNING *
             )
@@ -182,6 +186,7 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
         p.Add(Param("cache_injection", NpgsqlDbType.Boolean, update.CacheInjection));
         p.Add(new NpgsqlParameter<bool>("reset_cache_injection", update.ResetCacheInjection));
         p.Add(Text("cache_ttl", update.CacheTtl));
+        p.Add(TextArray("open_paths", update.OpenPaths));
         var keys = await ReadKeysAsync(command, cancellationToken);
         return keys.Count == 0 ? null : keys[0];
     }
@@ -263,6 +268,7 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
             Revoked = revokedAt is not null,
             CacheInjection = r.IsDBNull(18) ? null : r.GetBoolean(18),
             CacheTtl = r.IsDBNull(19) ? null : r.GetString(19),
+            OpenPaths = r.GetFieldValue<string[]>(20),
         };
         return new KeyRecord
         {

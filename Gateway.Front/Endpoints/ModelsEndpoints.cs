@@ -1,0 +1,55 @@
+using Gateway.Front.Auth;
+using Gateway.Front.Errors;
+using Gateway.Front.Forwarding;
+using Gateway.Grains.Pricing;
+
+namespace Gateway.Front.Endpoints;
+
+/// <summary>
+/// <c>GET /v1/models</c> and <c>GET /v1/models/{id}</c> (Claude Code discovers models with
+/// <c>GET /v1/models?limit=1000</c> at start): authenticated, forwarded upstream as they came, free and
+/// not metered (the catalogue holds no tenant's data). For a key with <c>allowed_models</c> the list is
+/// narrowed to the models it permits (<see cref="ModelListFilter"/>), and asking for one model it does
+/// not permit gets a 404 <c>not_found_error</c> without an upstream call, as if the model did not
+/// exist (using it would be refused anyway).
+/// </summary>
+public static class ModelsEndpoints
+{
+    public static IEndpointRouteBuilder MapModelsEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/models", ListAsync);
+        app.MapGet("/v1/models/{id}", GetAsync);
+        return app;
+    }
+
+    private static async Task ListAsync(HttpContext context, UpstreamForwarder forwarder, CallerAuthentication auth)
+    {
+        var (authenticated, key) = await auth.AuthenticateAsync(context);
+        if (!authenticated)
+        {
+            return;
+        }
+        using var exchange = new ProxyExchange
+        {
+            RewriteSuccess = key is { AllowedModels.Count: > 0 } ? ModelListFilter.For(key.AllowedModels) : null,
+        };
+        await forwarder.ForwardAsync(context, exchange);
+    }
+
+    private static async Task GetAsync(string id, HttpContext context, UpstreamForwarder forwarder, CallerAuthentication auth)
+    {
+        var (authenticated, key) = await auth.AuthenticateAsync(context);
+        if (!authenticated)
+        {
+            return;
+        }
+        if (key is not null && !ModelPattern.AnyMatches(key.AllowedModels, id))
+        {
+            await GatewayError.WriteAsync(context, StatusCodes.Status404NotFound, AnthropicErrorTypes.NotFound,
+                $"model: {Paths.CanonicalPath.Quote(id)}");
+            return;
+        }
+        using var exchange = new ProxyExchange();
+        await forwarder.ForwardAsync(context, exchange);
+    }
+}
