@@ -20,6 +20,9 @@ public sealed class BudgetHold
 
     public decimal Usd { get; }
 
+    /// <summary>The front holding it (the grain releases it from that front's holdings).</summary>
+    public string FrontId => _holder.FrontId;
+
     /// <summary>Ends the hold on this front; returns the grain activation the charge must name (default if already released).</summary>
     public Guid Release() => Interlocked.Exchange(ref _released, 1) == 0 ? _holder.ReleaseBudget(Usd, _generation) : default;
 }

@@ -52,6 +52,8 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
 
     public string KeyId => keyId;
 
+    public string FrontId => frontId;
+
     /// <summary>Admits a request needing the given tokens, renewing the lease when it must.</summary>
     public async ValueTask<Admission> AdmitAsync(KeyDescriptor key, long inputTokens, long outputTokens, bool stream = false, decimal worstUsd = 0)
     {
@@ -267,8 +269,9 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
             }
             else if (_inFlightUsd > 0 && due)
             {
-                // Requests still running keep their worst cases declared: a re-activated grain holds them again within half a lease.
-                renewal = EnsureRenewal(0, 0, returnLeftovers: false, returnUsd: true);
+                // Requests still running keep their worst cases declared: a re-activated grain holds them again within
+                // about half a lease. The slice is exchanged rather than added to, so a quiet front parks nothing.
+                renewal = EnsureRenewal(0, 0, returnLeftovers: true);
             }
         }
         if (renewal is not null)

@@ -127,7 +127,7 @@ public sealed class UpstreamForwarder
                 var provider = CurrentStep(exchange).Provider;
                 var soonest = provider.Pool.SoonestAvailable(exchange.ModelClass) - DateTimeOffset.UtcNow;
                 await GatewayError.WriteAsync(context, StatusCodes.Status429TooManyRequests, AnthropicErrorTypes.RateLimit,
-                    $"Every upstream key of provider '{provider.Name}' is rate limited; retry after the time given.",
+                    $"Every upstream key of provider '{provider.Name}' is rate limited for {exchange.ModelClass.ToString().ToLowerInvariant()} models; retry after the time given.",
                     soonest > TimeSpan.Zero ? soonest : TimeSpan.FromSeconds(1), shouldRetry: true);
                 break;
         }

@@ -54,6 +54,7 @@ public sealed class RequestCompletion(PriceTable prices, IAuditSink audit, TimeP
                 At = now,
                 ReservedUsd = reserved.Budget?.Usd ?? 0,
                 BudgetEpoch = budgetEpoch,
+                FrontId = reserved.Budget?.FrontId,
             }, cost, key.TeamId, savings));
             if (envelope.SessionId is { } session)
             {

@@ -24,4 +24,7 @@ public sealed record UsageCharge
 
     /// <summary>The grain activation holding <see cref="ReservedUsd"/>; another activation never held it and releases nothing.</summary>
     [Id(12)] public Guid BudgetEpoch { get; init; }
+
+    /// <summary>The front that held <see cref="ReservedUsd"/> (its lease's front id).</summary>
+    [Id(13)] public string? FrontId { get; init; }
 }

@@ -81,7 +81,7 @@ public sealed class ApiKeyGrain(
             _bucketsDirty = true;
         }
 
-        _budget.TakeBack(request);
+        _budget.TakeBack(request, now, _options.BudgetHoldExpiry);
         var budgeted = BudgetHolds.Applies(_key.Limits);
         var denial = CheckStanding(now)
             ?? (budgeted ? _budget.Shortfall(_key.Limits, _spentToday, _spentMonth, request.MinUsd, now) : null);
@@ -102,7 +102,7 @@ public sealed class ApiKeyGrain(
                 grantedOutput = Grant(_output, Math.Max(needOut, request.OutputTokens), needOut, now);
                 if (budgeted)
                 {
-                    grantedUsd = _budget.Grant(_budget.Headroom(_key.Limits, _spentToday, _spentMonth),
+                    grantedUsd = _budget.Grant(request.FrontId, _budget.Headroom(_key.Limits, _spentToday, _spentMonth),
                         Math.Max(request.MinUsd, request.Usd), request.MinUsd, _options.MaxShareOfAvailable);
                 }
                 _bucketsDirty = true;
@@ -180,7 +180,7 @@ public sealed class ApiKeyGrain(
                 var billedInput = charge.InputTokens + charge.CacheCreationInputTokens + charge.CacheReadInputTokens;
                 _input?.Adjust(charge.ReservedInputTokens - billedInput, now);
                 _output?.Adjust(charge.ReservedOutputTokens - charge.OutputTokens, now);
-                _budget.Release(charge.ReservedUsd, charge.BudgetEpoch);
+                _budget.Release(charge.ReservedUsd, charge.BudgetEpoch, charge.FrontId);
                 _requestCount++;
                 _inputTokens += charge.InputTokens;
                 _outputTokens += charge.OutputTokens;

@@ -1,5 +1,6 @@
 using Gateway.Grains.Abstractions;
 using Gateway.Grains.Storage;
+using Gateway.Tests.Hosting;
 
 namespace Gateway.Tests.Grains;
 
@@ -187,7 +188,7 @@ public sealed class ApiKeyGrainTests(GrainClusterFixture fixture)
         await grain.SettleAsync(new SettlementBatch
         {
             BatchId = Guid.NewGuid(),
-            Charges = [new UsageCharge { RequestId = "r", Model = "claude-sonnet-4-5", OutputTokens = 666, ReservedUsd = 0.3m, BudgetEpoch = first.BudgetEpoch, At = DateTimeOffset.UtcNow }],
+            Charges = [new UsageCharge { RequestId = "r", Model = "claude-sonnet-4-5", OutputTokens = 666, ReservedUsd = 0.3m, BudgetEpoch = first.BudgetEpoch, FrontId = "front-a", At = DateTimeOffset.UtcNow }],
         });
         Assert.Equal(0.3m, (await grain.AcquireLeaseAsync(AskUsd("front-c", 0.3m, first.BudgetEpoch))).Usd);
 
@@ -216,7 +217,7 @@ public sealed class ApiKeyGrainTests(GrainClusterFixture fixture)
         await grain.SettleAsync(new SettlementBatch
         {
             BatchId = Guid.NewGuid(),
-            Charges = [new UsageCharge { RequestId = "r", Model = "claude-sonnet-4-5", OutputTokens = 10, ReservedUsd = 0.6m, BudgetEpoch = after.BudgetEpoch, At = DateTimeOffset.UtcNow }],
+            Charges = [new UsageCharge { RequestId = "r", Model = "claude-sonnet-4-5", OutputTokens = 10, ReservedUsd = 0.6m, BudgetEpoch = after.BudgetEpoch, FrontId = "front-a", At = DateTimeOffset.UtcNow }],
         });
         Assert.Equal(0.5m, (await grain.AcquireLeaseAsync(AskUsd("front-a", 0.5m, after.BudgetEpoch))).Usd);
 
@@ -224,9 +225,23 @@ public sealed class ApiKeyGrainTests(GrainClusterFixture fixture)
         await grain.SettleAsync(new SettlementBatch
         {
             BatchId = Guid.NewGuid(),
-            Charges = [new UsageCharge { RequestId = "r2", Model = "claude-sonnet-4-5", OutputTokens = 10, ReservedUsd = 0.5m, BudgetEpoch = before.BudgetEpoch, At = DateTimeOffset.UtcNow }],
+            Charges = [new UsageCharge { RequestId = "r2", Model = "claude-sonnet-4-5", OutputTokens = 10, ReservedUsd = 0.5m, BudgetEpoch = before.BudgetEpoch, FrontId = "front-a", At = DateTimeOffset.UtcNow }],
         });
         Assert.Equal(DenialReason.DailyBudget, (await grain.AcquireLeaseAsync(AskUsd("front-b", 0.5m, after.BudgetEpoch))).Denial!.Reason);
+    }
+
+    [Fact]
+    public async Task A_silent_fronts_holds_are_released_after_the_expiry()
+    {
+        var key = await NewKeyAsync(new KeyLimits { DailyBudgetUsd = 1m });
+        var grain = fixture.Grains.GetGrain<IApiKeyGrain>(key.KeyId);
+        var dead = await grain.AcquireLeaseAsync(AskUsd("front-dead", 0.6m));
+        Assert.Equal(0.6m, dead.Usd);
+        Assert.Equal(DenialReason.DailyBudget, (await grain.AcquireLeaseAsync(AskUsd("front-live", 0.5m, dead.BudgetEpoch))).Denial!.Reason);
+
+        // front-dead never calls again (Leases:BudgetHoldExpiry is 8 s here); front-live keeps calling.
+        await Eventually.HoldsAsync("the silent front's $0.60 is released", async () =>
+            (await grain.AcquireLeaseAsync(AskUsd("front-live", 0.5m, dead.BudgetEpoch))).Usd == 0.5m, TimeSpan.FromSeconds(20));
     }
 
     [Fact]
