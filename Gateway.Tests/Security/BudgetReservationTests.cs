@@ -121,6 +121,9 @@ public sealed class BudgetReservationTests(TenantPoolHost host, ITestOutputHelpe
             var text = await fourth.Content.ReadAsStringAsync();
             Assert.Contains("daily budget of $0.05", text);
             Assert.Contains("held by requests still running", text);
+            // That money comes back as they finish: worth retrying shortly.
+            Assert.Equal("true", fourth.Headers.GetValues("x-should-retry").Single());
+            Assert.Equal("1", fourth.Headers.GetValues("retry-after").Single());
         }
 
         foreach (var response in running)
