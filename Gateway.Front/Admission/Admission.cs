@@ -8,6 +8,9 @@ public readonly record struct Admission(bool Admitted, KeyDescriptor Key, RateLi
     /// <summary>The stream slot taken under a concurrency limit; disposing it frees the slot.</summary>
     public IDisposable? StreamSlot { get; init; }
 
+    /// <summary>The request's worst-case cost held against the key's budget (keys with a budget only).</summary>
+    public BudgetHold? Budget { get; init; }
+
     public static Admission Allow(KeyDescriptor key, RateLimitSnapshot? snapshot) => new(true, key, snapshot, null);
 
     public static Admission Deny(KeyDescriptor key, RateLimitSnapshot? snapshot, LeaseDenial denial) => new(false, key, snapshot, denial);

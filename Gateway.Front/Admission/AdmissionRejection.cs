@@ -27,8 +27,10 @@ public static class AdmissionRejection
         {
             return GatewayError.WriteAsync(context, StatusCodes.Status401Unauthorized, AnthropicErrorTypes.Authentication, denial.Message);
         }
-        // A spent budget does not come back in seconds: tell clients not to sleep and retry.
-        var transient = denial.Reason is not (DenialReason.DailyBudget or DenialReason.MonthlyBudget or DenialReason.SessionBudget or DenialReason.SessionRequests);
+        // A spent budget does not come back in seconds: tell clients not to sleep and retry. Budget held by
+        // requests still running does (its denial says so with a short retry-after).
+        var transient = denial.Reason is not (DenialReason.DailyBudget or DenialReason.MonthlyBudget or DenialReason.SessionBudget or DenialReason.SessionRequests)
+            || (denial.Reason is DenialReason.DailyBudget or DenialReason.MonthlyBudget && denial.RetryAfter <= TimeSpan.FromMinutes(1));
         var wait = denial.RetryAfter > TimeSpan.Zero ? denial.RetryAfter : TimeSpan.FromSeconds(1);
         return GatewayError.WriteAsync(context, StatusCodes.Status429TooManyRequests, AnthropicErrorTypes.RateLimit, denial.Message, wait,
             shouldRetry: transient, headers: h => RateLimitHeaders.Write(h, admission.Snapshot));

@@ -32,10 +32,30 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
     private int _activeStreams;
     private int? _streamQuota;
 
+    /// <summary>
+    /// Budget (keys with one): this front's USD slice, the worst cases of its requests still running, and
+    /// the grain activation holding both. Requests that end while a renewal is in flight may have been
+    /// declared to a new activation in it: their hold is handed back to it on the next call (<see cref="_orphanUsd"/>).
+    /// </summary>
+    private decimal _usd;
+    private decimal _inFlightUsd;
+    private decimal _releasedDuringRenewal;
+    private decimal _orphanUsd;
+    private Guid _budgetEpoch;
+    private decimal _averageUsd;
+
+    /// <summary>Counts renewals started: a hold released during a renewal was declared in it only if taken before it began.</summary>
+    private long _renewalGeneration;
+
+    /// <summary>The smallest worst case the last lease's budget denial refused: requests costing less may still fit.</summary>
+    private decimal _deniedUsd = decimal.MaxValue;
+
     public string KeyId => keyId;
 
+    public string FrontId => frontId;
+
     /// <summary>Admits a request needing the given tokens, renewing the lease when it must.</summary>
-    public async ValueTask<Admission> AdmitAsync(KeyDescriptor key, long inputTokens, long outputTokens, bool stream = false)
+    public async ValueTask<Admission> AdmitAsync(KeyDescriptor key, long inputTokens, long outputTokens, bool stream = false, decimal worstUsd = 0)
     {
         var limitStreams = stream && key.Limits.ConcurrentStreams is not null;
         for (var attempt = 0; ; attempt++)
@@ -46,7 +66,8 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
                 var now = time.GetUtcNow();
                 if (_lease is { } lease && now < _validUntil)
                 {
-                    if (lease.Key.Revoked || lease.Denial is { Reason: DenialReason.DailyBudget or DenialReason.MonthlyBudget or DenialReason.Revoked })
+                    if (lease.Key.Revoked || lease.Denial is { Reason: DenialReason.Revoked }
+                        || (lease.Denial is { Reason: DenialReason.DailyBudget or DenialReason.MonthlyBudget } && worstUsd >= _deniedUsd))
                     {
                         return Admission.Deny(lease.Key, lease.Snapshot, lease.Denial!);
                     }
@@ -69,9 +90,10 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
                             RetryAfter = TimeSpan.FromSeconds(1),
                         });
                     }
-                    if (slotFree && Fits(lease, inputTokens, outputTokens))
+                    if (slotFree && Fits(lease, inputTokens, outputTokens) && (lease.Usd is null || _usd >= worstUsd))
                     {
                         Take(lease, inputTokens, outputTokens);
+                        var hold = lease.Usd is null || worstUsd <= 0 ? null : HoldBudget(worstUsd);
                         IDisposable? slot = null;
                         if (limitStreams)
                         {
@@ -82,7 +104,7 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
                         {
                             EnsureRenewal(inputTokens, outputTokens, returnLeftovers: false);
                         }
-                        return Admission.Allow(lease.Key, lease.Snapshot) with { StreamSlot = slot };
+                        return Admission.Allow(lease.Key, lease.Snapshot) with { StreamSlot = slot, Budget = hold };
                     }
                     if (attempt > 0 && lease.Denial is { } denial)
                     {
@@ -99,7 +121,9 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
                         RetryAfter = TimeSpan.FromSeconds(1),
                     });
                 }
-                renewal = EnsureRenewal(inputTokens, outputTokens, returnLeftovers: now >= _validUntil, wantedStreams: limitStreams ? _activeStreams + 1 : _activeStreams);
+                // The USD slice goes back with the call, so the grain can count it toward this request's worst case.
+                renewal = EnsureRenewal(inputTokens, outputTokens, returnLeftovers: now >= _validUntil, wantedStreams: limitStreams ? _activeStreams + 1 : _activeStreams,
+                    worstUsd: worstUsd, returnUsd: true);
             }
             await renewal;
         }
@@ -111,10 +135,11 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
         LeaseRequest? request = null;
         lock (_gate)
         {
-            if (_renewal is not { IsCompleted: false } && time.GetUtcNow() >= _validUntil && (_requests > 0 || _inputTokens > 0 || _outputTokens > 0))
+            if (_renewal is not { IsCompleted: false } && time.GetUtcNow() >= _validUntil
+                && (_requests > 0 || _inputTokens > 0 || _outputTokens > 0 || _usd > 0 || _orphanUsd > 0))
             {
                 // The open streams keep their share while the rest is handed back.
-                request = HandBackLeftovers(new LeaseRequest { FrontId = frontId, ActiveStreams = _activeStreams, WantedStreams = _activeStreams });
+                request = HandBackUsd(HandBackLeftovers(new LeaseRequest { FrontId = frontId, ActiveStreams = _activeStreams, WantedStreams = _activeStreams }));
             }
         }
         if (request is not null)
@@ -123,6 +148,7 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
             lock (_gate)
             {
                 _lease = lease;
+                ApplyBudget(lease, request);
             }
         }
     }
@@ -142,6 +168,59 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
         };
         _requests = _inputTokens = _outputTokens = 0;
         return request;
+    }
+
+    /// <summary>The budget side of a call: the unused USD slice and orphaned holds handed back, in-flight worst cases declared. Under the lock.</summary>
+    private LeaseRequest HandBackUsd(LeaseRequest request)
+    {
+        request = request with
+        {
+            ReturnedUsd = _usd + _orphanUsd,
+            BudgetEpoch = _budgetEpoch,
+            InFlightUsd = _inFlightUsd,
+        };
+        _usd = _orphanUsd = 0;
+        return request;
+    }
+
+    /// <summary>Takes a lease's USD slice. A new grain activation held nothing of the old one's: its slice is dropped. Under the lock.</summary>
+    private void ApplyBudget(Lease lease, LeaseRequest request)
+    {
+        if (lease.BudgetEpoch != _budgetEpoch)
+        {
+            if (_budgetEpoch != default)
+            {
+                _usd = 0;
+                _orphanUsd += _releasedDuringRenewal;
+            }
+            _budgetEpoch = lease.BudgetEpoch;
+        }
+        _releasedDuringRenewal = 0;
+        _usd += lease.Usd ?? 0;
+        _deniedUsd = lease.Denial is { Reason: DenialReason.DailyBudget or DenialReason.MonthlyBudget } ? request.MinUsd : decimal.MaxValue;
+    }
+
+    /// <summary>Moves a request's worst case from the slice to the running requests. Under the lock.</summary>
+    private BudgetHold HoldBudget(decimal usd)
+    {
+        _usd -= usd;
+        _inFlightUsd += usd;
+        _averageUsd = _averageUsd == 0 ? usd : _averageUsd * 0.9m + usd * 0.1m;
+        return new BudgetHold(this, usd, _renewalGeneration);
+    }
+
+    /// <summary>A request ended: its worst case is no longer running here. Returns the activation its charge must name.</summary>
+    internal Guid ReleaseBudget(decimal usd, long generation)
+    {
+        lock (_gate)
+        {
+            _inFlightUsd = Math.Max(0, _inFlightUsd - usd);
+            if (_renewal is { IsCompleted: false } && generation < _renewalGeneration)
+            {
+                _releasedDuringRenewal += usd;
+            }
+            return _budgetEpoch;
+        }
     }
 
     private bool Fits(Lease lease, long inputTokens, long outputTokens) =>
@@ -164,11 +243,12 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
         || (!Unlimited(lease.Snapshot.Requests) && _requests < Math.Max(1, lease.Requests / 4));
 
     /// <summary>The renewal in flight, or a new one. Called under the lock.</summary>
-    private Task<Lease> EnsureRenewal(long inputTokens, long outputTokens, bool returnLeftovers, int? wantedStreams = null)
+    private Task<Lease> EnsureRenewal(long inputTokens, long outputTokens, bool returnLeftovers, int? wantedStreams = null,
+        decimal worstUsd = 0, bool returnUsd = false)
     {
         if (_renewal is null || _renewal.IsCompleted)
         {
-            _renewal = RenewAsync(inputTokens, outputTokens, returnLeftovers, wantedStreams ?? _activeStreams);
+            _renewal = RenewAsync(inputTokens, outputTokens, returnLeftovers, wantedStreams ?? _activeStreams, worstUsd, returnUsd || returnLeftovers);
         }
         return _renewal;
     }
@@ -182,9 +262,16 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
         Task<Lease>? renewal = null;
         lock (_gate)
         {
-            if (_streamQuota is not null && _activeStreams > 0 && time.GetUtcNow() - _renewedAt > options.LeaseDuration / 2)
+            var due = time.GetUtcNow() - _renewedAt > options.LeaseDuration / 2;
+            if (_streamQuota is not null && _activeStreams > 0 && due)
             {
                 renewal = EnsureRenewal(0, 0, returnLeftovers: false);
+            }
+            else if (_inFlightUsd > 0 && due)
+            {
+                // Requests still running keep their worst cases declared: a re-activated grain holds them again within
+                // about half a lease. The slice is exchanged rather than added to, so a quiet front parks nothing.
+                renewal = EnsureRenewal(0, 0, returnLeftovers: true);
             }
         }
         if (renewal is not null)
@@ -215,7 +302,7 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
         }
     }
 
-    private async Task<Lease> RenewAsync(long inputTokens, long outputTokens, bool returnLeftovers, int wantedStreams)
+    private async Task<Lease> RenewAsync(long inputTokens, long outputTokens, bool returnLeftovers, int wantedStreams, decimal worstUsd, bool returnUsd)
     {
         LeaseRequest request;
         DateTimeOffset sentAt;
@@ -240,13 +327,18 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
                 MinOutputTokens = outputTokens,
                 ActiveStreams = _activeStreams,
                 WantedStreams = wantedStreams,
+                Usd = worstUsd > 0 || _lease?.Usd is not null ? wanted * Math.Max(_averageUsd, worstUsd) : 0,
+                MinUsd = worstUsd,
             };
             if (returnLeftovers)
             {
                 request = HandBackLeftovers(request);
             }
+            request = returnUsd ? HandBackUsd(request) : request with { BudgetEpoch = _budgetEpoch, InFlightUsd = _inFlightUsd };
             _admittedSinceRenewal = 0;
             _renewedAt = sentAt;
+            _renewalGeneration++;
+            _releasedDuringRenewal = 0;
         }
 
         try
@@ -259,6 +351,7 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
                 _requests += lease.Requests;
                 _inputTokens += lease.InputTokens;
                 _outputTokens += lease.OutputTokens;
+                ApplyBudget(lease, request);
                 // Counted from when we asked, so the front never uses a slice longer than the grain allowed.
                 _validUntil = sentAt + options.LeaseDuration;
                 _deniedUntil = lease.Denial is { } denial ? sentAt + Min(denial.RetryAfter, options.LeaseDuration) : default;
@@ -290,7 +383,7 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
             {
                 // A silo left or is moving the grain: Orleans re-activates it elsewhere on the next call.
                 // The failed call may have landed, so the retry returns nothing: a lost slice, never a doubled one.
-                request = request with { ReturnedRequests = 0, ReturnedInputTokens = 0, ReturnedOutputTokens = 0 };
+                request = request with { ReturnedRequests = 0, ReturnedInputTokens = 0, ReturnedOutputTokens = 0, ReturnedUsd = 0 };
                 await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt));
             }
         }

@@ -13,9 +13,9 @@ public sealed class LeaseBook(IGrainFactory grains, IOptions<AdmissionOptions> o
     /// <summary>Identifies this front to the grains (one process, one id).</summary>
     public string FrontId { get; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}";
 
-    public ValueTask<Admission> AdmitAsync(KeyDescriptor key, long inputTokens, long outputTokens, bool stream = false) =>
+    public ValueTask<Admission> AdmitAsync(KeyDescriptor key, long inputTokens, long outputTokens, bool stream = false, decimal worstUsd = 0) =>
         _holders.GetOrAdd(key.KeyId, static (id, book) => new KeyLeaseHolder(id, book.FrontId, book.Grains, book._options, book.Time), this)
-            .AdmitAsync(key, inputTokens, outputTokens, stream);
+            .AdmitAsync(key, inputTokens, outputTokens, stream, worstUsd);
 
     private IGrainFactory Grains => grains;
     private TimeProvider Time => time;

@@ -3,6 +3,7 @@ using Gateway.Front.Errors;
 using Gateway.Front.Metrics;
 using Gateway.Grains.Abstractions;
 using Gateway.Grains.Pricing;
+using Gateway.Front.Settlement;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Front.Admission;
@@ -11,7 +12,7 @@ namespace Gateway.Front.Admission;
 /// Admits a Messages request for its key: model permission, the key's buckets (through this front's
 /// lease), and the session's limits when the key sets any. Writes the rejection itself.
 /// </summary>
-public sealed class RequestAdmission(LeaseBook leases, SessionCheck sessions, IOptions<AdmissionOptions> options)
+public sealed class RequestAdmission(LeaseBook leases, SessionCheck sessions, IOptions<AdmissionOptions> options, PriceTable prices)
 {
     private readonly AdmissionOptions _options = options.Value;
 
@@ -20,14 +21,26 @@ public sealed class RequestAdmission(LeaseBook leases, SessionCheck sessions, IO
 
     public long ReserveOutputTokens(long? maxTokens) => Math.Min(Math.Max(maxTokens ?? _options.OutputReservationCap, 1), _options.OutputReservationCap);
 
-    public async ValueTask<bool> AdmitAsync(HttpContext context, KeyDescriptor key, RequestEnvelope envelope, long inputTokens, long outputTokens)
+    /// <summary>
+    /// The most a request can cost, held against a budget while it runs: the estimated input and all of
+    /// max_tokens (not capped: the upstream may produce them all), at the model's price (the table's
+    /// default for a model it does not know). Zero for keys without a budget: no USD bookkeeping.
+    /// </summary>
+    public decimal WorstCaseUsd(KeyDescriptor key, RequestEnvelope envelope, long inputTokens) =>
+        key.Limits.DailyBudgetUsd is null && key.Limits.MonthlyBudgetUsd is null
+            ? 0
+            : prices.Cost(envelope.Model, inputTokens, Math.Max(envelope.MaxTokens ?? _options.OutputReservationCap, 1), 0, 0);
+
+    /// <summary>Admits the request against <paramref name="reservation"/>; null once it has written the refusal.</summary>
+    public async ValueTask<Reservation?> AdmitAsync(HttpContext context, KeyDescriptor key, RequestEnvelope envelope, Reservation reservation)
     {
+        var (inputTokens, outputTokens) = (reservation.InputTokens, reservation.OutputTokens);
         if (!ModelPattern.AnyMatches(key.AllowedModels, envelope.Model))
         {
             FrontMetrics.Rejected("permission");
             await GatewayError.WriteAsync(context, StatusCodes.Status403Forbidden, AnthropicErrorTypes.Permission,
                 $"This API key may not use model '{envelope.Model}'. Allowed: {string.Join(", ", key.AllowedModels)}.");
-            return false;
+            return null;
         }
 
         Admission admission;
@@ -41,7 +54,7 @@ public sealed class RequestAdmission(LeaseBook leases, SessionCheck sessions, IO
             }
             else
             {
-                admission = await leases.AdmitAsync(key, inputTokens, outputTokens, envelope.Stream);
+                admission = await leases.AdmitAsync(key, inputTokens, outputTokens, envelope.Stream, reservation.WorstCaseUsd);
             }
         }
         catch (Exception)
@@ -49,12 +62,12 @@ public sealed class RequestAdmission(LeaseBook leases, SessionCheck sessions, IO
             FrontMetrics.Rejected("unavailable");
             await GatewayError.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, AnthropicErrorTypes.Overloaded,
                 "The gateway's rate-limit service is unavailable; retry shortly.", TimeSpan.FromSeconds(1), shouldRetry: true);
-            return false;
+            return null;
         }
         if (!admission.Admitted)
         {
             await AdmissionRejection.WriteAsync(context, admission);
-            return false;
+            return null;
         }
         if (context.Features.Get<Forwarding.TenantResponseHeaders>() is { } tenant)
         {
@@ -66,6 +79,6 @@ public sealed class RequestAdmission(LeaseBook leases, SessionCheck sessions, IO
             // Freed when the response ends, however it ends.
             context.Response.RegisterForDispose(slot);
         }
-        return true;
+        return reservation with { Budget = admission.Budget };
     }
 }

@@ -36,10 +36,13 @@ public static class MessagesEndpoints
         CallerAuthentication auth) =>
         ForwardMessagesAsync(context, MessagesEndpoint, forwarder, options, auth, context.RequestServices.GetService<RequestAdmission>());
 
-    /// <summary>count_tokens costs nothing upstream: authenticated, not admitted or charged.</summary>
+    /// <summary>
+    /// count_tokens costs a request of the key's bucket (a flood would otherwise drive the shared upstream keys
+    /// into cool-down), and no tokens or money: admitted with nothing reserved, never charged.
+    /// </summary>
     private static Task HandleCountTokensAsync(HttpContext context, UpstreamForwarder forwarder, IOptions<GatewayOptions> options,
         CallerAuthentication auth) =>
-        ForwardMessagesAsync(context, CountTokensEndpoint, forwarder, options, auth, admission: null);
+        ForwardMessagesAsync(context, CountTokensEndpoint, forwarder, options, auth, context.RequestServices.GetService<RequestAdmission>());
 
     /// <summary>
     /// The pipeline of every endpoint that ends in a Messages call: authenticate, read the body, translate it
@@ -126,12 +129,17 @@ public static class MessagesEndpoints
         Reservation? reservation = null;
         if (key is not null && admission is not null)
         {
-            var reserved = new Reservation(key.KeyId, admission.EstimateInputTokens(envelope.BodyBytes), admission.ReserveOutputTokens(envelope.MaxTokens));
-            if (!await admission.AdmitAsync(context, key, envelope, reserved.InputTokens, reserved.OutputTokens))
+            var counting = endpoint == CountTokensEndpoint;
+            var input = admission.EstimateInputTokens(envelope.BodyBytes);
+            var reserved = counting
+                ? new Reservation(key.KeyId, 0, 0)
+                : new Reservation(key.KeyId, input, admission.ReserveOutputTokens(envelope.MaxTokens)) { WorstCaseUsd = admission.WorstCaseUsd(key, envelope, input) };
+            if (await admission.AdmitAsync(context, key, envelope, reserved) is not { } admitted)
             {
                 return;
             }
-            reservation = reserved;
+            // A count is not settled: no charge, no usage on the key.
+            reservation = counting ? null : admitted;
         }
         try
         {

@@ -8,7 +8,8 @@ namespace Gateway.Front.FakeUpstream;
 /// Names: an HTTP status among <see cref="AnthropicErrors"/>' table (429, 500, 503, 529, ...),
 /// <c>slow-first-byte:&lt;ms&gt;</c>, <c>reset</c>, <c>reset-mid-stream</c>, <c>error-mid-stream</c>,
 /// <c>hang</c>, <c>stall-mid-stream</c>, <c>trickle:&lt;ms&gt;</c> (the reply body written one byte at a
-/// time, <c>ms</c> apart: a slow-loris upstream), and <c>none</c> (explicitly no fault, which also skips the queue).
+/// time, <c>ms</c> apart: a slow-loris upstream), <c>429-room</c> (a 429 whose rate-limit headers show the
+/// key's buckets with room left, as for one request over an input-token limit), and <c>none</c> (explicitly no fault, which also skips the queue).
 /// </summary>
 public readonly record struct FaultPlan(FaultKind Kind, int StatusCode, int FirstByteDelayMs)
 {
@@ -21,6 +22,9 @@ public readonly record struct FaultPlan(FaultKind Kind, int StatusCode, int Firs
     /// (the most chunks, no waiting). Combines with any behaviour.
     /// </summary>
     public int? TrickleDelayMs { get; init; }
+
+    /// <summary>A 429 fault whose headers show room left in every bucket (the request alone was too big).</summary>
+    public bool RoomLeft { get; init; }
 
     public static FaultPlan None => default;
 
@@ -47,6 +51,7 @@ public readonly record struct FaultPlan(FaultKind Kind, int StatusCode, int Firs
         var status = 0;
         var delay = 0;
         int? trickle = null;
+        var roomLeft = false;
         foreach (var raw in spec.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var name = raw.ToLowerInvariant();
@@ -80,6 +85,7 @@ public readonly record struct FaultPlan(FaultKind Kind, int StatusCode, int Firs
                 case "reset-mid-stream": next = FaultKind.ResetMidStream; break;
                 case "error-mid-stream": next = FaultKind.ErrorMidStream; break;
                 case "stall-mid-stream": next = FaultKind.StallMidStream; break;
+                case "429-room": next = FaultKind.Status; nextStatus = 429; roomLeft = true; break;
                 default:
                     if (int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out nextStatus)
                         && AnthropicErrors.IsKnownStatus(nextStatus))
@@ -100,7 +106,7 @@ public readonly record struct FaultPlan(FaultKind Kind, int StatusCode, int Firs
             status = nextStatus;
         }
 
-        plan = new FaultPlan(kind, status, delay) { TrickleDelayMs = trickle };
+        plan = new FaultPlan(kind, status, delay) { TrickleDelayMs = trickle, RoomLeft = roomLeft };
         return true;
     }
 }

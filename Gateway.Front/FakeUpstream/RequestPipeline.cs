@@ -90,7 +90,7 @@ internal sealed class RequestPipeline(FakeUpstreamState state, CancellationToken
                 {
                     var options = state.Options;
                     var limit = options.RequestsPerMinutePerKey > 0 ? options.RequestsPerMinutePerKey : KeyRateLimiter.UnlimitedAdvertisedLimit;
-                    WriteRateLimits(ctx.Response, dialect, new RateLimitSnapshot(limit, 0, now.AddSeconds(1)), now);
+                    WriteRateLimits(ctx.Response, dialect, new RateLimitSnapshot(limit, fault.RoomLeft ? limit : 0, now.AddSeconds(1)), now);
                     ctx.Response.Headers[FakeUpstreamHeaders.RetryAfter] = "1";
                     if (dialect == WireDialect.OpenAi)
                     {

@@ -34,6 +34,9 @@ public sealed class ProxyExchange : IDisposable
     /// <summary>The pooled key of the current attempt (null: the client's credential went through).</summary>
     internal Routing.PooledKey? Key { get; set; }
 
+    /// <summary>The model class of the current attempt: a 429 cools the key for this class only.</summary>
+    internal Gateway.Grains.Abstractions.ModelClass ModelClass { get; set; }
+
     /// <summary>The body as sent to the current provider when its route step rewrites the model (alias).</summary>
     internal RequestBody? RoutedBody { get; set; }
 

@@ -5,6 +5,7 @@ using Gateway.Front.Errors;
 using Gateway.Front.Metrics;
 using Gateway.Front.OpenAi.Provider;
 using Gateway.Front.Routing;
+using Gateway.Grains.Abstractions;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
@@ -124,9 +125,9 @@ public sealed class UpstreamForwarder
                     break;
                 }
                 var provider = CurrentStep(exchange).Provider;
-                var soonest = provider.Pool.SoonestAvailable() - DateTimeOffset.UtcNow;
+                var soonest = provider.Pool.SoonestAvailable(exchange.ModelClass) - DateTimeOffset.UtcNow;
                 await GatewayError.WriteAsync(context, StatusCodes.Status429TooManyRequests, AnthropicErrorTypes.RateLimit,
-                    $"Every upstream key of provider '{provider.Name}' is rate limited; retry after the time given.",
+                    $"Every upstream key of provider '{provider.Name}' is rate limited for {exchange.ModelClass.ToString().ToLowerInvariant()} models; retry after the time given.",
                     soonest > TimeSpan.Zero ? soonest : TimeSpan.FromSeconds(1), shouldRetry: true);
                 break;
         }
@@ -160,10 +161,12 @@ public sealed class UpstreamForwarder
 
         var now = DateTimeOffset.UtcNow;
         var pool = provider.Pool;
+        // The class of the model actually sent (an alias may change it): upstream limits are per key and class.
+        exchange.ModelClass = ModelClasses.Of(step.Alias ?? exchange.Envelope?.Model);
         PooledKey? key = null;
         if (!pool.IsEmpty)
         {
-            key = pool.Pick(now);
+            key = pool.Pick(now, modelClass: exchange.ModelClass);
             if (key is null)
             {
                 FrontMetrics.UpstreamError(provider.Name, "", "pool_exhausted");
@@ -203,7 +206,7 @@ public sealed class UpstreamForwarder
         exchange.MayRetryResponse = CanBackoff(exchange) || (HasFallback(exchange) && CanMove(exchange));
         exchange.MayRetryRateLimit = exchange.Key is { } current && CanMove(exchange)
             && exchange.KeySwitches < provider.Pool.Keys.Count - 1
-            && provider.Pool.HasAvailableOtherThan(current, DateTimeOffset.UtcNow);
+            && provider.Pool.HasAvailableOtherThan(current, DateTimeOffset.UtcNow, exchange.ModelClass);
         var body = BodyFor(exchange, out var untranslatable);
         if (untranslatable is not null)
         {

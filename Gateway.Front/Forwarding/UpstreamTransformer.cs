@@ -49,11 +49,21 @@ internal sealed class UpstreamTransformer : HttpTransformer
         {
             // What the response says about its key feeds the pool (and, in the background, the cluster).
             var now = DateTimeOffset.UtcNow;
-            if (RateLimitObservation.Read(proxyResponse.Headers, now) is { } levels)
+            var levels = RateLimitObservation.Read(proxyResponse.Headers, now);
+            if (levels is not null)
             {
                 key.Observe(levels);
             }
-            if (status == 429 || (status == RetryPolicy.Overloaded && RateLimitObservation.RetryAfter(proxyResponse.Headers) is not null))
+            if (status == 429)
+            {
+                // A 429 limits one model class of this key, and only when its bucket is empty: one oversized
+                // request refused while the bucket has room must not stop every team's next requests.
+                if (!RateLimitObservation.ShowsRoom(levels))
+                {
+                    key.CoolDown(RateLimitObservation.RetryAfter(proxyResponse.Headers), now, exchange.ModelClass);
+                }
+            }
+            else if (status == RetryPolicy.Overloaded && RateLimitObservation.RetryAfter(proxyResponse.Headers) is not null)
             {
                 key.CoolDown(RateLimitObservation.RetryAfter(proxyResponse.Headers), now);
             }

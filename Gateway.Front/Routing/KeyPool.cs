@@ -1,7 +1,10 @@
+using Gateway.Grains.Abstractions;
+
 namespace Gateway.Front.Routing;
 
 /// <summary>
-/// A provider's credentials. A pick takes the key with the most headroom that is not cooling down;
+/// A provider's credentials. A pick takes the key with the most headroom that is not cooling down (for
+/// the request's model class: a 429 limits one class of a key);
 /// equal headroom goes round-robin. An empty pool means the client's own credential goes upstream.
 /// </summary>
 public sealed class KeyPool(IReadOnlyList<PooledKey> keys)
@@ -13,7 +16,7 @@ public sealed class KeyPool(IReadOnlyList<PooledKey> keys)
 
     public bool IsEmpty => Keys.Count == 0;
 
-    public PooledKey? Pick(DateTimeOffset now, PooledKey? avoid = null)
+    public PooledKey? Pick(DateTimeOffset now, PooledKey? avoid = null, ModelClass modelClass = ModelClass.Other)
     {
         var count = Keys.Count;
         if (count == 0)
@@ -23,7 +26,7 @@ public sealed class KeyPool(IReadOnlyList<PooledKey> keys)
         if (count == 1)
         {
             var only = Keys[0];
-            return only != avoid && !only.IsCooling(now) ? only : null;
+            return only != avoid && !only.IsCooling(now, modelClass) ? only : null;
         }
         var start = (int)((uint)Interlocked.Increment(ref _next) % (uint)count);
         PooledKey? best = null;
@@ -31,7 +34,7 @@ public sealed class KeyPool(IReadOnlyList<PooledKey> keys)
         for (var i = 0; i < count; i++)
         {
             var key = Keys[(start + i) % count];
-            if (key == avoid || key.IsCooling(now))
+            if (key == avoid || key.IsCooling(now, modelClass))
             {
                 continue;
             }
@@ -47,11 +50,11 @@ public sealed class KeyPool(IReadOnlyList<PooledKey> keys)
     }
 
     /// <summary>Whether a key other than <paramref name="current"/> could take a retry now.</summary>
-    public bool HasAvailableOtherThan(PooledKey? current, DateTimeOffset now)
+    public bool HasAvailableOtherThan(PooledKey? current, DateTimeOffset now, ModelClass modelClass = ModelClass.Other)
     {
         foreach (var key in Keys)
         {
-            if (key != current && !key.IsCooling(now))
+            if (key != current && !key.IsCooling(now, modelClass))
             {
                 return true;
             }
@@ -60,12 +63,12 @@ public sealed class KeyPool(IReadOnlyList<PooledKey> keys)
     }
 
     /// <summary>When the first key comes out of cool-down (for the retry-after of an exhausted pool).</summary>
-    public DateTimeOffset SoonestAvailable()
+    public DateTimeOffset SoonestAvailable(ModelClass modelClass = ModelClass.Other)
     {
         var soonest = DateTimeOffset.MaxValue;
         foreach (var key in Keys)
         {
-            var until = key.CoolDownUntil;
+            var until = key.CoolDownFor(modelClass);
             if (until < soonest)
             {
                 soonest = until;

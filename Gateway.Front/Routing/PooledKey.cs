@@ -17,6 +17,9 @@ public sealed class PooledKey
     private long _sentSinceObservation;
     private long _coolUntilTicks;
 
+    /// <summary>Cool-downs of one model class (indexed by <see cref="ModelClass"/>): a 429 limits one class of a key.</summary>
+    private readonly long[] _classCoolUntilTicks = new long[ModelClasses.Count];
+
     public PooledKey(string provider, UpstreamCredential credential, KeyPoolOptions options)
     {
         Provider = provider;
@@ -34,6 +37,13 @@ public sealed class PooledKey
     public DateTimeOffset CoolDownUntil => new(Volatile.Read(ref _coolUntilTicks), TimeSpan.Zero);
 
     public bool IsCooling(DateTimeOffset now) => Volatile.Read(ref _coolUntilTicks) > now.UtcTicks;
+
+    /// <summary>Whether requests of <paramref name="modelClass"/> must not use the key now (key-wide or class cool-down).</summary>
+    public bool IsCooling(DateTimeOffset now, ModelClass modelClass) =>
+        IsCooling(now) || Volatile.Read(ref _classCoolUntilTicks[(int)modelClass]) > now.UtcTicks;
+
+    public DateTimeOffset CoolDownFor(ModelClass modelClass) =>
+        new(Math.Max(Volatile.Read(ref _coolUntilTicks), Volatile.Read(ref _classCoolUntilTicks[(int)modelClass])), TimeSpan.Zero);
 
     /// <summary>
     /// Fraction of the tightest known bucket left, in [-∞, 1]: the last remaining count refilled at
@@ -90,26 +100,45 @@ public sealed class PooledKey
     /// <summary>A 429 (or a 529 naming a retry-after): no request uses the key until then, here at once and cluster-wide soon.</summary>
     public void CoolDown(TimeSpan? retryAfter, DateTimeOffset now)
     {
-        var wait = retryAfter is { } after && after > TimeSpan.Zero ? after : _options.DefaultCoolDown;
-        if (wait > _options.MaxCoolDown)
-        {
-            wait = _options.MaxCoolDown;
-        }
-        var until = now + wait;
+        var until = now + Wait(retryAfter);
         ExtendCoolDown(until);
+        Report(new UpstreamKeyState { CoolDownUntil = until, CoolDowns = 1 });
+    }
+
+    /// <summary>
+    /// A 429 that exhausted one model class's bucket: only requests of that class stay off the key, for
+    /// the time the upstream gave (capped), here at once and cluster-wide soon.
+    /// </summary>
+    public void CoolDown(TimeSpan? retryAfter, DateTimeOffset now, ModelClass modelClass)
+    {
+        var until = now + Wait(retryAfter);
+        Extend(ref _classCoolUntilTicks[(int)modelClass], until.UtcTicks);
+        var classes = new DateTimeOffset[ModelClasses.Count];
+        classes[(int)modelClass] = until;
+        Report(new UpstreamKeyState { ClassCoolDownUntil = classes, CoolDowns = 1 });
+    }
+
+    private TimeSpan Wait(TimeSpan? retryAfter)
+    {
+        var wait = retryAfter is { } after && after > TimeSpan.Zero ? after : _options.DefaultCoolDown;
+        return wait > _options.MaxCoolDown ? _options.MaxCoolDown : wait;
+    }
+
+    private void Report(UpstreamKeyState report)
+    {
         lock (_gate)
         {
-            var report = new UpstreamKeyState { CoolDownUntil = until, CoolDowns = 1 };
             _pending = _pending is null ? report : _pending.Merge(report);
         }
     }
 
-    private void ExtendCoolDown(DateTimeOffset until)
+    private void ExtendCoolDown(DateTimeOffset until) => Extend(ref _coolUntilTicks, until.UtcTicks);
+
+    private static void Extend(ref long field, long ticks)
     {
-        var ticks = until.UtcTicks;
         long seen;
-        while ((seen = Volatile.Read(ref _coolUntilTicks)) < ticks
-               && Interlocked.CompareExchange(ref _coolUntilTicks, ticks, seen) != seen)
+        while ((seen = Volatile.Read(ref field)) < ticks
+               && Interlocked.CompareExchange(ref field, ticks, seen) != seen)
         {
         }
     }
@@ -138,6 +167,13 @@ public sealed class PooledKey
     internal void Apply(UpstreamKeyState cluster)
     {
         ExtendCoolDown(cluster.CoolDownUntil);
+        if (cluster.ClassCoolDownUntil is { } classes)
+        {
+            for (var i = 0; i < classes.Length && i < _classCoolUntilTicks.Length; i++)
+            {
+                Extend(ref _classCoolUntilTicks[i], classes[i].UtcTicks);
+            }
+        }
         lock (_gate)
         {
             if (cluster.ObservedAt > _view.ObservedAt)

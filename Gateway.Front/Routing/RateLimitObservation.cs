@@ -25,6 +25,17 @@ internal static class RateLimitObservation
         return new UpstreamKeyState { ObservedAt = now, Requests = requests, Tokens = tokens, InputTokens = input, OutputTokens = output };
     }
 
+    /// <summary>
+    /// Whether a 429's own levels show every bucket they describe with room left: the request was refused
+    /// for its own size (say, over the input-token limit), not because the key is spent. No levels: unknown, false.
+    /// </summary>
+    public static bool ShowsRoom(UpstreamKeyState? levels) =>
+        levels is not null
+        && (levels.Requests is not null || levels.Tokens is not null || levels.InputTokens is not null || levels.OutputTokens is not null)
+        && HasRoom(levels.Requests) && HasRoom(levels.Tokens) && HasRoom(levels.InputTokens) && HasRoom(levels.OutputTokens);
+
+    private static bool HasRoom(BucketLevel? level) => level is not { } b || b.Remaining > 0;
+
     public static TimeSpan? RetryAfter(HttpResponseHeaders headers)
     {
         if (First(headers, "retry-after-ms") is { } ms && double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var millis) && millis >= 0)

@@ -38,6 +38,8 @@ public sealed class RequestCompletion(PriceTable prices, IAuditSink audit, TimeP
         var savings = prices.CacheSavings(model, cacheWrite, cacheRead);
         var now = time.GetUtcNow();
         var requestId = context.Response.Headers[GatewayError.RequestIdHeader].ToString() is { Length: > 0 } id ? id : "gw_" + context.TraceIdentifier;
+        // The request no longer runs here; its budget hold goes to the grain with the charge, which releases it.
+        var budgetEpoch = reservation?.Budget?.Release() ?? default;
 
         if (key is not null && reservation is { } reserved && _settler is not null)
         {
@@ -54,6 +56,9 @@ public sealed class RequestCompletion(PriceTable prices, IAuditSink audit, TimeP
                 SessionId = envelope.SessionId,
                 ToolCalls = usage?.ToolCalls ?? 0,
                 At = now,
+                ReservedUsd = reserved.Budget?.Usd ?? 0,
+                BudgetEpoch = budgetEpoch,
+                FrontId = reserved.Budget?.FrontId,
             }, cost, key.TeamId, savings));
             if (envelope.SessionId is { } session)
             {

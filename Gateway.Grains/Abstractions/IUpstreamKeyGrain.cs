@@ -39,6 +39,19 @@ public sealed record UpstreamKeyState
     /// <summary>How many 429/529 cool-downs were reported (for operators and tests).</summary>
     [Id(6)] public long CoolDowns { get; init; }
 
+    /// <summary>
+    /// Per <see cref="ModelClass"/> (indexed by its value): no request of that class should use the key
+    /// before this (after a 429 whose headers showed the bucket empty). Null: none. Never mutated.
+    /// </summary>
+    [Id(7)] public DateTimeOffset[]? ClassCoolDownUntil { get; init; }
+
+    /// <summary>When requests of <paramref name="modelClass"/> may use the key again (key-wide and class cool-downs).</summary>
+    public DateTimeOffset CoolDownFor(ModelClass modelClass)
+    {
+        var cls = ClassCoolDownUntil is { } until && (int)modelClass < until.Length ? until[(int)modelClass] : default;
+        return cls > CoolDownUntil ? cls : CoolDownUntil;
+    }
+
     public static readonly UpstreamKeyState Empty = new();
 
     /// <summary>Newest levels win; a cool-down only ever extends.</summary>
@@ -49,6 +62,23 @@ public sealed record UpstreamKeyState
         {
             CoolDownUntil = other.CoolDownUntil > CoolDownUntil ? other.CoolDownUntil : CoolDownUntil,
             CoolDowns = CoolDowns + other.CoolDowns,
+            ClassCoolDownUntil = Later(ClassCoolDownUntil, other.ClassCoolDownUntil),
         };
+    }
+
+    private static DateTimeOffset[]? Later(DateTimeOffset[]? a, DateTimeOffset[]? b)
+    {
+        if (a is null || b is null)
+        {
+            return a ?? b;
+        }
+        var merged = new DateTimeOffset[ModelClasses.Count];
+        for (var i = 0; i < merged.Length; i++)
+        {
+            var x = i < a.Length ? a[i] : default;
+            var y = i < b.Length ? b[i] : default;
+            merged[i] = x > y ? x : y;
+        }
+        return merged;
     }
 }

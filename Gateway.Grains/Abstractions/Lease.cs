@@ -23,6 +23,15 @@ public sealed record Lease
 
     /// <summary>How many streams this front may have open on the key (null: no concurrency limit).</summary>
     [Id(7)] public int? StreamQuota { get; init; }
+
+    /// <summary>
+    /// USD slice of the key's budget headroom (budget − spent − held), already held at the grain: the front
+    /// admits while it covers each request's worst case. Null: the key has no budget (no USD bookkeeping).
+    /// </summary>
+    [Id(8)] public decimal? Usd { get; init; }
+
+    /// <summary>The grain activation that holds <see cref="Usd"/>: holds are released only to the activation that took them.</summary>
+    [Id(9)] public Guid BudgetEpoch { get; init; }
 }
 
 [GenerateSerializer, Immutable]

@@ -25,4 +25,18 @@ public sealed record LeaseRequest
     /// <summary>Streams this front has open on the key now, and how many it wants room for (concurrency limit).</summary>
     [Id(9)] public int ActiveStreams { get; init; }
     [Id(10)] public int WantedStreams { get; init; }
+
+    /// <summary>USD of budget headroom wanted, the waiting request's worst-case cost, and the unused USD slice handed back.</summary>
+    [Id(11)] public decimal Usd { get; init; }
+    [Id(12)] public decimal MinUsd { get; init; }
+    [Id(13)] public decimal ReturnedUsd { get; init; }
+
+    /// <summary>
+    /// The grain activation this front's USD (returned slice, requests in flight) was held by. When it is
+    /// not the grain's current one (the grain was re-activated), the grain holds <see cref="InFlightUsd"/> anew.
+    /// </summary>
+    [Id(14)] public Guid BudgetEpoch { get; init; }
+
+    /// <summary>Worst-case USD of this front's requests on the key still running (admitted, not completed).</summary>
+    [Id(15)] public decimal InFlightUsd { get; init; }
 }

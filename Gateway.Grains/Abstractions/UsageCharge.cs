@@ -18,4 +18,13 @@ public sealed record UsageCharge
     [Id(8)] public string? SessionId { get; init; }
     [Id(9)] public int ToolCalls { get; init; }
     [Id(10)] public DateTimeOffset At { get; init; }
+
+    /// <summary>The worst-case USD admission held against the budget for this request; released when it is charged.</summary>
+    [Id(11)] public decimal ReservedUsd { get; init; }
+
+    /// <summary>The grain activation holding <see cref="ReservedUsd"/>; another activation never held it and releases nothing.</summary>
+    [Id(12)] public Guid BudgetEpoch { get; init; }
+
+    /// <summary>The front that held <see cref="ReservedUsd"/> (its lease's front id).</summary>
+    [Id(13)] public string? FrontId { get; init; }
 }

@@ -17,6 +17,7 @@ public static class GrainServicesExtensions
                 $"{KeyRateOptions.Section}:Duration must be positive and at most 00:00:01 (it bounds how long a revoked key keeps working).")
             .Validate(o => o.MaxShareOfAvailable is > 0 and <= 1, $"{KeyRateOptions.Section}:MaxShareOfAvailable must be in (0, 1].")
             .Validate(o => o.PersistInterval > TimeSpan.Zero, $"{KeyRateOptions.Section}:PersistInterval must be positive.")
+            .Validate(o => o.BudgetHoldExpiry >= o.Duration * 5, $"{KeyRateOptions.Section}:BudgetHoldExpiry must be at least five lease durations.")
             .ValidateOnStart();
         services.AddOptions<KeyDirectoryOptions>().Bind(configuration.GetSection(KeyDirectoryOptions.Section))
             .Validate(o => o.RecheckInterval >= TimeSpan.FromMilliseconds(100) && o.RecheckInterval <= TimeSpan.FromMinutes(1),

@@ -44,6 +44,9 @@ public sealed class ApiKeyGrain(
     private long _cacheWriteTokens;
     private long _cacheReadTokens;
 
+    /// <summary>Budget money held for running requests and fronts' slices (keys with a budget only).</summary>
+    private readonly BudgetHolds _budget = new();
+
     /// <summary>
     /// Each front's share of the concurrency limit, as of its last lease call. A front that stops
     /// calling (it died, or has nothing open) loses its share after two lease periods.
@@ -88,8 +91,12 @@ public sealed class ApiKeyGrain(
             _bucketsDirty = true;
         }
 
-        var denial = CheckStanding(now);
+        _budget.TakeBack(request, now, _options.BudgetHoldExpiry);
+        var budgeted = BudgetHolds.Applies(_key.Limits);
+        var denial = CheckStanding(now)
+            ?? (budgeted ? _budget.Shortfall(_key.Limits, _spentToday, _spentMonth, request.MinUsd, now) : null);
         long grantedRequests = 0, grantedInput = 0, grantedOutput = 0;
+        decimal grantedUsd = 0;
         if (denial is null)
         {
             // All three buckets must cover the waiting request, or nothing is taken from any.
@@ -103,6 +110,11 @@ public sealed class ApiKeyGrain(
                 grantedRequests = Grant(_requests, Math.Max(1, request.Requests), 1, now);
                 grantedInput = Grant(_input, Math.Max(needIn, request.InputTokens), needIn, now);
                 grantedOutput = Grant(_output, Math.Max(needOut, request.OutputTokens), needOut, now);
+                if (budgeted)
+                {
+                    grantedUsd = _budget.Grant(request.FrontId, _budget.Headroom(_key.Limits, _spentToday, _spentMonth),
+                        Math.Max(request.MinUsd, request.Usd), request.MinUsd, _options.MaxShareOfAvailable);
+                }
                 _bucketsDirty = true;
             }
         }
@@ -126,6 +138,8 @@ public sealed class ApiKeyGrain(
             Denial = denial,
             Snapshot = Snapshot(now),
             StreamQuota = streamQuota,
+            Usd = budgeted ? grantedUsd : null,
+            BudgetEpoch = _budget.Epoch,
         });
     }
 
@@ -176,6 +190,7 @@ public sealed class ApiKeyGrain(
                 var billedInput = charge.InputTokens + charge.CacheCreationInputTokens + charge.CacheReadInputTokens;
                 _input?.Adjust(charge.ReservedInputTokens - billedInput, now);
                 _output?.Adjust(charge.ReservedOutputTokens - charge.OutputTokens, now);
+                _budget.Release(charge.ReservedUsd, charge.BudgetEpoch, charge.FrontId);
                 _requestCount++;
                 _inputTokens += charge.InputTokens;
                 _outputTokens += charge.OutputTokens;

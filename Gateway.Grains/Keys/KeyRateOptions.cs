@@ -16,4 +16,11 @@ public sealed class KeyRateOptions
 
     /// <summary>How often dirty bucket levels are written to the store (the loss window on a silo crash).</summary>
     public TimeSpan PersistInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// A front that has not called a key's grain for this long is taken for dead: the budget it held (its
+    /// slice, its running requests' worst cases) is released. Fronts with requests running call every half
+    /// lease, so this only has to outlast a partition worth waiting for.
+    /// </summary>
+    public TimeSpan BudgetHoldExpiry { get; set; } = TimeSpan.FromSeconds(30);
 }

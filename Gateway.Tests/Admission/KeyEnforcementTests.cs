@@ -129,10 +129,12 @@ public sealed class KeyEnforcementTests : IAsyncLifetime
     [Fact]
     public async Task A_spent_budget_gets_a_429_naming_the_budget_that_tells_clients_not_to_retry()
     {
-        // Opus output is $75 per million: 8 000 output tokens cost $0.60, over a $0.50 budget.
-        _upstream.Options.OutputTokens = 8000;
+        // Opus 4.1 output is $75 per million: 6 600 output tokens cost $0.495 of a $0.50 budget. A request's
+        // worst case (its max_tokens priced) is held against the budget while it runs, so the small requests
+        // after it are refused before the budget is crossed, not after.
+        _upstream.Options.OutputTokens = 6600;
         var key = await GatewayKeys.CreateAsync(_admin, limits: new { daily_budget_usd = 0.5 });
-        using (var first = await SendAsync(key.Secret, Json.SmallRequest.Replace("claude-sonnet-4-5", "claude-opus-4-1").Replace("\"max_tokens\":64", "\"max_tokens\":9000")))
+        using (var first = await SendAsync(key.Secret, Json.SmallRequest.Replace("claude-sonnet-4-5", "claude-opus-4-1").Replace("\"max_tokens\":64", "\"max_tokens\":6600")))
         {
             Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         }
@@ -150,7 +152,7 @@ public sealed class KeyEnforcementTests : IAsyncLifetime
         Assert.Contains("daily budget of $0.5", body);
         Assert.Equal("false", response.Headers.GetValues("x-should-retry").Single());
         var usage = await Grains.GetGrain<IApiKeyGrain>(key.KeyId).GetUsageAsync();
-        Assert.True(usage.SpentTodayUsd >= 0.5m, usage.SpentTodayUsd.ToString());
+        Assert.InRange(usage.SpentTodayUsd, 0.495m, 0.5m);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Gateway.Grains.Abstractions;
 using Gateway.Grains.Storage;
+using Gateway.Tests.Hosting;
 
 namespace Gateway.Tests.Grains;
 
@@ -161,5 +162,95 @@ public sealed class ApiKeyGrainTests(GrainClusterFixture fixture)
         var later = await grain.AcquireLeaseAsync(Ask("front-a", 1) with { ActiveStreams = 2, WantedStreams = 3 });
         Assert.Equal(3, later.StreamQuota);
         Assert.Equal(0, (await grain.AcquireLeaseAsync(Ask("front-c", 1) with { WantedStreams = 1 })).StreamQuota);
+    }
+    private static LeaseRequest AskUsd(string front, decimal usd, Guid epoch = default, decimal inFlight = 0) =>
+        Ask(front, 1) with { Usd = usd, MinUsd = usd, BudgetEpoch = epoch, InFlightUsd = inFlight };
+
+    [Fact]
+    public async Task Budget_slices_and_running_requests_hold_headroom_until_they_are_settled()
+    {
+        var key = await NewKeyAsync(new KeyLimits { DailyBudgetUsd = 1m });
+        var grain = fixture.Grains.GetGrain<IApiKeyGrain>(key.KeyId);
+        var first = await grain.AcquireLeaseAsync(AskUsd("front-a", 0.3m));
+        Assert.Equal(0.3m, first.Usd);
+        Assert.Equal(0.3m, (await grain.AcquireLeaseAsync(AskUsd("front-b", 0.3m, first.BudgetEpoch))).Usd);
+        Assert.Equal(0.3m, (await grain.AcquireLeaseAsync(AskUsd("front-a", 0.3m, first.BudgetEpoch))).Usd);
+
+        // $0.90 held, nothing spent: a fourth worst case of $0.30 does not fit, and the denial says why.
+        var denied = await grain.AcquireLeaseAsync(AskUsd("front-c", 0.3m, first.BudgetEpoch));
+        Assert.Equal(0m, denied.Usd);
+        Assert.Equal(DenialReason.DailyBudget, denied.Denial!.Reason);
+        Assert.Contains("daily budget of $1", denied.Denial.Message);
+        Assert.Contains("held by requests still running", denied.Denial.Message);
+        Assert.Equal(TimeSpan.FromSeconds(1), denied.Denial.RetryAfter);
+
+        // One request ends having cost $0.01: its $0.30 is released, the cost booked.
+        await grain.SettleAsync(new SettlementBatch
+        {
+            BatchId = Guid.NewGuid(),
+            Charges = [new UsageCharge { RequestId = "r", Model = "claude-sonnet-4-5", OutputTokens = 666, ReservedUsd = 0.3m, BudgetEpoch = first.BudgetEpoch, FrontId = "front-a", At = DateTimeOffset.UtcNow }],
+        });
+        Assert.Equal(0.3m, (await grain.AcquireLeaseAsync(AskUsd("front-c", 0.3m, first.BudgetEpoch))).Usd);
+
+        // A front's unused slice handed back is headroom again ($0.39 left); a slice is at most half of it.
+        var returned = await grain.AcquireLeaseAsync(AskUsd("front-a", 0.05m, first.BudgetEpoch) with { ReturnedUsd = 0.3m, Usd = 5m });
+        Assert.Equal(0.195005m, returned.Usd);
+    }
+
+    [Fact]
+    public async Task A_reactivated_grain_holds_again_what_fronts_declare_still_running()
+    {
+        var key = await NewKeyAsync(new KeyLimits { DailyBudgetUsd = 1m });
+        var grain = fixture.Grains.GetGrain<IApiKeyGrain>(key.KeyId);
+        var before = await grain.AcquireLeaseAsync(AskUsd("front-a", 0.6m));
+        Assert.Equal(0.6m, before.Usd);
+
+        // The activation goes (as with a silo lost): its holds go with it.
+        await fixture.Cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+
+        // The front still runs $0.60 of requests admitted under the old activation and says so on its next call.
+        var after = await grain.AcquireLeaseAsync(AskUsd("front-a", 0.5m, before.BudgetEpoch, inFlight: 0.6m));
+        Assert.NotEqual(before.BudgetEpoch, after.BudgetEpoch);
+        Assert.Equal(DenialReason.DailyBudget, after.Denial!.Reason);
+
+        // Settled under the new activation (the front names the activation it declared them to): released.
+        await grain.SettleAsync(new SettlementBatch
+        {
+            BatchId = Guid.NewGuid(),
+            Charges = [new UsageCharge { RequestId = "r", Model = "claude-sonnet-4-5", OutputTokens = 10, ReservedUsd = 0.6m, BudgetEpoch = after.BudgetEpoch, FrontId = "front-a", At = DateTimeOffset.UtcNow }],
+        });
+        Assert.Equal(0.5m, (await grain.AcquireLeaseAsync(AskUsd("front-a", 0.5m, after.BudgetEpoch))).Usd);
+
+        // A charge naming the old activation releases nothing here: that activation's holds are gone already.
+        await grain.SettleAsync(new SettlementBatch
+        {
+            BatchId = Guid.NewGuid(),
+            Charges = [new UsageCharge { RequestId = "r2", Model = "claude-sonnet-4-5", OutputTokens = 10, ReservedUsd = 0.5m, BudgetEpoch = before.BudgetEpoch, FrontId = "front-a", At = DateTimeOffset.UtcNow }],
+        });
+        Assert.Equal(DenialReason.DailyBudget, (await grain.AcquireLeaseAsync(AskUsd("front-b", 0.5m, after.BudgetEpoch))).Denial!.Reason);
+    }
+
+    [Fact]
+    public async Task A_silent_fronts_holds_are_released_after_the_expiry()
+    {
+        var key = await NewKeyAsync(new KeyLimits { DailyBudgetUsd = 1m });
+        var grain = fixture.Grains.GetGrain<IApiKeyGrain>(key.KeyId);
+        var dead = await grain.AcquireLeaseAsync(AskUsd("front-dead", 0.6m));
+        Assert.Equal(0.6m, dead.Usd);
+        Assert.Equal(DenialReason.DailyBudget, (await grain.AcquireLeaseAsync(AskUsd("front-live", 0.5m, dead.BudgetEpoch))).Denial!.Reason);
+
+        // front-dead never calls again (Leases:BudgetHoldExpiry is 8 s here); front-live keeps calling.
+        await Eventually.HoldsAsync("the silent front's $0.60 is released", async () =>
+            (await grain.AcquireLeaseAsync(AskUsd("front-live", 0.5m, dead.BudgetEpoch))).Usd == 0.5m, TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
+    public async Task Keys_without_a_budget_keep_no_usd_books()
+    {
+        var key = await NewKeyAsync(new KeyLimits { RequestsPerMinute = 100 });
+        var grain = fixture.Grains.GetGrain<IApiKeyGrain>(key.KeyId);
+        var lease = await grain.AcquireLeaseAsync(AskUsd("front-a", 1000m));
+        Assert.Null(lease.Usd);
+        Assert.Null(lease.Denial);
     }
 }

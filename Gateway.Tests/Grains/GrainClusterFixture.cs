@@ -42,6 +42,8 @@ public sealed class GrainClusterFixture : IAsyncLifetime
             var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["Leases:PersistInterval"] = "00:00:00.100",
+                // Short, so a test can watch a silent front's budget holds lapse (the default is 30 s).
+                ["Leases:BudgetHoldExpiry"] = "00:00:08",
             }).Build();
             siloBuilder.Services.AddGatewayGrainServices(configuration);
             siloBuilder.Services.AddSingleton<IKeyStore>(Keys);

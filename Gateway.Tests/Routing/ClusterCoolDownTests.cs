@@ -35,7 +35,8 @@ public sealed class ClusterCoolDownTests
         await Eventually.HoldsAsync("the 429 cool-down reaches the key's grain", async () =>
         {
             var state = await grains.GetGrain<IUpstreamKeyGrain>(UpstreamKeyGrainKey.Of("main", limitedId)).GetAsync();
-            return state.CoolDowns >= 1 && state.CoolDownUntil > DateTimeOffset.UtcNow.AddMilliseconds(-900)
+            // A 429 cools the key for the request's model class only (Json.SmallRequest asks for Sonnet).
+            return state.CoolDowns >= 1 && state.CoolDownFor(ModelClass.Sonnet) > DateTimeOffset.UtcNow.AddMilliseconds(-900)
                 && state.Requests is { Limit: > 0 };
         }, TimeSpan.FromSeconds(5));
         var healthy = await grains.GetGrain<IUpstreamKeyGrain>(UpstreamKeyGrainKey.Of("main", otherId)).GetAsync();

@@ -1,5 +1,8 @@
 using System.Net;
 using Gateway.Front.FakeUpstream;
+using Gateway.Front.Forwarding;
+using Gateway.Front.Routing;
+using Gateway.Grains.Abstractions;
 using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Routing;
@@ -119,4 +122,38 @@ public sealed class KeyPoolTests
         }
         Assert.Equal(["sk-a", "sk-b"], upstream.Received.Select(RoutingHost.KeyOf).Distinct().Order().ToArray());
     }
+    [Fact]
+    public void A_cool_down_of_one_model_class_leaves_the_key_to_the_others_here_and_through_the_keys_grain()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var limited = new PooledKey("p", UpstreamCredential.From("sk-a"), new KeyPoolOptions());
+        var pool = new KeyPool([limited]);
+        limited.CoolDown(TimeSpan.FromSeconds(5), now, ModelClass.Haiku);
+
+        Assert.Null(pool.Pick(now, modelClass: ModelClass.Haiku));
+        Assert.Same(limited, pool.Pick(now, modelClass: ModelClass.Sonnet));
+        Assert.Same(limited, pool.Pick(now, modelClass: ModelClass.Other));
+        Assert.Equal(now.AddSeconds(5), pool.SoonestAvailable(ModelClass.Haiku));
+        Assert.Same(limited, pool.Pick(now.AddSeconds(5.1), modelClass: ModelClass.Haiku));
+
+        // The report for the key's grain carries the class; another front applying it cools the same class only.
+        var report = limited.TakePending()!;
+        var merged = UpstreamKeyState.Empty.Merge(report);
+        Assert.Equal(now.AddSeconds(5), merged.CoolDownFor(ModelClass.Haiku));
+        Assert.Equal(default, merged.CoolDownFor(ModelClass.Opus));
+        var elsewhere = new PooledKey("p", UpstreamCredential.From("sk-a"), new KeyPoolOptions());
+        elsewhere.Apply(merged);
+        Assert.True(elsewhere.IsCooling(now, ModelClass.Haiku));
+        Assert.False(elsewhere.IsCooling(now, ModelClass.Opus));
+    }
+
+    [Theory]
+    [InlineData("claude-opus-4-5-20251101", ModelClass.Opus)]
+    [InlineData("claude-3-7-sonnet-latest", ModelClass.Sonnet)]
+    [InlineData("CLAUDE-HAIKU-4-5", ModelClass.Haiku)]
+    [InlineData("gpt-4o", ModelClass.Other)]
+    [InlineData("", ModelClass.Other)]
+    [InlineData(null, ModelClass.Other)]
+    public void Model_classes_come_from_the_model_id(string? model, ModelClass expected) =>
+        Assert.Equal(expected, ModelClasses.Of(model));
 }

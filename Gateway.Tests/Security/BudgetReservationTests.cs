@@ -1,0 +1,149 @@
+using System.Net;
+using System.Text;
+using Gateway.Front.FakeUpstream;
+using Gateway.Tests.Hosting;
+using Gateway.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace Gateway.Tests.Security;
+
+/// <summary>
+/// A budget holds while requests run: admission holds each request's worst-case cost (estimated input plus
+/// max_tokens, at the model's price) against the key's budget, and settlement releases it for the real
+/// cost. Streams admitted together can then never spend past the budget, however long they run.
+/// </summary>
+public sealed class BudgetReservationTests(TenantPoolHost host, ITestOutputHelper output) : IClassFixture<TenantPoolHost>
+{
+    private const string Model = "claude-sonnet-4-5";
+    private const int MaxTokens = 1000;
+
+    /// <summary>Sonnet at $3 / $15 per million: the body's estimated input (bytes / 4) plus max_tokens of output.</summary>
+    private static decimal WorstCase(string body, int maxTokens) =>
+        ((Encoding.UTF8.GetByteCount(body) + 3) / 4 * 3m + maxTokens * 15m) / 1_000_000m;
+
+    [Fact]
+    public async Task Long_streams_opened_together_never_spend_past_the_budget()
+    {
+        const int streams = 10;
+        const decimal budget = 0.05m;
+        // Every stream produces all of its max_tokens, slowly: the worst case really is spent.
+        host.Upstream.Options.OutputTokens = MaxTokens;
+        var key = await GatewayKeys.CreateAsync(host.Admin, limits: new { daily_budget_usd = budget });
+        var body = TenantPoolHost.Request(Model, MaxTokens, stream: true);
+        var worst = WorstCase(body, MaxTokens);
+        var fits = (int)Math.Floor(budget / worst);
+
+        using var client = host.Client(key.Secret);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        // Opened 50 ms apart while the first ones are still streaming (seconds each): nothing is settled yet
+        // when the later ones ask, which is when a check against settled spend alone admitted them all.
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, streams).Select(async i =>
+        {
+            await Task.Delay(50 * i);
+            using var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages") { Content = Json.Body(body) };
+            request.Headers.Add(FakeUpstreamHeaders.EventIntervalMs, "150");
+            using var response = await client.SendAsync(request);
+            return (response.StatusCode, Body: await response.Content.ReadAsStringAsync(), Took: clock.Elapsed);
+        }));
+
+        var admitted = outcomes.Count(o => o.StatusCode == HttpStatusCode.OK);
+        foreach (var refused in outcomes.Where(o => o.StatusCode != HttpStatusCode.OK))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+            Assert.Equal("rate_limit_error", Json.AssertAnthropicError(refused.Body));
+            Assert.Contains($"daily budget of ${budget:0.##}", refused.Body);
+        }
+        Assert.All(outcomes.Where(o => o.StatusCode == HttpStatusCode.OK), o => Assert.Contains("message_stop", o.Body));
+        Assert.InRange(admitted, 1, fits);
+
+        // Every admitted stream charged (the grain saw them all), then the spend as Postgres has it.
+        await Eventually.HoldsAsync("every admitted stream is settled", async () => (await host.UsageAsync(key)).Requests == admitted,
+            TimeSpan.FromSeconds(20));
+        var spent = await host.SpentAsync(key);
+        output.WriteLine($"budget ${budget}, worst case ${worst:0.######} per stream ({fits} fit), {streams} streams at once: " +
+            $"{admitted} admitted, {streams - admitted} refused, final spend ${spent:0.######} ({spent / budget:P1} of the budget); " +
+            $"the admitted streams ran until {outcomes.Where(o => o.StatusCode == HttpStatusCode.OK).Max(o => o.Took).TotalSeconds:0.0} s");
+        // Bounded by the budget plus what one lease can admit (one worst case); measured: within the budget.
+        Assert.True(spent <= budget + worst, $"spent ${spent} past budget ${budget} + one worst case ${worst}");
+        Assert.True(spent <= budget, $"spent ${spent} past budget ${budget}");
+        Assert.True(spent >= admitted * worst * 0.99m, $"spent ${spent} for {admitted} streams of ${worst}");
+    }
+
+    [Fact]
+    public async Task A_request_whose_worst_case_the_budget_cannot_cover_is_refused_naming_the_budget()
+    {
+        host.Upstream.Options.OutputTokens = 12;
+        var key = await GatewayKeys.CreateAsync(host.Admin, limits: new { daily_budget_usd = 0.01 });
+        using var client = host.Client(key.Secret);
+        var before = host.Received("/v1/messages");
+
+        // $0.015 of possible output against a $0.01 budget: refused before anything is spent.
+        using (var response = await client.PostAsync("v1/messages", Json.Body(TenantPoolHost.Request(Model, MaxTokens))))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.Equal("rate_limit_error", Json.AssertAnthropicError(text));
+            Assert.Contains("daily budget of $0.01", text);
+            Assert.Contains("worst-case cost", text);
+            Assert.Equal("false", response.Headers.GetValues("x-should-retry").Single());
+        }
+        Assert.Equal(before, host.Received("/v1/messages"));
+        Assert.Equal(0m, await host.SpentAsync(key));
+
+        // A request the budget can cover is not caught by that refusal.
+        using var small = await client.PostAsync("v1/messages", Json.Body(TenantPoolHost.Request(Model, 100)));
+        Assert.Equal(HttpStatusCode.OK, small.StatusCode);
+    }
+
+    [Fact]
+    public async Task What_running_requests_hold_is_released_when_they_are_charged()
+    {
+        // The budget covers three worst cases; the streams use 12 output tokens of their 1000.
+        host.Upstream.Options.OutputTokens = 12;
+        var key = await GatewayKeys.CreateAsync(host.Admin, limits: new { daily_budget_usd = 0.05 });
+        using var client = host.Client(key.Secret);
+        var body = TenantPoolHost.Request(Model, MaxTokens, stream: true);
+
+        var running = new List<HttpResponseMessage>();
+        for (var i = 0; i < 3; i++)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages") { Content = Json.Body(body) };
+            request.Headers.Add(FakeUpstreamHeaders.EventIntervalMs, "400");
+            var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            running.Add(response);
+        }
+
+        // While they run, their worst cases fill the budget: a fourth is refused, and told why.
+        using (var fourth = await client.PostAsync("v1/messages", Json.Body(TenantPoolHost.Request(Model, MaxTokens))))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, fourth.StatusCode);
+            var text = await fourth.Content.ReadAsStringAsync();
+            Assert.Contains("daily budget of $0.05", text);
+            Assert.Contains("held by requests still running", text);
+            // That money comes back as they finish: worth retrying shortly.
+            Assert.Equal("true", fourth.Headers.GetValues("x-should-retry").Single());
+            Assert.Equal("1", fourth.Headers.GetValues("retry-after").Single());
+        }
+
+        foreach (var response in running)
+        {
+            Assert.Contains("message_stop", await response.Content.ReadAsStringAsync());
+            response.Dispose();
+        }
+
+        // Charged for what they used: the holds are released, and three worst cases fit again at once.
+        await Eventually.HoldsAsync("the streams are settled", async () => (await host.UsageAsync(key)).Requests == 3, TimeSpan.FromSeconds(20));
+        await Eventually.HoldsAsync("three more requests are admitted together", async () =>
+        {
+            var again = await Task.WhenAll(Enumerable.Range(0, 3).Select(async _ =>
+            {
+                using var response = await client.PostAsync("v1/messages", Json.Body(TenantPoolHost.Request(Model, MaxTokens)));
+                return response.StatusCode;
+            }));
+            return again.All(s => s == HttpStatusCode.OK);
+        }, TimeSpan.FromSeconds(10));
+        var spent = await host.SpentAsync(key);
+        Assert.InRange(spent, 0.0001m, 0.01m);
+    }
+}
