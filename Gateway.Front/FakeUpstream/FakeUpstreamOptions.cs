@@ -40,4 +40,7 @@ public sealed class FakeUpstreamOptions
     /// cached (<c>prompt_tokens_details.cached_tokens</c>), capped at the prompt size.
     /// </summary>
     public int OpenAiCachedPromptTokens { get; set; } = 0;
+
+    /// <summary>How long a Message Batch stays <c>in_progress</c> before it ends with its results.</summary>
+    public int BatchProcessingMs { get; set; } = 1000;
 }

@@ -18,4 +18,7 @@ public sealed record UsageCharge
     [Id(8)] public string? SessionId { get; init; }
     [Id(9)] public int ToolCalls { get; init; }
     [Id(10)] public DateTimeOffset At { get; init; }
+
+    /// <summary>Factor on the table's prices (Message Batches: 0.5); null is 1.</summary>
+    [Id(11)] public decimal? PriceMultiplier { get; init; }
 }
