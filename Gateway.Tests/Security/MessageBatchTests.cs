@@ -302,3 +302,23 @@ public sealed class MessageBatchTests(BatchHost host) : IClassFixture<BatchHost>
         return Json.Parse(text).GetProperty("data").EnumerateArray().Select(b => b.GetProperty("id").GetString()!).ToList();
     }
 }
+
+/// <summary>Without virtual keys the gateway does not own batches: they pass through unchanged.</summary>
+public sealed class PassThroughBatchTests
+{
+    [Fact]
+    public async Task Batches_pass_through_unchanged_without_virtual_keys()
+    {
+        await using var upstream = await Gateway.Front.FakeUpstream.FakeUpstreamServer.StartAsync();
+        await using var front = await FrontHost.StartAsync(upstream.BaseAddress);
+        using var client = front.CreateClient("sk-client-own-key");
+        var body = """{"requests":[{"custom_id":"a","params":{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[]}}],"unknown":{"kept":true}}""";
+        using var response = await client.PostAsync("v1/messages/batches", BatchHost.RawBody(body));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var received = upstream.Received.Single(r => r.PathAndQuery == "/v1/messages/batches");
+        Assert.Equal(body, System.Text.Encoding.UTF8.GetString(received.Body));
+        var id = Json.Parse(await response.Content.ReadAsStringAsync()).GetProperty("id").GetString();
+        using var list = await client.GetAsync("v1/messages/batches");
+        Assert.Contains(id, await list.Content.ReadAsStringAsync());
+    }
+}
