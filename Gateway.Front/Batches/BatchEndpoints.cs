@@ -38,12 +38,13 @@ public static class BatchEndpoints
         {
             return app;
         }
-        app.MapPost(Path, CreateAsync);
-        app.MapGet(Path, ListAsync);
-        app.MapGet(Path + "/{id}", RetrieveAsync);
-        app.MapDelete(Path + "/{id}", DeleteAsync);
-        app.MapGet(Path + "/{id}/results", ResultsAsync);
-        app.MapPost(Path + "/{id}/cancel", CancelAsync);
+        var batches = app.MapGroup(Path).AddEndpointFilter(UpstreamUnreachable);
+        batches.MapPost("", CreateAsync);
+        batches.MapGet("", ListAsync);
+        batches.MapGet("/{id}", RetrieveAsync);
+        batches.MapDelete("/{id}", DeleteAsync);
+        batches.MapGet("/{id}/results", ResultsAsync);
+        batches.MapPost("/{id}/cancel", CancelAsync);
         app.MapMethods(Path, ["PUT", "PATCH", "DELETE"], context => MethodNotAllowed(context, "GET, POST"));
         app.MapMethods(Path + "/{id}", ["POST", "PUT", "PATCH"], context => MethodNotAllowed(context, "GET, DELETE"));
         app.MapMethods(Path + "/{id}/results", ["POST", "PUT", "PATCH", "DELETE"], context => MethodNotAllowed(context, "GET"));
@@ -125,12 +126,19 @@ public static class BatchEndpoints
                 await Unavailable(context, "No upstream key is configured for Message Batches.");
                 return;
             }
+            // Not canceled with the client: a batch the upstream created must be recorded (and billed) whoever left.
             using var response = await upstream.SendAsync(provider, credential, HttpMethod.Post, Path + context.Request.QueryString,
-                context.Request, body.Memory, context.RequestAborted);
-            var bytes = await response.Content.ReadAsByteArrayAsync(context.RequestAborted);
-            if (!response.IsSuccessStatusCode || BatchState.TryRead(bytes) is not { } created || !BatchIds.IsWellFormed(created.Id))
+                context.Request, body.Memory, CancellationToken.None);
+            var bytes = await response.Content.ReadAsByteArrayAsync(CancellationToken.None);
+            if (!response.IsSuccessStatusCode)
             {
                 await RelayAsync(context, response, bytes);
+                return;
+            }
+            if (BatchState.TryRead(bytes) is not { } created || !BatchIds.IsWellFormed(created.Id))
+            {
+                await GatewayError.WriteAsync(context, StatusCodes.Status502BadGateway, AnthropicErrorTypes.Api,
+                    "The upstream API answered the batch creation with something that is not a message_batch object.");
                 return;
             }
             var record = new BatchRecord
@@ -170,7 +178,7 @@ public static class BatchEndpoints
             }
             await WriteBatchAsync(context, response, bytes);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
             await GatewayError.WriteAsync(context, StatusCodes.Status502BadGateway, AnthropicErrorTypes.Api,
                 "The upstream API could not be reached to create the batch.", TimeSpan.FromSeconds(1), shouldRetry: true);
@@ -466,6 +474,22 @@ public static class BatchEndpoints
                 $"Request exceeds the maximum allowed number of bytes ({limit}).");
         }
         return body;
+    }
+
+    /// <summary>An upstream that cannot be reached (or times out) gets Anthropic's 502, not an empty 500.</summary>
+    private static async ValueTask<object?> UpstreamUnreachable(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    {
+        var context = invocation.HttpContext;
+        try
+        {
+            return await next(invocation);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested && !context.Response.HasStarted)
+        {
+            await GatewayError.WriteAsync(context, StatusCodes.Status502BadGateway, AnthropicErrorTypes.Api,
+                "The upstream API could not be reached about this batch.", TimeSpan.FromSeconds(1), shouldRetry: true);
+            return Results.Empty;
+        }
     }
 
     private static Task Unavailable(HttpContext context, string message) =>

@@ -322,3 +322,42 @@ public sealed class PassThroughBatchTests
         Assert.Contains(id, await list.Content.ReadAsStringAsync());
     }
 }
+
+/// <summary>Without Postgres the ownership rows and holds live in memory, with the same rules.</summary>
+public sealed class InMemoryBatchTests
+{
+    [Fact]
+    public async Task Without_Postgres_a_batch_is_owned_settled_once_and_hidden_from_other_teams()
+    {
+        await using var upstream = await Gateway.Front.FakeUpstream.FakeUpstreamServer.StartAsync(new Gateway.Front.FakeUpstream.FakeUpstreamOptions { BatchProcessingMs = 200 });
+        await using var front = await FrontHost.StartWithKeysAsync(upstream.BaseAddress, new Dictionary<string, string?>
+        {
+            ["Batches:SweepInterval"] = "00:00:00.100",
+            ["Batches:RecheckAfter"] = "00:00:00.100",
+            ["Logging:LogLevel:Default"] = "Error",
+        });
+        using var admin = front.CreateAdminClient();
+        var a = await GatewayKeys.CreateAsync(admin);
+        var b = await GatewayKeys.CreateAsync(admin);
+        using var clientA = BatchHost.Client(front, a.Secret);
+        using var clientB = BatchHost.Client(front, b.Secret);
+        var id = await BatchHost.CreateBatchAsync(clientA, BatchHost.BatchBody("claude-haiku-4-5", "claude-sonnet-4-5"));
+        using (var theirs = await clientB.GetAsync($"v1/messages/batches/{id}"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, theirs.StatusCode);
+        }
+        var expected = BatchHost.PriceAtBatchRate(front, await BatchHost.ResultsAsync(clientA, id));
+        var store = front.Services.GetRequiredService<IBatchStore>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while ((await store.FindAsync(id))!.SettledAt is null)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), "never settled");
+            await Task.Delay(50);
+        }
+        await front.Services.GetRequiredService<BatchSweeper>().SweepOnceAsync();
+        Assert.Equal(expected, (await store.FindAsync(id))!.ChargedUsd);
+        var usage = await front.Services.GetRequiredService<IGrainFactory>().GetGrain<Gateway.Grains.Abstractions.IApiKeyGrain>(a.KeyId).GetUsageAsync();
+        Assert.Equal(expected, usage.SpentTodayUsd);
+        Assert.Equal(2, usage.Requests);
+    }
+}
