@@ -8,6 +8,7 @@ internal static class FakeIds
     public static string Message() => Create("msg_");
     public static string Request() => Create("req_");
     public static string ToolUse() => Create("toolu_");
+    public static string Batch() => Create("msgbatch_");
 
     private static string Create(string prefix) =>
         string.Create(prefix.Length + 24, prefix, static (span, p) =>

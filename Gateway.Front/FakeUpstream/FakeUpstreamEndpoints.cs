@@ -16,6 +16,7 @@ internal sealed class FakeUpstreamEndpoints
     private readonly RequestPipeline _pipeline;
     private readonly MessagesEndpoint _messages;
     private readonly OpenAi.ChatCompletionsEndpoint _chat;
+    private readonly BatchesEndpoint _batches;
 
     private FakeUpstreamEndpoints(FakeUpstreamState state, CancellationToken stopping)
     {
@@ -24,6 +25,7 @@ internal sealed class FakeUpstreamEndpoints
         _pipeline = new RequestPipeline(state, stopping);
         _messages = new MessagesEndpoint(state);
         _chat = new OpenAi.ChatCompletionsEndpoint(state);
+        _batches = new BatchesEndpoint(state);
     }
 
     public static void Map(WebApplication app, FakeUpstreamState state)
@@ -33,6 +35,10 @@ internal sealed class FakeUpstreamEndpoints
         app.Map("/v1/messages", endpoints.Guard(endpoints.MessagesAsync));
         app.Map("/v1/messages/count_tokens", endpoints.Guard(endpoints.CountTokensAsync));
         app.Map("/v1/chat/completions", endpoints.Guard(endpoints.ChatCompletionsAsync));
+        app.Map("/v1/messages/batches", endpoints.Guard(endpoints.BatchesAsync));
+        app.Map("/v1/messages/batches/{id}", endpoints.Guard(endpoints.BatchAsync));
+        app.Map("/v1/messages/batches/{id}/results", endpoints.Guard(endpoints.BatchResultsAsync));
+        app.Map("/v1/messages/batches/{id}/cancel", endpoints.Guard(endpoints.CancelBatchAsync));
         app.Map("/v1/models", endpoints.Guard(endpoints.ListModelsAsync));
         app.Map("/v1/models/{id}", endpoints.Guard(endpoints.GetModelAsync));
         FakeControlEndpoints.Map(app, state);
@@ -105,6 +111,45 @@ internal sealed class FakeUpstreamEndpoints
         if (await BeginAsync(ctx, HttpMethods.Post) is { } admitted)
         {
             await _messages.CountTokensAsync(ctx, admitted);
+        }
+    }
+
+    /// <summary><c>POST</c> creates a batch, <c>GET</c> lists the key's batches.</summary>
+    private async Task BatchesAsync(HttpContext ctx)
+    {
+        var method = HttpMethods.IsGet(ctx.Request.Method) ? HttpMethods.Get : HttpMethods.Post;
+        if (await BeginAsync(ctx, method) is not { } admitted)
+        {
+            return;
+        }
+        await (method == HttpMethods.Get ? _batches.ListAsync(ctx, admitted) : _batches.CreateAsync(ctx, admitted));
+    }
+
+    /// <summary><c>GET</c> retrieves a batch, <c>DELETE</c> deletes an ended one.</summary>
+    private async Task BatchAsync(HttpContext ctx)
+    {
+        var method = HttpMethods.IsDelete(ctx.Request.Method) ? HttpMethods.Delete : HttpMethods.Get;
+        if (await BeginAsync(ctx, method) is not { } admitted)
+        {
+            return;
+        }
+        var id = (string)ctx.Request.RouteValues["id"]!;
+        await (method == HttpMethods.Get ? _batches.RetrieveAsync(ctx, admitted, id) : _batches.DeleteAsync(ctx, admitted, id));
+    }
+
+    private async Task BatchResultsAsync(HttpContext ctx)
+    {
+        if (await BeginAsync(ctx, HttpMethods.Get) is { } admitted)
+        {
+            await _batches.ResultsAsync(ctx, admitted, (string)ctx.Request.RouteValues["id"]!);
+        }
+    }
+
+    private async Task CancelBatchAsync(HttpContext ctx)
+    {
+        if (await BeginAsync(ctx, HttpMethods.Post) is { } admitted)
+        {
+            await _batches.CancelAsync(ctx, admitted, (string)ctx.Request.RouteValues["id"]!);
         }
     }
 

@@ -46,4 +46,7 @@ public sealed class FakeUpstreamOptions
 
     /// <summary>Non-streaming replies only: about this many bytes of extra text blocks come before the real content (0 = none).</summary>
     public long ReplyPaddingBytes { get; set; } = 0;
+
+    /// <summary>How long a Message Batch stays <c>in_progress</c> before it ends with its results.</summary>
+    public int BatchProcessingMs { get; set; } = 1000;
 }

@@ -68,4 +68,7 @@ public sealed class FakeUpstreamState
     internal RequestRecorder Recorder { get; } = new();
     internal KeyRateLimiter RateLimiter { get; } = new();
     internal PromptCacheSimulator PromptCache { get; } = new();
+
+    /// <summary>Message Batches, per upstream key (the key's organisation).</summary>
+    public FakeBatchStore Batches { get; } = new();
 }

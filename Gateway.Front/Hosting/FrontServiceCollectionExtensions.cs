@@ -2,6 +2,7 @@ using Gateway.Front.Admin;
 using Gateway.Front.Admission;
 using Gateway.Front.Audit;
 using Gateway.Front.Auth;
+using Gateway.Front.Batches;
 using Gateway.Front.Cors;
 using Gateway.Front.Settlement;
 using Gateway.Grains.Hosting;
@@ -89,6 +90,7 @@ public static class FrontServiceCollectionExtensions
             services.AddSingleton<UsageSettler>();
             services.AddHostedService(sp => sp.GetRequiredService<UsageSettler>());
             services.AddHostedService<LocalDevKeySeeder>();
+            services.AddGatewayBatches();
         }
 
         services.AddSingleton<RequestCompletion>();
@@ -121,6 +123,7 @@ public static class FrontServiceCollectionExtensions
         {
             app.MapAdminEndpoints();
         }
+        app.MapBatchEndpoints();
         app.MapPassThroughEndpoints();
         return app;
     }

@@ -16,6 +16,15 @@ public interface IApiKeyGrain : IGrainWithStringKey
     Task RefreshAsync();
 
     Task<KeyUsageView> GetUsageAsync();
+
+    /// <summary>
+    /// Holds an amount against the budgets (a batch's reservation): null when held, else why not.
+    /// Idempotent by <see cref="BudgetHold.HoldId"/>; open batch holds are reloaded on activation.
+    /// </summary>
+    Task<LeaseDenial?> HoldAsync(BudgetHold hold);
+
+    /// <summary>Releases a hold (no-op when it is not held).</summary>
+    Task ReleaseHoldAsync(string holdId);
 }
 
 /// <summary>Counters an operator or test can read.</summary>

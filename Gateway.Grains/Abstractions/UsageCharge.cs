@@ -27,4 +27,7 @@ public sealed record UsageCharge
 
     /// <summary>The front that held <see cref="ReservedUsd"/> (its lease's front id).</summary>
     [Id(13)] public string? FrontId { get; init; }
+
+    /// <summary>Factor on the table's prices (Message Batches: 0.5); null is 1.</summary>
+    [Id(14)] public decimal? PriceMultiplier { get; init; }
 }

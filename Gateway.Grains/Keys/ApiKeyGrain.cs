@@ -17,6 +17,7 @@ namespace Gateway.Grains.Keys;
 public sealed class ApiKeyGrain(
     IKeyStore keys,
     ISpendStore spend,
+    IBatchStore batches,
     PriceTable prices,
     IOptions<KeyRateOptions> options,
     IOptions<KeyDirectoryOptions> directory,
@@ -47,6 +48,10 @@ public sealed class ApiKeyGrain(
     /// <summary>Budget money held for running requests and fronts' slices (keys with a budget only).</summary>
     private readonly BudgetHolds _budget = new();
 
+    /// <summary>Amounts held against the budgets by id (open Message Batches), and their sum.</summary>
+    private readonly Dictionary<string, decimal> _holds = new(StringComparer.Ordinal);
+    private decimal _held;
+
     /// <summary>
     /// Each front's share of the concurrency limit, as of its last lease call. A front that stops
     /// calling (it died, or has nothing open) loses its share after two lease periods.
@@ -66,6 +71,11 @@ public sealed class ApiKeyGrain(
         _spentMonth = state.SpentThisMonthUsd;
         _day = DateOnly.FromDateTime(now.UtcDateTime);
         BuildBuckets(state.Buckets, now);
+        foreach (var hold in await batches.OpenHoldsAsync(KeyId, cancellationToken))
+        {
+            _holds[hold.BatchId] = hold.ReservedUsd;
+        }
+        _held = _holds.Values.Sum();
         this.RegisterGrainTimer(PersistBucketsAsync, _options.PersistInterval, _options.PersistInterval);
     }
 
@@ -94,7 +104,7 @@ public sealed class ApiKeyGrain(
         _budget.TakeBack(request, now, _options.BudgetHoldExpiry);
         var budgeted = BudgetHolds.Applies(_key.Limits);
         var denial = CheckStanding(now)
-            ?? (budgeted ? _budget.Shortfall(_key.Limits, _spentToday, _spentMonth, request.MinUsd, now) : null);
+            ?? (budgeted ? _budget.Shortfall(_key.Limits, _spentToday + _held, _spentMonth + _held, request.MinUsd, now) : null);
         long grantedRequests = 0, grantedInput = 0, grantedOutput = 0;
         decimal grantedUsd = 0;
         if (denial is null)
@@ -112,7 +122,7 @@ public sealed class ApiKeyGrain(
                 grantedOutput = Grant(_output, Math.Max(needOut, request.OutputTokens), needOut, now);
                 if (budgeted)
                 {
-                    grantedUsd = _budget.Grant(request.FrontId, _budget.Headroom(_key.Limits, _spentToday, _spentMonth),
+                    grantedUsd = _budget.Grant(request.FrontId, _budget.Headroom(_key.Limits, _spentToday + _held, _spentMonth + _held),
                         Math.Max(request.MinUsd, request.Usd), request.MinUsd, _options.MaxShareOfAvailable);
                 }
                 _bucketsDirty = true;
@@ -218,8 +228,9 @@ public sealed class ApiKeyGrain(
     /// </summary>
     private PricedCharge Price(UsageCharge charge, DateTimeOffset now)
     {
-        var cost = prices.Cost(charge.Model, charge.InputTokens, charge.OutputTokens, charge.CacheCreationInputTokens, charge.CacheReadInputTokens);
-        var savings = prices.CacheSavings(charge.Model, charge.CacheCreationInputTokens, charge.CacheReadInputTokens);
+        var factor = charge.PriceMultiplier ?? 1m;
+        var cost = factor * prices.Cost(charge.Model, charge.InputTokens, charge.OutputTokens, charge.CacheCreationInputTokens, charge.CacheReadInputTokens);
+        var savings = factor * prices.CacheSavings(charge.Model, charge.CacheCreationInputTokens, charge.CacheReadInputTokens);
         return new PricedCharge
         {
             Model = charge.Model,
@@ -279,13 +290,58 @@ public sealed class ApiKeyGrain(
         });
     }
 
-    private LeaseDenial? CheckStanding(DateTimeOffset now)
+    public Task<LeaseDenial?> HoldAsync(BudgetHold hold)
+    {
+        var now = time.GetUtcNow();
+        RollOver(now);
+        if (_holds.ContainsKey(hold.HoldId))
+        {
+            // Reloaded from the store on activation (or a repeat): the provisional hold is a duplicate.
+            if (hold.Replaces is { } duplicate && _holds.Remove(duplicate, out var twice))
+            {
+                _held -= twice;
+            }
+            return Task.FromResult<LeaseDenial?>(null);
+        }
+        if (hold.Replaces is { } old && _holds.Remove(old, out var moved))
+        {
+            // Already checked when it was taken: only its id changes.
+            _holds[hold.HoldId] = moved;
+            return Task.FromResult<LeaseDenial?>(null);
+        }
+        var denial = CheckStanding(now, hold.Usd);
+        if (denial is null)
+        {
+            _holds[hold.HoldId] = hold.Usd;
+            _held += hold.Usd;
+        }
+        return Task.FromResult(denial);
+    }
+
+    public Task ReleaseHoldAsync(string holdId)
+    {
+        if (_holds.Remove(holdId, out var amount))
+        {
+            _held -= amount;
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Revoked, or a budget spent: settled spend plus what open batches hold counts, and with
+    /// <paramref name="adding"/> &gt; 0 (a new hold) it must still fit under the budget.
+    /// </summary>
+    private LeaseDenial? CheckStanding(DateTimeOffset now, decimal adding = 0)
     {
         if (_key.Revoked)
         {
             return new LeaseDenial { Reason = DenialReason.Revoked, Message = "This API key has been revoked." };
         }
-        if (_key.Limits.DailyBudgetUsd is { } daily && _spentToday >= daily)
+        if (adding > 0 && OverBudget(now, adding) is { } refused)
+        {
+            return refused;
+        }
+        if (_key.Limits.DailyBudgetUsd is { } daily && _spentToday + _held >= daily)
         {
             var midnight = new DateTimeOffset(now.UtcDateTime.Date.AddDays(1), TimeSpan.Zero);
             return new LeaseDenial
@@ -295,7 +351,7 @@ public sealed class ApiKeyGrain(
                 RetryAfter = midnight - now,
             };
         }
-        if (_key.Limits.MonthlyBudgetUsd is { } monthly && _spentMonth >= monthly)
+        if (_key.Limits.MonthlyBudgetUsd is { } monthly && _spentMonth + _held >= monthly)
         {
             var first = new DateTimeOffset(new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths(1), TimeSpan.Zero);
             return new LeaseDenial
@@ -303,6 +359,30 @@ public sealed class ApiKeyGrain(
                 Reason = DenialReason.MonthlyBudget,
                 Message = $"This API key's monthly budget of ${monthly:0.##} is spent (${_spentMonth:0.####} this month); it resets on the 1st at 00:00 UTC.",
                 RetryAfter = first - now,
+            };
+        }
+        return null;
+    }
+
+    /// <summary>A hold of <paramref name="adding"/> that would take spent + held past a budget.</summary>
+    private LeaseDenial? OverBudget(DateTimeOffset now, decimal adding)
+    {
+        if (_key.Limits.DailyBudgetUsd is { } daily && _spentToday + _held + _budget.Held + adding > daily)
+        {
+            return new LeaseDenial
+            {
+                Reason = DenialReason.DailyBudget,
+                Message = $"This API key's daily budget of ${daily:0.##} cannot cover this reservation of ${adding:0.####} (${_spentToday:0.####} spent today, ${_held + _budget.Held:0.####} held by open batches and running requests); it resets at 00:00 UTC.",
+                RetryAfter = new DateTimeOffset(now.UtcDateTime.Date.AddDays(1), TimeSpan.Zero) - now,
+            };
+        }
+        if (_key.Limits.MonthlyBudgetUsd is { } monthly && _spentMonth + _held + _budget.Held + adding > monthly)
+        {
+            return new LeaseDenial
+            {
+                Reason = DenialReason.MonthlyBudget,
+                Message = $"This API key's monthly budget of ${monthly:0.##} cannot cover this reservation of ${adding:0.####} (${_spentMonth:0.####} spent this month, ${_held + _budget.Held:0.####} held by open batches and running requests); it resets on the 1st at 00:00 UTC.",
+                RetryAfter = new DateTimeOffset(new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths(1), TimeSpan.Zero) - now,
             };
         }
         return null;

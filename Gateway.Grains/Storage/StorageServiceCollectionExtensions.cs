@@ -27,6 +27,7 @@ public static class StorageServiceCollectionExtensions
             services.TryAddSingleton<IKeyStore, InMemoryKeyStore>();
             services.TryAddSingleton<ISpendStore, InMemorySpendStore>();
             services.TryAddSingleton<ISessionStore, InMemorySessionStore>();
+            services.TryAddSingleton<IBatchStore, InMemoryBatchStore>();
             // No IBillingReports: the billing export answers that it needs the usage database.
         }
         else
@@ -41,6 +42,7 @@ public static class StorageServiceCollectionExtensions
             services.TryAddSingleton<IKeyStore, PostgresKeyStore>();
             services.TryAddSingleton<ISpendStore, PostgresSpendStore>();
             services.TryAddSingleton<ISessionStore, PostgresSessionStore>();
+            services.TryAddSingleton<IBatchStore, PostgresBatchStore>();
             services.TryAddSingleton<IBillingReports, PostgresBillingReports>();
         }
         // How often session grains write their totals: a storage setting, bound here with the session store.

@@ -15,6 +15,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
     public static readonly InMemoryKeyStore Keys = new();
     public static readonly InMemorySpendStore Spend = new();
     public static readonly InMemorySessionStore Sessions = new();
+    public static readonly InMemoryBatchStore Batches = new();
 
     public TestCluster Cluster { get; private set; } = null!;
 
@@ -49,6 +50,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
             siloBuilder.Services.AddSingleton<IKeyStore>(Keys);
             siloBuilder.Services.AddSingleton<ISpendStore>(Spend);
             siloBuilder.Services.AddSingleton<ISessionStore>(Sessions);
+            siloBuilder.Services.AddSingleton<IBatchStore>(Batches);
         }
     }
 }
