@@ -105,7 +105,7 @@ public static class BatchEndpoints
         LeaseDenial? denial;
         try
         {
-            denial = await grain.HoldAsync(new BudgetHold { HoldId = provisional, Usd = reserve });
+            denial = await grain.HoldAsync(new BatchBudgetHold { HoldId = provisional, Usd = reserve });
         }
         catch (Exception)
         {
@@ -158,7 +158,7 @@ public static class BatchEndpoints
             {
                 await store.InsertAsync(record);
                 // The row now holds the amount durably; the grain's hold takes the batch's id.
-                await grain.HoldAsync(new BudgetHold { HoldId = created.Id, Usd = reserve, Replaces = provisional });
+                await grain.HoldAsync(new BatchBudgetHold { HoldId = created.Id, Usd = reserve, Replaces = provisional });
                 held = false;
             }
             catch (Exception e)

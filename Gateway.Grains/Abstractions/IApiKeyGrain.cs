@@ -19,9 +19,9 @@ public interface IApiKeyGrain : IGrainWithStringKey
 
     /// <summary>
     /// Holds an amount against the budgets (a batch's reservation): null when held, else why not.
-    /// Idempotent by <see cref="BudgetHold.HoldId"/>; open batch holds are reloaded on activation.
+    /// Idempotent by <see cref="BatchBudgetHold.HoldId"/>; open batch holds are reloaded on activation.
     /// </summary>
-    Task<LeaseDenial?> HoldAsync(BudgetHold hold);
+    Task<LeaseDenial?> HoldAsync(BatchBudgetHold hold);
 
     /// <summary>Releases a hold (no-op when it is not held).</summary>
     Task ReleaseHoldAsync(string holdId);

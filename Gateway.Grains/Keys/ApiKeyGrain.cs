@@ -290,7 +290,7 @@ public sealed class ApiKeyGrain(
         });
     }
 
-    public Task<LeaseDenial?> HoldAsync(BudgetHold hold)
+    public Task<LeaseDenial?> HoldAsync(BatchBudgetHold hold)
     {
         var now = time.GetUtcNow();
         RollOver(now);

@@ -23,13 +23,13 @@ public sealed class ApiKeyGrainHoldTests(GrainClusterFixture fixture)
     {
         var key = await NewKeyAsync(1m);
         var grain = fixture.Grains.GetGrain<IApiKeyGrain>(key.KeyId);
-        Assert.Null(await grain.HoldAsync(new BudgetHold { HoldId = "pending:1", Usd = 0.6m }));
-        var refused = await grain.HoldAsync(new BudgetHold { HoldId = "pending:2", Usd = 0.5m });
+        Assert.Null(await grain.HoldAsync(new BatchBudgetHold { HoldId = "pending:1", Usd = 0.6m }));
+        var refused = await grain.HoldAsync(new BatchBudgetHold { HoldId = "pending:2", Usd = 0.5m });
         Assert.Equal(DenialReason.DailyBudget, refused!.Reason);
         Assert.Contains("held by open batches", refused.Message);
         // Moving the hold to the batch's id does not check (or count) it twice.
-        Assert.Null(await grain.HoldAsync(new BudgetHold { HoldId = "msgbatch_a", Usd = 0.6m, Replaces = "pending:1" }));
-        Assert.Null(await grain.HoldAsync(new BudgetHold { HoldId = "pending:3", Usd = 0.4m }));
+        Assert.Null(await grain.HoldAsync(new BatchBudgetHold { HoldId = "msgbatch_a", Usd = 0.6m, Replaces = "pending:1" }));
+        Assert.Null(await grain.HoldAsync(new BatchBudgetHold { HoldId = "pending:3", Usd = 0.4m }));
         // Spent (0) + held (1.0) reaches the budget: ordinary requests are refused too.
         Assert.Equal(DenialReason.DailyBudget, (await grain.AcquireLeaseAsync(Ask())).Denial!.Reason);
         await grain.ReleaseHoldAsync("msgbatch_a");
@@ -53,7 +53,7 @@ public sealed class ApiKeyGrainHoldTests(GrainClusterFixture fixture)
             CreatedAt = DateTimeOffset.UtcNow,
         });
         var grain = fixture.Grains.GetGrain<IApiKeyGrain>(key.KeyId);
-        Assert.Equal(DenialReason.DailyBudget, (await grain.HoldAsync(new BudgetHold { HoldId = "pending:x", Usd = 0.2m }))!.Reason);
-        Assert.Null(await grain.HoldAsync(new BudgetHold { HoldId = "pending:y", Usd = 0.05m }));
+        Assert.Equal(DenialReason.DailyBudget, (await grain.HoldAsync(new BatchBudgetHold { HoldId = "pending:x", Usd = 0.2m }))!.Reason);
+        Assert.Null(await grain.HoldAsync(new BatchBudgetHold { HoldId = "pending:y", Usd = 0.05m }));
     }
 }

@@ -6,7 +6,7 @@ namespace Gateway.Grains.Abstractions;
 /// a new id without checking the budget again (the provisional hold taken before the batch had an id).
 /// </summary>
 [GenerateSerializer, Immutable]
-public sealed record BudgetHold
+public sealed record BatchBudgetHold
 {
     [Id(0)] public required string HoldId { get; init; }
     [Id(1)] public required decimal Usd { get; init; }
