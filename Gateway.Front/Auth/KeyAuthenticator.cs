@@ -27,8 +27,6 @@ public sealed class KeyAuthenticator(IGrainFactory grains, IOptions<AuthOptions>
     /// <summary>Grain calls made to resolve keys (each may activate a directory grain and query the store).</summary>
     public long DirectoryCalls => Interlocked.Read(ref _directoryCalls);
 
-    public ValueTask<KeyDescriptor?> AuthenticateAsync(string secret) => Lookup(secret, null).Key;
-
     /// <summary>
     /// The key for <paramref name="secret"/> (null when unknown), or a refusal with the time to wait when
     /// <paramref name="client"/> has used up its failed authentications and the key is not one known here.
