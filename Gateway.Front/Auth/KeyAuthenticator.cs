@@ -50,10 +50,10 @@ public sealed class KeyAuthenticator(IGrainFactory grains, IOptions<AuthOptions>
         // One lookup per hash at a time; concurrent requests share it.
         var lookup = ResolveAsync(hash);
         _cache[hash] = new CachedKey(lookup, now);
-        return new KeyLookup(AwaitAsync(hash, lookup), null);
+        return new KeyLookup(AwaitAsync(hash, lookup, client), null);
     }
 
-    private async ValueTask<KeyDescriptor?> AwaitAsync(string hash, Task<KeyDescriptor?> lookup)
+    private async ValueTask<KeyDescriptor?> AwaitAsync(string hash, Task<KeyDescriptor?> lookup, IPAddress? client)
     {
         try
         {
@@ -63,6 +63,9 @@ public sealed class KeyAuthenticator(IGrainFactory grains, IOptions<AuthOptions>
                 // Kept apart from the positive cache, for longer, and bounded: a scan cannot grow it without limit.
                 _cache.TryRemove(hash, out _);
                 _unknown.Add(hash);
+                // Only a lookup counts against the address: a client retrying one wrong or stale key costs
+                // nothing while its hash is remembered, and must not lock out the neighbours behind its address.
+                failures.RecordFailure(client);
             }
             else if (!key.Revoked)
             {
