@@ -14,7 +14,6 @@ public sealed class CallerAuthentication(IServiceProvider services, IOptions<Aut
 {
     private readonly bool _passThrough = options.Value.Mode == AuthMode.PassThrough;
     private KeyAuthenticator? _authenticator;
-    private FailedAuthLimiter? _failures;
 
     public bool Enabled => !_passThrough;
 
@@ -58,8 +57,6 @@ public sealed class CallerAuthentication(IServiceProvider services, IOptions<Aut
         if (key is null || key.Revoked)
         {
             FrontMetrics.Rejected("authentication");
-            _failures ??= services.GetRequiredService<FailedAuthLimiter>();
-            _failures.RecordFailure(client);
         }
         if (key is null)
         {

@@ -6,9 +6,10 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Front.Auth;
 
 /// <summary>
-/// Counts failed authentications (unknown or revoked key) per client address in fixed windows; an
-/// address past <see cref="UnknownKeyOptions.FailuresPerAddress"/> is refused before any grain call
-/// until its window ends. IPv6 addresses count by /64 (one host holds a whole /64). At most
+/// Counts failed key lookups (a hash the cluster does not know, not one this front already remembers as
+/// unknown) per client address in fixed windows; an address past
+/// <see cref="UnknownKeyOptions.FailuresPerAddress"/> is refused before any grain call until its window
+/// ends, except for keys this front has seen work. IPv6 addresses count by /64 (one host holds a whole /64). At most
 /// <see cref="UnknownKeyOptions.MaxTrackedAddresses"/> addresses are tracked; past that, new ones share
 /// one count, so memory is bounded and a scan spread over addresses is still limited.
 /// </summary>

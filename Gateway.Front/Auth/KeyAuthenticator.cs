@@ -27,8 +27,6 @@ public sealed class KeyAuthenticator(IGrainFactory grains, IOptions<AuthOptions>
     /// <summary>Grain calls made to resolve keys (each may activate a directory grain and query the store).</summary>
     public long DirectoryCalls => Interlocked.Read(ref _directoryCalls);
 
-    public ValueTask<KeyDescriptor?> AuthenticateAsync(string secret) => Lookup(secret, null).Key;
-
     /// <summary>
     /// The key for <paramref name="secret"/> (null when unknown), or a refusal with the time to wait when
     /// <paramref name="client"/> has used up its failed authentications and the key is not one known here.
@@ -52,10 +50,10 @@ public sealed class KeyAuthenticator(IGrainFactory grains, IOptions<AuthOptions>
         // One lookup per hash at a time; concurrent requests share it.
         var lookup = ResolveAsync(hash);
         _cache[hash] = new CachedKey(lookup, now);
-        return new KeyLookup(AwaitAsync(hash, lookup), null);
+        return new KeyLookup(AwaitAsync(hash, lookup, client), null);
     }
 
-    private async ValueTask<KeyDescriptor?> AwaitAsync(string hash, Task<KeyDescriptor?> lookup)
+    private async ValueTask<KeyDescriptor?> AwaitAsync(string hash, Task<KeyDescriptor?> lookup, IPAddress? client)
     {
         try
         {
@@ -65,6 +63,9 @@ public sealed class KeyAuthenticator(IGrainFactory grains, IOptions<AuthOptions>
                 // Kept apart from the positive cache, for longer, and bounded: a scan cannot grow it without limit.
                 _cache.TryRemove(hash, out _);
                 _unknown.Add(hash);
+                // Only a lookup counts against the address: a client retrying one wrong or stale key costs
+                // nothing while its hash is remembered, and must not lock out the neighbours behind its address.
+                failures.RecordFailure(client);
             }
             else if (!key.Revoked)
             {

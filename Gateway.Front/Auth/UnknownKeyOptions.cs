@@ -17,10 +17,15 @@ public sealed class UnknownKeyOptions
     /// </summary>
     public TimeSpan CacheTime { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Most unknown hashes remembered; past it the oldest half are forgotten.</summary>
+    /// <summary>Most unknown hashes (and, separately, recently working keys) remembered; past it they are forgotten.</summary>
     public int CacheSize { get; set; } = 10_000;
 
-    /// <summary>Failed authentications one client address may have per <see cref="FailureWindow"/>; 0 turns the limit off.</summary>
+    /// <summary>
+    /// Lookups of unknown keys one client address may cause per <see cref="FailureWindow"/> (0 turns the
+    /// limit off). A key already remembered as unknown (<see cref="CacheTime"/>) costs nothing and does not
+    /// count, so a client stuck on one stale key (about 12 lookups a minute) is never limited; a scan of
+    /// made-up keys is.
+    /// </summary>
     public int FailuresPerAddress { get; set; } = 30;
 
     public TimeSpan FailureWindow { get; set; } = TimeSpan.FromMinutes(1);
