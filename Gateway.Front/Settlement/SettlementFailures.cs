@@ -7,8 +7,9 @@ namespace Gateway.Front.Settlement;
 /// <summary>
 /// Tells a settlement failure no retry can fix (the charge itself is bad) from one that passes (a silo
 /// or Postgres down). A grain's store error reaches the front as the Npgsql exception itself (the
-/// cluster registers the Npgsql namespace with Orleans' exception codec), so its SQLSTATE is read here;
-/// should the codec hand back the message without the state, the message's own "22021: …" prefix serves.
+/// cluster registers the Npgsql namespace with Orleans' exception codec), but the codec carries only its
+/// message, not its properties: <see cref="PostgresException.SqlState"/> arrives null, and the message's
+/// own "22021: …" prefix (Npgsql's format) is what tells the class (a test round-trips a real one).
 /// </summary>
 internal static class SettlementFailures
 {
@@ -47,7 +48,13 @@ internal static class SettlementFailures
             }
             root = current;
         }
-        var text = root is PostgresException p && p.SqlState.Length == 5 ? $"{p.SqlState}: {p.MessageText}" : $"{root.GetType().Name}: {root.Message}";
+        // Across Orleans a PostgresException keeps its message ("22021: …") but not its SqlState property.
+        var text = root switch
+        {
+            PostgresException { SqlState.Length: 5 } p => $"{p.SqlState}: {p.MessageText}",
+            PostgresException when StateFromMessage(root.Message) is not null => root.Message,
+            _ => $"{root.GetType().Name}: {root.Message}",
+        };
         return Gateway.Grains.Text.BoundedText.Clean(text, 300)!;
     }
 

@@ -6,6 +6,7 @@ using Gateway.Grains.Storage;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Orleans.Serialization;
 
 namespace Gateway.Tests.Security;
 
@@ -99,6 +100,29 @@ public sealed class SettlementIsolationTests(HostileStringHost host)
 
         Assert.True(await store.ApplyAsync(keyId, Guid.NewGuid(), [Charge("claude-a")], now));
         Assert.Equal(0.5m, (await store.LoadAsync(keyId, now)).SpentTodayUsd);
+    }
+
+    [Fact]
+    public async Task A_refused_charge_is_still_told_apart_after_crossing_Orleans_as_a_separate_front_receives_it()
+    {
+        // The real Postgres error, as a grain's store call throws it.
+        PostgresException original;
+        await using (var command = host.Database.DataSource.CreateCommand("SELECT @model"))
+        {
+            command.Parameters.Add(new NpgsqlParameter<string>("model", "claude\0evil"));
+            original = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteScalarAsync());
+        }
+        // Through Orleans' exception codec, configured as the cluster configures it (Npgsql namespace allowed).
+        var services = new ServiceCollection();
+        services.AddSerializer();
+        services.Configure<Orleans.Serialization.ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
+        await using var provider = services.BuildServiceProvider();
+        var serializer = provider.GetRequiredService<Orleans.Serialization.Serializer>();
+        var received = serializer.Deserialize<Exception>(serializer.SerializeToArray<Exception>(original));
+
+        Assert.True(SettlementFailures.IsPermanent(original));
+        Assert.True(SettlementFailures.IsPermanent(received), $"{received.GetType().FullName}: {received.Message}");
+        Assert.StartsWith("22", SettlementFailures.Reason(received));
     }
 
     [Fact]
