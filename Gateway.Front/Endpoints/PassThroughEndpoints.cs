@@ -39,8 +39,8 @@ public static class PassThroughEndpoints
             {
                 FrontMetrics.Rejected("path_not_served");
                 await GatewayError.WriteAsync(context, StatusCodes.Status403Forbidden, AnthropicErrorTypes.Permission,
-                    $"{context.Request.Method} {CanonicalPath.Quote(path)} is not served to gateway keys: only its metered endpoints "
-                    + "(messages, count_tokens, chat/completions, models) are. An administrator can open a path for a key (open_paths), unmetered.");
+                    $"{context.Request.Method} {CanonicalPath.Quote(path)} is not served to gateway keys: the gateway forwards only the endpoints "
+                    + "it meters. An administrator can open a path for a key (open_paths), knowingly unmetered.");
                 return;
             }
             await OpenPathForwarding.ForwardAsync(context, forwarder, key);

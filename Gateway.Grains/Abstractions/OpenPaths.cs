@@ -25,19 +25,6 @@ public static class OpenPaths
         return false;
     }
 
-    /// <summary>The entry of <paramref name="patterns"/> that opens <paramref name="path"/>, or null.</summary>
-    public static string? FirstMatch(IReadOnlyList<string> patterns, ReadOnlySpan<char> path)
-    {
-        for (var i = 0; i < patterns.Count; i++)
-        {
-            if (Matches(patterns[i], path))
-            {
-                return patterns[i];
-            }
-        }
-        return null;
-    }
-
     public static bool Matches(string pattern, ReadOnlySpan<char> path) =>
         pattern.EndsWith('*')
             ? path.StartsWith(pattern.AsSpan(0, pattern.Length - 1), StringComparison.Ordinal)
