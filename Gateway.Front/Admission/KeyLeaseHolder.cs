@@ -334,7 +334,14 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
             {
                 request = HandBackLeftovers(request);
             }
-            request = returnUsd ? HandBackUsd(request) : request with { BudgetEpoch = _budgetEpoch, InFlightUsd = _inFlightUsd };
+            if (returnUsd)
+            {
+                request = HandBackUsd(request);
+            }
+            else if (_budgetEpoch != default)
+            {
+                request = request with { BudgetEpoch = _budgetEpoch, InFlightUsd = _inFlightUsd };
+            }
             _admittedSinceRenewal = 0;
             _renewedAt = sentAt;
             _renewalGeneration++;

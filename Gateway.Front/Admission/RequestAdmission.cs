@@ -1,9 +1,9 @@
 using Gateway.Front.Envelope;
 using Gateway.Front.Errors;
 using Gateway.Front.Metrics;
+using Gateway.Front.Settlement;
 using Gateway.Grains.Abstractions;
 using Gateway.Grains.Pricing;
-using Gateway.Front.Settlement;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Front.Admission;

@@ -3,6 +3,7 @@ using System.Text;
 using Gateway.Front.FakeUpstream;
 using Gateway.Tests.Hosting;
 using Gateway.Tests.Infrastructure;
+using Gateway.Tests.Reliability;
 using Xunit.Abstractions;
 
 namespace Gateway.Tests.Security;
@@ -11,7 +12,9 @@ namespace Gateway.Tests.Security;
 /// A budget holds while requests run: admission holds each request's worst-case cost (estimated input plus
 /// max_tokens, at the model's price) against the key's budget, and settlement releases it for the real
 /// cost. Streams admitted together can then never spend past the budget, however long they run.
+/// (In the process-cluster collection: one test kills a silo of a cluster of its own.)
 /// </summary>
+[Collection(ClusterProcessCollection.Name)]
 public sealed class BudgetReservationTests(TenantPoolHost host, ITestOutputHelper output) : IClassFixture<TenantPoolHost>
 {
     private const string Model = "claude-sonnet-4-5";
@@ -145,5 +148,80 @@ public sealed class BudgetReservationTests(TenantPoolHost host, ITestOutputHelpe
         }, TimeSpan.FromSeconds(10));
         var spent = await host.SpentAsync(key);
         Assert.InRange(spent, 0.0001m, 0.01m);
+    }
+    /// <summary>
+    /// SIGKILL of the silo holding the key's grain while streams run (2 silos, 2 fronts, real processes):
+    /// the new activation starts with nothing held; each front declares what it still runs on its next call
+    /// (within about half a lease while it has requests running), so the overshoot is at most what was held
+    /// at the kill, and only as much of it as other fronts admit before every front has declared.
+    /// </summary>
+    [Fact]
+    public async Task A_silo_kill_while_streams_run_overshoots_at_most_what_was_held_at_the_kill()
+    {
+        const int beforeKill = 6, afterKill = 10;
+        await using var database = await TestPostgres.CreateAsync();
+        await using var cluster = await FailoverCluster.StartAsync(await TestRedis.EndpointAsync(), database.ConnectionString);
+        // The fake's reply is 12 output tokens: with max_tokens 12 each stream costs exactly its worst case.
+        var body = TenantPoolHost.Request(Model, 12, stream: true);
+        var worst = WorstCase(body, 12);
+        var budget = Math.Round(worst * 11.5m, 6); // eleven fit
+        var key = await GatewayKeys.CreateAsync(cluster.Admin, limits: new { daily_budget_usd = budget });
+        var clients = cluster.FrontAddresses.Select(address =>
+        {
+            var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+            client.DefaultRequestHeaders.Add("x-api-key", key.Secret);
+            return client;
+        }).ToArray();
+
+        async Task<bool> StreamAsync(HttpClient client)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages") { Content = Json.Body(body) };
+            request.Headers.Add(FakeUpstreamHeaders.EventIntervalMs, "400");
+            try
+            {
+                using var response = await client.SendAsync(request);
+                return response.StatusCode == HttpStatusCode.OK && (await response.Content.ReadAsStringAsync()).Contains("message_stop");
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }
+
+        var streams = new List<Task<bool>>();
+        for (var i = 0; i < beforeKill; i++)
+        {
+            streams.Add(StreamAsync(clients[i % 2]));
+        }
+        await Task.Delay(1500); // admitted and streaming (each runs about 8 s)
+        var victim = await cluster.Processes.SiloHostingAsync(key.KeyId);
+        cluster.Processes.Silos[victim].Kill();
+        for (var i = 0; i < afterKill; i++)
+        {
+            streams.Add(StreamAsync(clients[i % 2]));
+            await Task.Delay(300);
+        }
+        var served = await Task.WhenAll(streams);
+        var admittedBefore = served.Take(beforeKill).Count(ok => ok);
+        var admittedAfter = served.Skip(beforeKill).Count(ok => ok);
+
+        decimal spent = 0;
+        await Eventually.HoldsAsync("every served stream is charged", async () =>
+        {
+            await using var command = cluster.Database.CreateCommand(
+                $"SELECT coalesce(sum(spent_usd), 0) FROM key_spend WHERE key_id = '{key.KeyId}'");
+            spent = (decimal)(await command.ExecuteScalarAsync())!;
+            return spent >= (admittedBefore + admittedAfter) * worst * 0.99m;
+        }, TimeSpan.FromSeconds(60));
+        var overshoot = Math.Max(0, spent - budget);
+        output.WriteLine($"budget ${budget} ({budget / worst:0.#} worst cases of ${worst:0.######}); {beforeKill} streams running at the kill " +
+            $"(${beforeKill * worst:0.######} held), {admittedBefore} of them served; after the kill {admittedAfter} of {afterKill} admitted; " +
+            $"final spend ${spent:0.######} ({spent / budget:P1} of the budget, overshoot ${overshoot:0.######} = {overshoot / worst:0.#} worst cases)");
+        Assert.Equal(beforeKill, admittedBefore);
+        Assert.True(spent <= budget + beforeKill * worst, $"spent ${spent}: past budget ${budget} + what was held at the kill");
+        foreach (var client in clients)
+        {
+            client.Dispose();
+        }
     }
 }
