@@ -173,6 +173,45 @@ public sealed class MessageBatchTests(BatchHost host) : IClassFixture<BatchHost>
     }
 
     [Fact]
+    public async Task A_canceled_batch_releases_its_hold_and_charges_nothing_for_canceled_requests()
+    {
+        // Holds about $0.10 (Sonnet and Haiku, 10,000 output tokens each, half price): one fits, two do not.
+        var key = await GatewayKeys.CreateAsync(host.Admin, limits: new { daily_budget_usd = 0.15m });
+        using var client = BatchHost.Client(host.Front, key.Secret);
+        host.Upstream.Options.BatchProcessingMs = 60_000;
+        string id;
+        try
+        {
+            id = await BatchHost.CreateBatchAsync(client, BatchHost.BatchBody(10_000, Sonnet, Haiku));
+        }
+        finally
+        {
+            host.Upstream.Options.BatchProcessingMs = BatchHost.ProcessingMs;
+        }
+        using (var cancel = await client.PostAsync($"v1/messages/batches/{id}/cancel", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+            Assert.Equal("canceling", Json.Parse(await cancel.Content.ReadAsStringAsync()).GetProperty("processing_status").GetString());
+        }
+        Assert.Equal(0m, await host.WaitSettledAsync(id));
+        await host.WaitAuditRowsAsync(key.KeyId, 2);
+        Assert.Equal(2L, await host.ScalarAsync<long>($"SELECT count(*) FROM request_log WHERE key_id = '{key.KeyId}' AND error_type = 'canceled' AND cost_usd = 0"));
+        Assert.Equal(0m, await host.SpendAsync(key.KeyId));
+        // The hold is released: the same batch fits the budget again, once (it must not end during the check).
+        host.Upstream.Options.BatchProcessingMs = 60_000;
+        try
+        {
+            await BatchHost.CreateBatchAsync(client, BatchHost.BatchBody(10_000, Sonnet, Haiku));
+            using var third = await client.PostAsync("v1/messages/batches", BatchHost.BatchBody(10_000, Sonnet, Haiku));
+            Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+        }
+        finally
+        {
+            host.Upstream.Options.BatchProcessingMs = BatchHost.ProcessingMs;
+        }
+    }
+
+    [Fact]
     public async Task A_list_pages_through_the_teams_own_batches_newest_first()
     {
         var key = await GatewayKeys.CreateAsync(host.Admin);
