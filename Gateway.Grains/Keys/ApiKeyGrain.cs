@@ -262,10 +262,11 @@ public sealed class ApiKeyGrain(
             }
             return Task.FromResult<LeaseDenial?>(null);
         }
-        if (hold.Replaces is { } old && _holds.Remove(old, out var moved))
+        if (hold.Replaces is { } old)
         {
-            // Already checked when it was taken: only its id changes.
-            _holds[hold.HoldId] = moved;
+            // Checked when it was taken: only its id changes (taken again if this activation never saw it).
+            _held += _holds.Remove(old, out var moved) ? hold.Usd - moved : hold.Usd;
+            _holds[hold.HoldId] = hold.Usd;
             return Task.FromResult<LeaseDenial?>(null);
         }
         var denial = CheckStanding(now, hold.Usd);

@@ -251,10 +251,17 @@ public sealed class MessageBatchTests(BatchHost host) : IClassFixture<BatchHost>
         // Two batches that fit one at a time: the second is refused while the first holds its share.
         var roomy = await GatewayKeys.CreateAsync(host.Admin, limits: new { daily_budget_usd = 0.1m });
         using var roomyClient = BatchHost.Client(host.Front, roomy.Secret);
-        await BatchHost.CreateBatchAsync(roomyClient, BatchHost.BatchBody(10_000, Sonnet));
-        using (var second = await roomyClient.PostAsync("v1/messages/batches", BatchHost.BatchBody(10_000, Sonnet)))
+        // The first must still be running (held, not settled) when the second asks.
+        host.Upstream.Options.BatchProcessingMs = 60_000;
+        try
         {
+            await BatchHost.CreateBatchAsync(roomyClient, BatchHost.BatchBody(10_000, Sonnet));
+            using var second = await roomyClient.PostAsync("v1/messages/batches", BatchHost.BatchBody(10_000, Sonnet));
             Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
+        }
+        finally
+        {
+            host.Upstream.Options.BatchProcessingMs = BatchHost.ProcessingMs;
         }
         Assert.Equal(0m, await host.SpendAsync(key.KeyId));
     }
