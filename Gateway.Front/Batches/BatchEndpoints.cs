@@ -121,7 +121,7 @@ public static class BatchEndpoints
         var held = true;
         try
         {
-            if (upstream.Provider is not { } provider || BatchUpstream.PickCredential(provider) is not { } credential)
+            if (upstream.ProviderFor(scan.Models[0]) is not { } provider || BatchUpstream.PickCredential(provider) is not { } credential)
             {
                 await Unavailable(context, "No upstream key is configured for Message Batches.");
                 return;

@@ -290,6 +290,13 @@ public sealed class MessageBatchTests(BatchHost host) : IClassFixture<BatchHost>
         await host.WaitAuditRowsAsync(key.KeyId, models.Length);
         Assert.Equal(expected, await host.SpendAsync(key.KeyId));
 
+        // Both fronts' sweeps at once over a row reopened as if never settled: still charged once.
+        await host.ScalarAsync<int>($"UPDATE message_batches SET settled_at = NULL, charged_usd = NULL, next_check_at = now() WHERE batch_id = '{id}'");
+        await Task.WhenAll(Task.Run(() => first.Services.GetRequiredService<BatchSweeper>().SweepOnceAsync()),
+            Task.Run(() => second.Services.GetRequiredService<BatchSweeper>().SweepOnceAsync()));
+        Assert.Equal(expected, await host.WaitSettledAsync(id));
+        Assert.Equal(expected, await host.SpendAsync(key.KeyId));
+
         // A front that died after charging but before marking the batch settled: the row is open
         // again, the front is gone, and a restarted front's sweep settles it with the same ids.
         await host.ScalarAsync<int>($"UPDATE message_batches SET settled_at = NULL, charged_usd = NULL, next_check_at = now() WHERE batch_id = '{id}'");
