@@ -105,7 +105,13 @@ public static class BatchEndpoints
         LeaseDenial? denial;
         try
         {
-            denial = await grain.HoldAsync(new BudgetHold { HoldId = provisional, Usd = reserve });
+            // Lapses by itself if this front dies before it moves or releases it.
+            denial = await grain.HoldAsync(new BudgetHold
+            {
+                HoldId = provisional,
+                Usd = reserve,
+                ExpiresAt = time.GetUtcNow() + options.Value.UpstreamTimeout + TimeSpan.FromMinutes(1),
+            });
         }
         catch (Exception)
         {

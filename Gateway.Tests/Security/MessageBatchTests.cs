@@ -370,7 +370,7 @@ public sealed class PassThroughBatchTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var received = upstream.Received.Single(r => r.PathAndQuery == "/v1/messages/batches");
         Assert.Equal(body, System.Text.Encoding.UTF8.GetString(received.Body));
-        var id = Json.Parse(await response.Content.ReadAsStringAsync()).GetProperty("id").GetString();
+        var id = Json.Parse(await response.Content.ReadAsStringAsync()).GetProperty("id").GetString()!;
         using var list = await client.GetAsync("v1/messages/batches");
         Assert.Contains(id, await list.Content.ReadAsStringAsync());
     }
