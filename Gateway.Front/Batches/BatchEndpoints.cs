@@ -105,7 +105,13 @@ public static class BatchEndpoints
         LeaseDenial? denial;
         try
         {
-            denial = await grain.HoldAsync(new BatchBudgetHold { HoldId = provisional, Usd = reserve });
+            // Lapses by itself if this front dies before it moves or releases it.
+            denial = await grain.HoldAsync(new BatchBudgetHold
+            {
+                HoldId = provisional,
+                Usd = reserve,
+                ExpiresAt = time.GetUtcNow() + options.Value.UpstreamTimeout + TimeSpan.FromMinutes(1),
+            });
         }
         catch (Exception)
         {
@@ -121,7 +127,7 @@ public static class BatchEndpoints
         var held = true;
         try
         {
-            if (upstream.Provider is not { } provider || BatchUpstream.PickCredential(provider) is not { } credential)
+            if (upstream.ProviderFor(scan.Models[0]) is not { } provider || BatchUpstream.PickCredential(provider) is not { } credential)
             {
                 await Unavailable(context, "No upstream key is configured for Message Batches.");
                 return;

@@ -17,11 +17,13 @@ public sealed class BatchUpstream : IDisposable
     private static readonly string[] ForwardedHeaders = ["anthropic-version", "anthropic-beta"];
 
     private readonly UpstreamDirectory _directory;
+    private readonly RouteTable _routes;
     private readonly HttpClient _http;
 
-    public BatchUpstream(UpstreamDirectory directory, IOptions<UpstreamOptions> upstream, IOptions<BatchOptions> options)
+    public BatchUpstream(UpstreamDirectory directory, RouteTable routes, IOptions<UpstreamOptions> upstream, IOptions<BatchOptions> options)
     {
         _directory = directory;
+        _routes = routes;
         _http = new HttpClient(new SocketsHttpHandler
         {
             UseProxy = false,
@@ -34,8 +36,14 @@ public sealed class BatchUpstream : IDisposable
         { Timeout = options.Value.UpstreamTimeout };
     }
 
-    /// <summary>The Anthropic provider batches go to (the first one that is not OpenAI-compatible), or null.</summary>
-    public UpstreamProvider? Provider => _directory.Providers.FirstOrDefault(p => !p.IsOpenAi);
+    /// <summary>
+    /// Where a batch goes: the first Anthropic provider of the route of its first model (a batch cannot be
+    /// split across organisations, and OpenAI-compatible providers have no batches), else the first
+    /// Anthropic provider configured; null when there is none.
+    /// </summary>
+    public UpstreamProvider? ProviderFor(string model) =>
+        _routes.Resolve(model).Steps.Select(s => s.Provider).FirstOrDefault(p => !p.IsOpenAi)
+        ?? _directory.Providers.FirstOrDefault(p => !p.IsOpenAi);
 
     /// <summary>A credential of <paramref name="provider"/> for a new batch: the pool's pick, or any key when all are cooling.</summary>
     public static UpstreamCredential? PickCredential(UpstreamProvider provider) =>

@@ -11,4 +11,7 @@ public sealed record BatchBudgetHold
     [Id(0)] public required string HoldId { get; init; }
     [Id(1)] public required decimal Usd { get; init; }
     [Id(2)] public string? Replaces { get; init; }
+
+    /// <summary>When a provisional hold lapses by itself (its front may die before it moves or releases it); null: never.</summary>
+    [Id(3)] public DateTimeOffset? ExpiresAt { get; init; }
 }

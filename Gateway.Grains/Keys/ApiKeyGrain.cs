@@ -50,6 +50,7 @@ public sealed class ApiKeyGrain(
 
     /// <summary>Amounts held against the budgets by id (open Message Batches), and their sum.</summary>
     private readonly Dictionary<string, decimal> _holds = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _holdExpiry = new(StringComparer.Ordinal);
     private decimal _held;
 
     /// <summary>
@@ -303,10 +304,12 @@ public sealed class ApiKeyGrain(
             }
             return Task.FromResult<LeaseDenial?>(null);
         }
-        if (hold.Replaces is { } old && _holds.Remove(old, out var moved))
+        if (hold.Replaces is { } old)
         {
-            // Already checked when it was taken: only its id changes.
-            _holds[hold.HoldId] = moved;
+            // Checked when it was taken: only its id changes (taken again if this activation never saw it).
+            _held += _holds.Remove(old, out var moved) ? hold.Usd - moved : hold.Usd;
+            _holdExpiry.Remove(old);
+            _holds[hold.HoldId] = hold.Usd;
             return Task.FromResult<LeaseDenial?>(null);
         }
         var denial = CheckStanding(now, hold.Usd);
@@ -314,17 +317,38 @@ public sealed class ApiKeyGrain(
         {
             _holds[hold.HoldId] = hold.Usd;
             _held += hold.Usd;
+            if (hold.ExpiresAt is { } expires)
+            {
+                _holdExpiry[hold.HoldId] = expires;
+            }
         }
         return Task.FromResult(denial);
     }
 
     public Task ReleaseHoldAsync(string holdId)
     {
+        Release(holdId);
+        return Task.CompletedTask;
+    }
+
+    private void Release(string holdId)
+    {
         if (_holds.Remove(holdId, out var amount))
         {
             _held -= amount;
         }
-        return Task.CompletedTask;
+        _holdExpiry.Remove(holdId);
+    }
+
+    private void LapseHolds(DateTimeOffset now)
+    {
+        foreach (var (id, expires) in _holdExpiry.ToArray())
+        {
+            if (expires <= now)
+            {
+                Release(id);
+            }
+        }
     }
 
     /// <summary>
@@ -333,6 +357,10 @@ public sealed class ApiKeyGrain(
     /// </summary>
     private LeaseDenial? CheckStanding(DateTimeOffset now, decimal adding = 0)
     {
+        if (_holdExpiry.Count > 0)
+        {
+            LapseHolds(now);
+        }
         if (_key.Revoked)
         {
             return new LeaseDenial { Reason = DenialReason.Revoked, Message = "This API key has been revoked." };

@@ -38,6 +38,17 @@ public sealed class ApiKeyGrainHoldTests(GrainClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_provisional_hold_lapses_at_its_expiry()
+    {
+        var key = await NewKeyAsync(1m);
+        var grain = fixture.Grains.GetGrain<IApiKeyGrain>(key.KeyId);
+        Assert.Null(await grain.HoldAsync(new BatchBudgetHold { HoldId = "pending:a", Usd = 0.9m, ExpiresAt = DateTimeOffset.UtcNow.AddMilliseconds(300) }));
+        Assert.NotNull(await grain.HoldAsync(new BatchBudgetHold { HoldId = "pending:b", Usd = 0.5m }));
+        await Task.Delay(500);
+        Assert.Null(await grain.HoldAsync(new BatchBudgetHold { HoldId = "pending:c", Usd = 0.5m }));
+    }
+
+    [Fact]
     public async Task Open_batches_are_held_again_when_the_grain_is_activated()
     {
         var key = await NewKeyAsync(1m);

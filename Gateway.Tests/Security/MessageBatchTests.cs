@@ -173,6 +173,45 @@ public sealed class MessageBatchTests(BatchHost host) : IClassFixture<BatchHost>
     }
 
     [Fact]
+    public async Task A_canceled_batch_releases_its_hold_and_charges_nothing_for_canceled_requests()
+    {
+        // Holds about $0.10 (Sonnet and Haiku, 10,000 output tokens each, half price): one fits, two do not.
+        var key = await GatewayKeys.CreateAsync(host.Admin, limits: new { daily_budget_usd = 0.15m });
+        using var client = BatchHost.Client(host.Front, key.Secret);
+        host.Upstream.Options.BatchProcessingMs = 60_000;
+        string id;
+        try
+        {
+            id = await BatchHost.CreateBatchAsync(client, BatchHost.BatchBody(10_000, Sonnet, Haiku));
+        }
+        finally
+        {
+            host.Upstream.Options.BatchProcessingMs = BatchHost.ProcessingMs;
+        }
+        using (var cancel = await client.PostAsync($"v1/messages/batches/{id}/cancel", null))
+        {
+            Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+            Assert.Equal("canceling", Json.Parse(await cancel.Content.ReadAsStringAsync()).GetProperty("processing_status").GetString());
+        }
+        Assert.Equal(0m, await host.WaitSettledAsync(id));
+        await host.WaitAuditRowsAsync(key.KeyId, 2);
+        Assert.Equal(2L, await host.ScalarAsync<long>($"SELECT count(*) FROM request_log WHERE key_id = '{key.KeyId}' AND error_type = 'canceled' AND cost_usd = 0"));
+        Assert.Equal(0m, await host.SpendAsync(key.KeyId));
+        // The hold is released: the same batch fits the budget again, once (it must not end during the check).
+        host.Upstream.Options.BatchProcessingMs = 60_000;
+        try
+        {
+            await BatchHost.CreateBatchAsync(client, BatchHost.BatchBody(10_000, Sonnet, Haiku));
+            using var third = await client.PostAsync("v1/messages/batches", BatchHost.BatchBody(10_000, Sonnet, Haiku));
+            Assert.Equal(HttpStatusCode.TooManyRequests, third.StatusCode);
+        }
+        finally
+        {
+            host.Upstream.Options.BatchProcessingMs = BatchHost.ProcessingMs;
+        }
+    }
+
+    [Fact]
     public async Task A_list_pages_through_the_teams_own_batches_newest_first()
     {
         var key = await GatewayKeys.CreateAsync(host.Admin);
@@ -212,10 +251,17 @@ public sealed class MessageBatchTests(BatchHost host) : IClassFixture<BatchHost>
         // Two batches that fit one at a time: the second is refused while the first holds its share.
         var roomy = await GatewayKeys.CreateAsync(host.Admin, limits: new { daily_budget_usd = 0.1m });
         using var roomyClient = BatchHost.Client(host.Front, roomy.Secret);
-        await BatchHost.CreateBatchAsync(roomyClient, BatchHost.BatchBody(10_000, Sonnet));
-        using (var second = await roomyClient.PostAsync("v1/messages/batches", BatchHost.BatchBody(10_000, Sonnet)))
+        // The first must still be running (held, not settled) when the second asks.
+        host.Upstream.Options.BatchProcessingMs = 60_000;
+        try
         {
+            await BatchHost.CreateBatchAsync(roomyClient, BatchHost.BatchBody(10_000, Sonnet));
+            using var second = await roomyClient.PostAsync("v1/messages/batches", BatchHost.BatchBody(10_000, Sonnet));
             Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
+        }
+        finally
+        {
+            host.Upstream.Options.BatchProcessingMs = BatchHost.ProcessingMs;
         }
         Assert.Equal(0m, await host.SpendAsync(key.KeyId));
     }
@@ -242,6 +288,13 @@ public sealed class MessageBatchTests(BatchHost host) : IClassFixture<BatchHost>
         var expected = BatchHost.PriceAtBatchRate(first, results);
         Assert.Equal(expected, await host.WaitSettledAsync(id));
         await host.WaitAuditRowsAsync(key.KeyId, models.Length);
+        Assert.Equal(expected, await host.SpendAsync(key.KeyId));
+
+        // Both fronts' sweeps at once over a row reopened as if never settled: still charged once.
+        await host.ScalarAsync<int>($"UPDATE message_batches SET settled_at = NULL, charged_usd = NULL, next_check_at = now() WHERE batch_id = '{id}'");
+        await Task.WhenAll(Task.Run(() => first.Services.GetRequiredService<BatchSweeper>().SweepOnceAsync()),
+            Task.Run(() => second.Services.GetRequiredService<BatchSweeper>().SweepOnceAsync()));
+        Assert.Equal(expected, await host.WaitSettledAsync(id));
         Assert.Equal(expected, await host.SpendAsync(key.KeyId));
 
         // A front that died after charging but before marking the batch settled: the row is open
@@ -317,7 +370,7 @@ public sealed class PassThroughBatchTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var received = upstream.Received.Single(r => r.PathAndQuery == "/v1/messages/batches");
         Assert.Equal(body, System.Text.Encoding.UTF8.GetString(received.Body));
-        var id = Json.Parse(await response.Content.ReadAsStringAsync()).GetProperty("id").GetString();
+        var id = Json.Parse(await response.Content.ReadAsStringAsync()).GetProperty("id").GetString()!;
         using var list = await client.GetAsync("v1/messages/batches");
         Assert.Contains(id, await list.Content.ReadAsStringAsync());
     }
