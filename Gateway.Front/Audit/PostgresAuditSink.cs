@@ -344,12 +344,14 @@ public sealed class PostgresAuditSink : BackgroundService, IAuditSink
 
     /// <summary>
     /// Whether Postgres (or the encoder before it) refused the rows themselves, so retrying the same rows
-    /// cannot succeed: data exceptions (22xxx) and constraint violations (23xxx). Everything else — no
+    /// cannot succeed: data exceptions (22xxx), constraint violations (23xxx) and program limits (54xxx). Everything else — no
     /// connection, timeouts, a missing table before migrations ran — is worth retrying.
     /// </summary>
     internal static bool IsRefusedData(Exception e) => e switch
     {
-        PostgresException p => p.SqlState.StartsWith("22", StringComparison.Ordinal) || p.SqlState.StartsWith("23", StringComparison.Ordinal),
+        // 54: program limit exceeded, e.g. a value too big for an index row: the same rows fail every time.
+        PostgresException p => p.SqlState.StartsWith("22", StringComparison.Ordinal) || p.SqlState.StartsWith("23", StringComparison.Ordinal)
+            || p.SqlState.StartsWith("54", StringComparison.Ordinal),
         NpgsqlException or IOException or SocketException or TimeoutException or OperationCanceledException => false,
         InvalidCastException or ArgumentException or FormatException or OverflowException or EncoderFallbackException or NullReferenceException => true,
         _ => false,

@@ -14,8 +14,9 @@ namespace Gateway.Front.Settlement;
 internal static class SettlementFailures
 {
     /// <summary>
-    /// Permanent: a Postgres data exception (class 22: NUL in text, a number out of range) or integrity
-    /// violation (class 23), or a deterministic error in pricing the charge (overflow, bad argument).
+    /// Permanent: a Postgres data exception (class 22: NUL in text, a number out of range), integrity
+    /// violation (class 23) or program limit (class 54: a value too big for an index row), or a
+    /// deterministic error in pricing the charge (overflow, bad argument).
     /// Everything else — no connection, timeouts, a silo gone, an unknown error — is retried.
     /// </summary>
     public static bool IsPermanent(Exception e)
@@ -59,7 +60,8 @@ internal static class SettlementFailures
     }
 
     private static bool IsDataClass(string? state) =>
-        state is { Length: 5 } && (state.StartsWith("22", StringComparison.Ordinal) || state.StartsWith("23", StringComparison.Ordinal));
+        state is { Length: 5 } && (state.StartsWith("22", StringComparison.Ordinal) || state.StartsWith("23", StringComparison.Ordinal)
+                                   || state.StartsWith("54", StringComparison.Ordinal));
 
     private static string? StateFromMessage(string message) =>
         message.Length > 7 && message[5] == ':' && message[6] == ' ' ? message[..5] : null;
