@@ -73,6 +73,11 @@ public sealed class BatchSettlement(IBatchStore store, BatchUpstream upstream, I
 
     private async Task<bool> RunAsync(BatchRecord batch)
     {
+        // Another front may have finished it since this row was read: no need to download its results again.
+        if ((await store.FindAsync(batch.BatchId))?.SettledAt is not null)
+        {
+            return true;
+        }
         if (upstream.Resolve(batch.Provider, batch.UpstreamKeyId) is not var (provider, credential))
         {
             BatchLog.CredentialGone(logger, batch.BatchId, batch.UpstreamKeyId, batch.Provider);

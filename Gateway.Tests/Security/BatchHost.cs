@@ -40,15 +40,22 @@ public sealed class BatchHost : IAsyncLifetime
     }
 
     /// <summary>Another front on the same Postgres and upstream key (its own embedded silo), sweeping at <paramref name="sweep"/>.</summary>
-    public Task<FrontHost> StartFrontAsync(TimeSpan sweep) =>
-        FrontHost.StartWithKeysAsync(Upstream.BaseAddress, new Dictionary<string, string?>
+    public Task<FrontHost> StartFrontAsync(TimeSpan sweep, IDictionary<string, string?>? more = null)
+    {
+        var settings = new Dictionary<string, string?>
         {
             ["Postgres:ConnectionString"] = Database.ConnectionString,
             ["Audit:FlushInterval"] = "00:00:00.050",
             ["Batches:SweepInterval"] = sweep.ToString(),
             ["Batches:RecheckAfter"] = "00:00:00.200",
             ["Logging:LogLevel:Default"] = "Error",
-        });
+        };
+        foreach (var (name, value) in more ?? new Dictionary<string, string?>())
+        {
+            settings[name] = value;
+        }
+        return FrontHost.StartWithKeysAsync(Upstream.BaseAddress, settings);
+    }
 
     public static HttpClient Client(FrontHost front, string secret)
     {

@@ -345,6 +345,35 @@ public sealed class MessageBatchTests(BatchHost host) : IClassFixture<BatchHost>
         Assert.Equal(charged, await host.SpendAsync(key.KeyId));
     }
 
+    [Fact]
+    public async Task Each_batch_is_read_and_settled_with_the_upstream_key_that_created_it()
+    {
+        // Two upstream keys (two organisations to the fake): a batch exists only in its creator's.
+        await using var front = await host.StartFrontAsync(TimeSpan.FromMilliseconds(100),
+            new Dictionary<string, string?> { ["Upstream:ApiKeys:1"] = "sk-upstream-second" });
+        using var admin = front.CreateAdminClient();
+        var key = await GatewayKeys.CreateAsync(admin);
+        using var client = BatchHost.Client(front, key.Secret);
+        var ids = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            ids.Add(await BatchHost.CreateBatchAsync(client, BatchHost.BatchBody(Haiku)));
+        }
+        var owners = host.Upstream.State.Batches.All.Where(b => ids.Contains(b.Id)).Select(b => b.Owner).Distinct().ToList();
+        Assert.Equal(2, owners.Count);
+        decimal expected = 0;
+        foreach (var id in ids)
+        {
+            expected += BatchHost.PriceAtBatchRate(front, await BatchHost.ResultsAsync(client, id));
+        }
+        foreach (var id in ids)
+        {
+            await host.WaitSettledAsync(id);
+        }
+        Assert.Equal(expected, await host.SpendAsync(key.KeyId));
+        Assert.Equal(ids.AsEnumerable().Reverse(), await ListIdsAsync(client, ""));
+    }
+
     private static string Message(string errorBody) => Json.Parse(errorBody).GetProperty("error").GetProperty("message").GetString()!;
 
     private static async Task<List<string>> ListIdsAsync(HttpClient client, string query)
