@@ -54,6 +54,18 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
 
     public string FrontId => frontId;
 
+    /// <summary>The key grain's activation this front's budget holds are with (default: none yet).</summary>
+    public Guid BudgetEpoch
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _budgetEpoch;
+            }
+        }
+    }
+
     /// <summary>Admits a request needing the given tokens, renewing the lease when it must.</summary>
     public async ValueTask<Admission> AdmitAsync(KeyDescriptor key, long inputTokens, long outputTokens, bool stream = false, decimal worstUsd = 0)
     {
@@ -183,14 +195,16 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
         return request;
     }
 
-    /// <summary>Takes a lease's USD slice. A new grain activation held nothing of the old one's: its slice is dropped. Under the lock.</summary>
+    /// <summary>
+    /// Takes a lease's USD slice. A new grain activation took over what this call declared (running requests,
+    /// the slice kept), so those stay usable; holds released while the call was in flight go back to it. Under the lock.
+    /// </summary>
     private void ApplyBudget(Lease lease, LeaseRequest request)
     {
         if (lease.BudgetEpoch != _budgetEpoch)
         {
             if (_budgetEpoch != default)
             {
-                _usd = 0;
                 _orphanUsd += _releasedDuringRenewal;
             }
             _budgetEpoch = lease.BudgetEpoch;
@@ -209,8 +223,8 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
         return new BudgetHold(this, usd, _renewalGeneration);
     }
 
-    /// <summary>A request ended: its worst case is no longer running here. Returns the activation its charge must name.</summary>
-    internal Guid ReleaseBudget(decimal usd, long generation)
+    /// <summary>A request's charge reached the grain: its worst case is no longer declared here.</summary>
+    internal void ReleaseBudget(decimal usd, long generation)
     {
         lock (_gate)
         {
@@ -219,7 +233,6 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
             {
                 _releasedDuringRenewal += usd;
             }
-            return _budgetEpoch;
         }
     }
 
@@ -340,7 +353,7 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
             }
             else if (_budgetEpoch != default)
             {
-                request = request with { BudgetEpoch = _budgetEpoch, InFlightUsd = _inFlightUsd };
+                request = request with { BudgetEpoch = _budgetEpoch, InFlightUsd = _inFlightUsd, KeptUsd = _usd };
             }
             _admittedSinceRenewal = 0;
             _renewedAt = sentAt;

@@ -77,8 +77,9 @@ public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOption
         var sends = new List<Task>();
         foreach (var perKey in batch.GroupBy(c => c.KeyId))
         {
-            var charges = perKey.Select(c => c.Charge).ToList();
-            sends.Add(SettleKeyAsync(perKey.Key, new SettlementBatch { BatchId = Guid.NewGuid(), Charges = charges }));
+            var pending = perKey.ToList();
+            var charges = pending.Select(c => c.Charge).ToList();
+            sends.Add(SettleKeyAsync(perKey.Key, new SettlementBatch { BatchId = Guid.NewGuid(), Charges = charges }, pending));
         }
         foreach (var charge in batch)
         {
@@ -91,15 +92,19 @@ public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOption
         batch.Clear();
     }
 
-    private async Task SettleKeyAsync(string keyId, SettlementBatch batch)
+    private async Task SettleKeyAsync(string keyId, SettlementBatch batch, List<PendingCharge> pending)
     {
         var started = Stopwatch.GetTimestamp();
+        var holds = pending.Any(p => p.Hold is not null);
         for (var attempt = 1; ; attempt++)
         {
             try
             {
+                // Each try names the grain activation the budget holds are with now (it changes when a silo is lost).
+                var sent = holds ? WithEpochs(batch, pending) : batch;
                 // Bounded like every grain call: a batch stuck on a dead silo is retried (same id) on the new activation.
-                await grains.GetGrain<IApiKeyGrain>(keyId).SettleAsync(batch).WaitAsync(TimeSpan.FromSeconds(2));
+                await grains.GetGrain<IApiKeyGrain>(keyId).SettleAsync(sent).WaitAsync(TimeSpan.FromSeconds(2));
+                ReleaseHolds(pending);
                 Interlocked.Add(ref _settled, batch.Charges.Count);
                 if (attempt > 1)
                 {
@@ -125,11 +130,26 @@ public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOption
             }
             catch (Exception e)
             {
+                // Given up: this front stops declaring the holds (the grain keeps them until this front goes quiet).
+                ReleaseHolds(pending);
                 Interlocked.Add(ref _failed, batch.Charges.Count);
                 FrontMetrics.SettlementFailed(batch.Charges.Count);
                 SettlementLog.GaveUp(logger, keyId, batch.BatchId, batch.Charges.Count, e);
                 return;
             }
+        }
+    }
+
+    private static SettlementBatch WithEpochs(SettlementBatch batch, List<PendingCharge> pending) => batch with
+    {
+        Charges = pending.Select(p => p.Hold is { } hold ? p.Charge with { BudgetEpoch = hold.Epoch } : p.Charge).ToList(),
+    };
+
+    private static void ReleaseHolds(List<PendingCharge> pending)
+    {
+        foreach (var charge in pending)
+        {
+            charge.Hold?.Release();
         }
     }
 

@@ -61,6 +61,7 @@ public sealed class ApiKeyGrain(
         _spentMonth = state.SpentThisMonthUsd;
         _day = DateOnly.FromDateTime(now.UtcDateTime);
         BuildBuckets(state.Buckets, now);
+        _budget.Inherit(state.Buckets?.HeldUsd, now + _options.BudgetHoldCarryOver);
         this.RegisterGrainTimer(PersistBucketsAsync, _options.PersistInterval, _options.PersistInterval);
     }
 
@@ -83,6 +84,8 @@ public sealed class ApiKeyGrain(
 
         _budget.TakeBack(request, now, _options.BudgetHoldExpiry);
         var budgeted = BudgetHolds.Applies(_key.Limits);
+        // What is held is saved with the bucket levels, for the activation that would replace this one.
+        _bucketsDirty |= budgeted;
         var denial = CheckStanding(now)
             ?? (budgeted ? _budget.Shortfall(_key.Limits, _spentToday, _spentMonth, request.MinUsd, now) : null);
         long grantedRequests = 0, grantedInput = 0, grantedOutput = 0;
@@ -102,7 +105,7 @@ public sealed class ApiKeyGrain(
                 grantedOutput = Grant(_output, Math.Max(needOut, request.OutputTokens), needOut, now);
                 if (budgeted)
                 {
-                    grantedUsd = _budget.Grant(request.FrontId, _budget.Headroom(_key.Limits, _spentToday, _spentMonth),
+                    grantedUsd = _budget.Grant(request.FrontId, _budget.Headroom(_key.Limits, _spentToday, _spentMonth, now),
                         Math.Max(request.MinUsd, request.Usd), request.MinUsd, _options.MaxShareOfAvailable);
                 }
                 _bucketsDirty = true;
@@ -372,7 +375,8 @@ public sealed class ApiKeyGrain(
         var now = time.GetUtcNow();
         try
         {
-            await spend.SaveBucketsAsync(KeyId, new BucketLevels(Level(_requests), Level(_input), Level(_output), now), cancellationToken);
+            await spend.SaveBucketsAsync(KeyId, new BucketLevels(Level(_requests), Level(_input), Level(_output), now,
+                BudgetHolds.Applies(_key.Limits) ? _budget.Held : null), cancellationToken);
         }
         catch (Exception e)
         {
