@@ -8,6 +8,8 @@ namespace Gateway.Front.Admission;
 /// asks for about as much as the last second used. A renewal starts early when the slice runs low,
 /// so a hot key rarely waits. Slices were deducted at the grain when granted, so the cluster can
 /// never admit more than the buckets hold; what a front holds unused is returned within a second.
+/// A key with a budget works the same way in USD: the slice is budget headroom, each request takes its
+/// worst-case cost from it, and that stays held until the request's charge reaches the grain.
 /// </summary>
 internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory grains, AdmissionOptions options, TimeProvider time)
 {
@@ -33,9 +35,10 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
     private int? _streamQuota;
 
     /// <summary>
-    /// Budget (keys with one): this front's USD slice, the worst cases of its requests still running, and
-    /// the grain activation holding both. Requests that end while a renewal is in flight may have been
-    /// declared to a new activation in it: their hold is handed back to it on the next call (<see cref="_orphanUsd"/>).
+    /// Budget (keys with one): this front's USD slice, the worst cases of its requests not yet charged
+    /// (running, or ended with the charge on its way), and the grain activation holding both. Holds whose
+    /// charge is acknowledged while a renewal is in flight may have been declared to a new activation in
+    /// it: they are handed back to it on the next call (<see cref="_orphanUsd"/>).
     /// </summary>
     private decimal _usd;
     private decimal _inFlightUsd;
