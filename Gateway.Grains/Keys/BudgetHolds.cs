@@ -55,7 +55,7 @@ internal sealed class BudgetHolds
         Expire(now, expiry, request.FrontId);
         if (!_fronts.TryGetValue(request.FrontId, out var front))
         {
-            if (request.InFlightUsd <= 0 && request.ReturnedUsd <= 0 && request.Usd <= 0 && request.MinUsd <= 0)
+            if (request.InFlightUsd <= 0 && request.KeptUsd <= 0 && request.ReturnedUsd <= 0 && request.Usd <= 0 && request.MinUsd <= 0)
             {
                 return; // nothing held, nothing asked: no entry for a key without budget traffic
             }
