@@ -1,9 +1,11 @@
 namespace Gateway.Front.Admission;
 
 /// <summary>
-/// One admitted request's worst-case cost, held against its key's budget until the request ends. Released
-/// once, when the request completes: the charge then carries the amount and the grain activation holding
-/// it, and the grain releases it as it books the real cost.
+/// One admitted request's worst-case cost, held against its key's budget until its charge reaches the key's
+/// grain: the charge carries the amount and the grain activation holding it (<see cref="Epoch"/>, read when
+/// the charge is sent), and the grain releases it as it books the real cost. Until then this front keeps
+/// declaring it, so a re-activated grain holds it again: a request that has ended but is not yet charged is
+/// neither in the spend nor forgotten.
 /// </summary>
 public sealed class BudgetHold
 {
@@ -23,6 +25,15 @@ public sealed class BudgetHold
     /// <summary>The front holding it (the grain releases it from that front's holdings).</summary>
     public string FrontId => _holder.FrontId;
 
-    /// <summary>Ends the hold on this front; returns the grain activation the charge must name (default if already released).</summary>
-    public Guid Release() => Interlocked.Exchange(ref _released, 1) == 0 ? _holder.ReleaseBudget(Usd, _generation) : default;
+    /// <summary>The grain activation holding it as this front knows now: the one its charge must name.</summary>
+    public Guid Epoch => _holder.BudgetEpoch;
+
+    /// <summary>The grain has the charge (or it was given up): this front stops declaring the hold. Once only.</summary>
+    public void Release()
+    {
+        if (Interlocked.Exchange(ref _released, 1) == 0)
+        {
+            _holder.ReleaseBudget(Usd, _generation);
+        }
+    }
 }

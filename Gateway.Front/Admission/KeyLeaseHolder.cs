@@ -8,6 +8,8 @@ namespace Gateway.Front.Admission;
 /// asks for about as much as the last second used. A renewal starts early when the slice runs low,
 /// so a hot key rarely waits. Slices were deducted at the grain when granted, so the cluster can
 /// never admit more than the buckets hold; what a front holds unused is returned within a second.
+/// A key with a budget works the same way in USD: the slice is budget headroom, each request takes its
+/// worst-case cost from it, and that stays held until the request's charge reaches the grain.
 /// </summary>
 internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory grains, AdmissionOptions options, TimeProvider time)
 {
@@ -33,9 +35,10 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
     private int? _streamQuota;
 
     /// <summary>
-    /// Budget (keys with one): this front's USD slice, the worst cases of its requests still running, and
-    /// the grain activation holding both. Requests that end while a renewal is in flight may have been
-    /// declared to a new activation in it: their hold is handed back to it on the next call (<see cref="_orphanUsd"/>).
+    /// Budget (keys with one): this front's USD slice, the worst cases of its requests not yet charged
+    /// (running, or ended with the charge on its way), and the grain activation holding both. Holds whose
+    /// charge is acknowledged while a renewal is in flight may have been declared to a new activation in
+    /// it: they are handed back to it on the next call (<see cref="_orphanUsd"/>).
     /// </summary>
     private decimal _usd;
     private decimal _inFlightUsd;
@@ -53,6 +56,18 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
     public string KeyId => keyId;
 
     public string FrontId => frontId;
+
+    /// <summary>The key grain's activation this front's budget holds are with (default: none yet).</summary>
+    public Guid BudgetEpoch
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _budgetEpoch;
+            }
+        }
+    }
 
     /// <summary>Admits a request needing the given tokens, renewing the lease when it must.</summary>
     public async ValueTask<Admission> AdmitAsync(KeyDescriptor key, long inputTokens, long outputTokens, bool stream = false, decimal worstUsd = 0)
@@ -183,14 +198,16 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
         return request;
     }
 
-    /// <summary>Takes a lease's USD slice. A new grain activation held nothing of the old one's: its slice is dropped. Under the lock.</summary>
+    /// <summary>
+    /// Takes a lease's USD slice. A new grain activation took over what this call declared (running requests,
+    /// the slice kept), so those stay usable; holds released while the call was in flight go back to it. Under the lock.
+    /// </summary>
     private void ApplyBudget(Lease lease, LeaseRequest request)
     {
         if (lease.BudgetEpoch != _budgetEpoch)
         {
             if (_budgetEpoch != default)
             {
-                _usd = 0;
                 _orphanUsd += _releasedDuringRenewal;
             }
             _budgetEpoch = lease.BudgetEpoch;
@@ -209,8 +226,8 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
         return new BudgetHold(this, usd, _renewalGeneration);
     }
 
-    /// <summary>A request ended: its worst case is no longer running here. Returns the activation its charge must name.</summary>
-    internal Guid ReleaseBudget(decimal usd, long generation)
+    /// <summary>A request's charge reached the grain: its worst case is no longer declared here.</summary>
+    internal void ReleaseBudget(decimal usd, long generation)
     {
         lock (_gate)
         {
@@ -219,7 +236,6 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
             {
                 _releasedDuringRenewal += usd;
             }
-            return _budgetEpoch;
         }
     }
 
@@ -340,7 +356,7 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
             }
             else if (_budgetEpoch != default)
             {
-                request = request with { BudgetEpoch = _budgetEpoch, InFlightUsd = _inFlightUsd };
+                request = request with { BudgetEpoch = _budgetEpoch, InFlightUsd = _inFlightUsd, KeptUsd = _usd };
             }
             _admittedSinceRenewal = 0;
             _renewedAt = sentAt;

@@ -38,9 +38,11 @@ public sealed class RequestCompletion(PriceTable prices, IAuditSink audit, TimeP
         var savings = prices.CacheSavings(model, cacheWrite, cacheRead);
         var now = time.GetUtcNow();
         var requestId = context.Response.Headers[GatewayError.RequestIdHeader].ToString() is { Length: > 0 } id ? id : "gw_" + context.TraceIdentifier;
-        // The request no longer runs here; its budget hold goes to the grain with the charge, which releases it.
-        var budgetEpoch = reservation?.Budget?.Release() ?? default;
 
+        if (_settler is null)
+        {
+            reservation?.Budget?.Release();
+        }
         if (key is not null && reservation is { } reserved && _settler is not null)
         {
             await _settler.EnqueueAsync(new PendingCharge(key.KeyId, new UsageCharge
@@ -56,10 +58,10 @@ public sealed class RequestCompletion(PriceTable prices, IAuditSink audit, TimeP
                 SessionId = envelope.SessionId,
                 ToolCalls = usage?.ToolCalls ?? 0,
                 At = now,
+                // The hold goes to the grain with the charge (the settler names its activation when it sends it).
                 ReservedUsd = reserved.Budget?.Usd ?? 0,
-                BudgetEpoch = budgetEpoch,
                 FrontId = reserved.Budget?.FrontId,
-            }, cost, key.TeamId, savings));
+            }, cost, key.TeamId, savings) { Hold = reserved.Budget });
             if (envelope.SessionId is { } session)
             {
                 _sessions?.Settled(session, key.KeyId, cost);

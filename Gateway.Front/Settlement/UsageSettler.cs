@@ -12,7 +12,13 @@ namespace Gateway.Front.Settlement;
 /// and drained on shutdown so a graceful stop loses no charge. The grain writes the spend through to
 /// Postgres before it answers, so while Postgres is down every try fails: the batch in hand is retried
 /// until Postgres is back (the reliability suite's restart test found 9 s of tries too few: whole batches
-/// were given up), and later charges wait in the queue. Session usage goes to each session's grain in the same pass.
+/// were given up). Session usage goes to each session's grain in the same pass.
+/// <para>
+/// Each key is settled on its own: while one key's batch is being retried (its grain moving after a silo
+/// loss, say), that key's later charges wait for it and every other key's keep flowing, so no tenant's
+/// trouble stalls another's accounting. What waits is bounded by <see cref="SettlementOptions.Capacity"/>;
+/// past it the queue pushes back as before.
+/// </para>
 /// <para>
 /// A batch refused for a reason no retry can fix (<see cref="SettlementFailures.IsPermanent"/>: a Postgres
 /// data exception, e.g. a NUL in a model name) is split in halves, each settled on its own (new ids: the
@@ -24,14 +30,21 @@ namespace Gateway.Front.Settlement;
 public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOptions> options, ILogger<UsageSettler> logger,
     IServiceProvider? services = null) : BackgroundService
 {
+    private static readonly TimeSpan GrainCallTimeout = TimeSpan.FromSeconds(2);
+
     private readonly SettlementOptions _options = options.Value;
     private readonly SettlementRejects _rejects = new(services?.GetService(typeof(Npgsql.NpgsqlDataSource)) as Npgsql.NpgsqlDataSource, logger);
-    private long _rejected;
     private readonly Channel<PendingCharge> _queue = Channel.CreateBounded<PendingCharge>(
         new BoundedChannelOptions(options.Value.Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly CancellationTokenSource _giveUp = new();
+
+    /// <summary>Per key: the batch being settled and the charges that came since. Touched by the settling loop only.</summary>
+    private readonly Dictionary<string, KeyQueue> _keys = new(StringComparer.Ordinal);
+    private readonly HashSet<Task> _sessionWrites = [];
+    private int _waiting;
     private long _settled;
     private long _failed;
+    private long _rejected;
 
     /// <summary>Charges settled so far (applied by a grain).</summary>
     public long Settled => Interlocked.Read(ref _settled);
@@ -47,22 +60,41 @@ public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOption
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batch = new List<PendingCharge>();
         try
         {
-            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+            while (true)
             {
+                // Charges waiting behind a batch in flight are looked at every flush; otherwise sleep until one comes.
+                if (_waiting == 0 && !await _queue.Reader.WaitToReadAsync(stoppingToken))
+                {
+                    break;
+                }
                 await Task.Delay(_options.FlushInterval, stoppingToken);
-                Drain(batch);
-                await SendAsync(batch);
+                Drain();
+                Dispatch();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-        // Shutdown: whatever is queued still goes out.
-        Drain(batch);
-        await SendAsync(batch);
+        // Shutdown: whatever is queued or waiting still goes out, key by key, until nothing is left.
+        while (true)
+        {
+            Drain();
+            Dispatch();
+            var inFlight = _keys.Values.Select(k => k.InFlight).OfType<Task>().ToList();
+            if (inFlight.Count == 0)
+            {
+                break;
+            }
+            await Task.WhenAll(inFlight);
+        }
+        Task[] sessionWrites;
+        lock (_sessionWrites)
+        {
+            sessionWrites = [.. _sessionWrites];
+        }
+        await Task.WhenAll(sessionWrites);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -73,46 +105,70 @@ public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOption
         await base.StopAsync(cancellationToken);
     }
 
-    private void Drain(List<PendingCharge> batch)
+    /// <summary>Moves queued charges to their keys (while the bound allows) and starts their session writes.</summary>
+    private void Drain()
     {
-        while (_queue.Reader.TryRead(out var charge))
+        while (_waiting < _options.Capacity && _queue.Reader.TryRead(out var charge))
         {
-            batch.Add(charge);
+            if (!_keys.TryGetValue(charge.KeyId, out var key))
+            {
+                _keys[charge.KeyId] = key = new KeyQueue();
+            }
+            key.Waiting.Add(charge);
+            _waiting++;
+            if (charge.Charge.SessionId is { } session)
+            {
+                var write = RecordSessionAsync(session, charge);
+                lock (_sessionWrites)
+                {
+                    _sessionWrites.Add(write);
+                }
+                write.ContinueWith(static (t, set) => { lock (set!) { ((HashSet<Task>)set).Remove(t); } }, _sessionWrites, TaskScheduler.Default);
+            }
         }
     }
 
-    private async Task SendAsync(List<PendingCharge> batch)
+    /// <summary>Starts a batch for every key with charges waiting and none in flight; forgets keys with nothing left.</summary>
+    private void Dispatch()
     {
-        if (batch.Count == 0)
+        List<string>? idle = null;
+        foreach (var (keyId, key) in _keys)
         {
-            return;
-        }
-        var sends = new List<Task>();
-        foreach (var perKey in batch.GroupBy(c => c.KeyId))
-        {
-            sends.Add(SettleKeyAsync(perKey.Key, perKey.ToList()));
-        }
-        foreach (var charge in batch)
-        {
-            if (charge.Charge.SessionId is { } session)
+            if (key.InFlight is { IsCompleted: false })
             {
-                sends.Add(RecordSessionAsync(session, charge));
+                continue;
             }
+            key.InFlight = null;
+            if (key.Waiting.Count == 0)
+            {
+                (idle ??= []).Add(keyId);
+                continue;
+            }
+            var pending = key.Waiting;
+            key.Waiting = [];
+            _waiting -= pending.Count;
+            key.InFlight = SettleKeyAsync(keyId, pending);
         }
-        await Task.WhenAll(sends);
-        batch.Clear();
+        foreach (var keyId in idle ?? [])
+        {
+            _keys.Remove(keyId);
+        }
     }
 
     private async Task SettleKeyAsync(string keyId, List<PendingCharge> pending)
     {
         var batch = new SettlementBatch { BatchId = Guid.NewGuid(), Charges = pending.ConvertAll(c => c.Charge) };
         var started = Stopwatch.GetTimestamp();
+        var holds = pending.Exists(p => p.Hold is not null);
         for (var attempt = 1; ; attempt++)
         {
             try
             {
+                // Each try names the grain activation the budget holds are with now (it changes when a silo is lost).
+                var sent = holds ? WithEpochs(batch, pending) : batch;
                 // Bounded like every grain call: a batch stuck on a dead silo is retried (same id) on the new activation.
-                await grains.GetGrain<IApiKeyGrain>(keyId).SettleAsync(batch).WaitAsync(TimeSpan.FromSeconds(2));
+                await grains.GetGrain<IApiKeyGrain>(keyId).SettleAsync(sent).WaitAsync(GrainCallTimeout);
+                ReleaseHolds(pending);
                 Interlocked.Add(ref _settled, batch.Charges.Count);
                 if (attempt > 1)
                 {
@@ -143,6 +199,8 @@ public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOption
             }
             catch (Exception e)
             {
+                // Given up: this front stops declaring the holds (the grain keeps them until this front goes quiet).
+                ReleaseHolds(pending);
                 Interlocked.Add(ref _failed, batch.Charges.Count);
                 FrontMetrics.SettlementFailed(batch.Charges.Count);
                 SettlementLog.GaveUp(logger, keyId, batch.BatchId, batch.Charges.Count, e);
@@ -163,10 +221,31 @@ public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOption
         }
         var charge = pending[0];
         var reason = SettlementFailures.Reason(e);
+        // Its hold ends with it: the grain never booked it, and this front stops declaring it.
+        ReleaseHolds(pending);
         Interlocked.Increment(ref _rejected);
         FrontMetrics.SettlementRejected();
         SettlementLog.Rejected(logger, keyId, charge.Charge.RequestId, reason);
         await _rejects.RecordAsync(keyId, charge.Charge.RequestId, charge.CostUsd, reason);
+    }
+
+    private static SettlementBatch WithEpochs(SettlementBatch batch, List<PendingCharge> pending) => batch with
+    {
+        Charges = pending.ConvertAll(p => p.Hold is { } hold ? p.Charge with { BudgetEpoch = hold.Epoch } : p.Charge),
+    };
+
+    private static void ReleaseHolds(List<PendingCharge> pending)
+    {
+        foreach (var charge in pending)
+        {
+            charge.Hold?.Release();
+        }
+    }
+
+    private sealed class KeyQueue
+    {
+        public List<PendingCharge> Waiting = [];
+        public Task? InFlight;
     }
 
     private async Task RecordSessionAsync(string sessionId, PendingCharge pending)
@@ -174,6 +253,7 @@ public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOption
         var charge = pending.Charge;
         try
         {
+            // Bounded like the key's call: a session grain on a dead silo must not hold the shutdown drain.
             await grains.GetGrain<ISessionGrain>(sessionId).RecordAsync(new SessionCharge
             {
                 KeyId = pending.KeyId,
@@ -186,7 +266,7 @@ public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOption
                 CostUsd = pending.CostUsd,
                 ToolCalls = charge.ToolCalls,
                 At = charge.At,
-            });
+            }).WaitAsync(GrainCallTimeout);
         }
         catch (Exception e)
         {

@@ -37,6 +37,9 @@ public sealed record LeaseRequest
     /// </summary>
     [Id(14)] public Guid BudgetEpoch { get; init; }
 
-    /// <summary>Worst-case USD of this front's requests on the key still running (admitted, not completed).</summary>
+    /// <summary>Worst-case USD of this front's requests on the key not yet charged (running, or ended and not yet settled).</summary>
     [Id(15)] public decimal InFlightUsd { get; init; }
+
+    /// <summary>The USD slice this front keeps using (not handed back in this call).</summary>
+    [Id(16)] public decimal KeptUsd { get; init; }
 }

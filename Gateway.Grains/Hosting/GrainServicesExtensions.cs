@@ -18,6 +18,7 @@ public static class GrainServicesExtensions
             .Validate(o => o.MaxShareOfAvailable is > 0 and <= 1, $"{KeyRateOptions.Section}:MaxShareOfAvailable must be in (0, 1].")
             .Validate(o => o.PersistInterval > TimeSpan.Zero, $"{KeyRateOptions.Section}:PersistInterval must be positive.")
             .Validate(o => o.BudgetHoldExpiry >= o.Duration * 5, $"{KeyRateOptions.Section}:BudgetHoldExpiry must be at least five lease durations.")
+            .Validate(o => o.BudgetHoldCarryOver >= o.Duration * 2, $"{KeyRateOptions.Section}:BudgetHoldCarryOver must be at least two lease durations.")
             .ValidateOnStart();
         services.AddOptions<KeyDirectoryOptions>().Bind(configuration.GetSection(KeyDirectoryOptions.Section))
             .Validate(o => o.RecheckInterval >= TimeSpan.FromMilliseconds(100) && o.RecheckInterval <= TimeSpan.FromMinutes(1),

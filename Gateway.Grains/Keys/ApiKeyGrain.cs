@@ -77,6 +77,7 @@ public sealed class ApiKeyGrain(
             _holds[hold.BatchId] = hold.ReservedUsd;
         }
         _held = _holds.Values.Sum();
+        _budget.Inherit(state.Buckets?.HeldUsd, now + _options.BudgetHoldCarryOver);
         this.RegisterGrainTimer(PersistBucketsAsync, _options.PersistInterval, _options.PersistInterval);
     }
 
@@ -104,6 +105,8 @@ public sealed class ApiKeyGrain(
 
         _budget.TakeBack(request, now, _options.BudgetHoldExpiry);
         var budgeted = BudgetHolds.Applies(_key.Limits);
+        // What is held is saved with the bucket levels, for the activation that would replace this one.
+        _bucketsDirty |= budgeted;
         var denial = CheckStanding(now)
             ?? (budgeted ? _budget.Shortfall(_key.Limits, _spentToday + _held, _spentMonth + _held, request.MinUsd, now) : null);
         long grantedRequests = 0, grantedInput = 0, grantedOutput = 0;
@@ -123,7 +126,7 @@ public sealed class ApiKeyGrain(
                 grantedOutput = Grant(_output, Math.Max(needOut, request.OutputTokens), needOut, now);
                 if (budgeted)
                 {
-                    grantedUsd = _budget.Grant(request.FrontId, _budget.Headroom(_key.Limits, _spentToday + _held, _spentMonth + _held),
+                    grantedUsd = _budget.Grant(request.FrontId, _budget.Headroom(_key.Limits, _spentToday + _held, _spentMonth + _held, now),
                         Math.Max(request.MinUsd, request.Usd), request.MinUsd, _options.MaxShareOfAvailable);
                 }
                 _bucketsDirty = true;
@@ -395,21 +398,21 @@ public sealed class ApiKeyGrain(
     /// <summary>A hold of <paramref name="adding"/> that would take spent + held past a budget.</summary>
     private LeaseDenial? OverBudget(DateTimeOffset now, decimal adding)
     {
-        if (_key.Limits.DailyBudgetUsd is { } daily && _spentToday + _held + _budget.Held + adding > daily)
+        if (_key.Limits.DailyBudgetUsd is { } daily && _spentToday + _held + _budget.Effective(now) + adding > daily)
         {
             return new LeaseDenial
             {
                 Reason = DenialReason.DailyBudget,
-                Message = $"This API key's daily budget of ${daily:0.##} cannot cover this reservation of ${adding:0.####} (${_spentToday:0.####} spent today, ${_held + _budget.Held:0.####} held by open batches and running requests); it resets at 00:00 UTC.",
+                Message = $"This API key's daily budget of ${daily:0.##} cannot cover this reservation of ${adding:0.####} (${_spentToday:0.####} spent today, ${_held + _budget.Effective(now):0.####} held by open batches and running requests); it resets at 00:00 UTC.",
                 RetryAfter = new DateTimeOffset(now.UtcDateTime.Date.AddDays(1), TimeSpan.Zero) - now,
             };
         }
-        if (_key.Limits.MonthlyBudgetUsd is { } monthly && _spentMonth + _held + _budget.Held + adding > monthly)
+        if (_key.Limits.MonthlyBudgetUsd is { } monthly && _spentMonth + _held + _budget.Effective(now) + adding > monthly)
         {
             return new LeaseDenial
             {
                 Reason = DenialReason.MonthlyBudget,
-                Message = $"This API key's monthly budget of ${monthly:0.##} cannot cover this reservation of ${adding:0.####} (${_spentMonth:0.####} spent this month, ${_held + _budget.Held:0.####} held by open batches and running requests); it resets on the 1st at 00:00 UTC.",
+                Message = $"This API key's monthly budget of ${monthly:0.##} cannot cover this reservation of ${adding:0.####} (${_spentMonth:0.####} spent this month, ${_held + _budget.Effective(now):0.####} held by open batches and running requests); it resets on the 1st at 00:00 UTC.",
                 RetryAfter = new DateTimeOffset(new DateTime(now.Year, now.Month, 1, 0, 0, 0, DateTimeKind.Utc).AddMonths(1), TimeSpan.Zero) - now,
             };
         }
@@ -506,7 +509,8 @@ public sealed class ApiKeyGrain(
         var now = time.GetUtcNow();
         try
         {
-            await spend.SaveBucketsAsync(KeyId, new BucketLevels(Level(_requests), Level(_input), Level(_output), now), cancellationToken);
+            await spend.SaveBucketsAsync(KeyId, new BucketLevels(Level(_requests), Level(_input), Level(_output), now,
+                BudgetHolds.Applies(_key.Limits) ? _budget.Held : null), cancellationToken);
         }
         catch (Exception e)
         {

@@ -23,4 +23,11 @@ public sealed class KeyRateOptions
     /// lease, so this only has to outlast a partition worth waiting for.
     /// </summary>
     public TimeSpan BudgetHoldExpiry { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a new activation counts the budget money its predecessor held (saved with the bucket
+    /// levels) as still held, while the fronts declare to it what they hold: every front with something
+    /// held calls within about a lease and a half, grain-call retries included.
+    /// </summary>
+    public TimeSpan BudgetHoldCarryOver { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -30,10 +30,14 @@ public sealed record KeySpendState(
     [property: Id(1)] decimal SpentThisMonthUsd,
     [property: Id(2)] BucketLevels? Buckets);
 
-/// <summary>Token-bucket levels at a moment; null members: that bucket was full or unlimited.</summary>
+/// <summary>
+/// Token-bucket levels at a moment; null members: that bucket was full or unlimited. <see cref="HeldUsd"/>:
+/// the budget money the key's grain held then (running requests, fronts' slices); null without a budget.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record BucketLevels(
     [property: Id(0)] double? Requests,
     [property: Id(1)] double? InputTokens,
     [property: Id(2)] double? OutputTokens,
-    [property: Id(3)] DateTimeOffset At);
+    [property: Id(3)] DateTimeOffset At,
+    [property: Id(4)] decimal? HeldUsd = null);

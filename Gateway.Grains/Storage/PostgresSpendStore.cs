@@ -24,7 +24,7 @@ public sealed class PostgresSpendStore(NpgsqlDataSource dataSource) : ISpendStor
             new NpgsqlParameter<DateOnly>("month_start", monthStart),
             new NpgsqlParameter<DateOnly>("next_month", nextMonth)));
         batch.BatchCommands.Add(Command(
-            "SELECT requests, input_tokens, output_tokens, at FROM key_buckets WHERE key_id = @key_id",
+            "SELECT requests, input_tokens, output_tokens, at, held_usd FROM key_buckets WHERE key_id = @key_id",
             new NpgsqlParameter<string>("key_id", keyId)));
 
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
@@ -40,7 +40,8 @@ public sealed class PostgresSpendStore(NpgsqlDataSource dataSource) : ISpendStor
                 reader.IsDBNull(0) ? null : reader.GetDouble(0),
                 reader.IsDBNull(1) ? null : reader.GetDouble(1),
                 reader.IsDBNull(2) ? null : reader.GetDouble(2),
-                reader.GetFieldValue<DateTimeOffset>(3));
+                reader.GetFieldValue<DateTimeOffset>(3),
+                reader.IsDBNull(4) ? null : reader.GetDecimal(4));
         }
         return new KeySpendState(today, month, buckets);
     }
@@ -138,17 +139,18 @@ public sealed class PostgresSpendStore(NpgsqlDataSource dataSource) : ISpendStor
     {
         ArgumentNullException.ThrowIfNull(levels);
         await using var command = dataSource.CreateCommand("""
-            INSERT INTO key_buckets (key_id, requests, input_tokens, output_tokens, at)
-            VALUES (@key_id, @requests, @input_tokens, @output_tokens, @at)
+            INSERT INTO key_buckets (key_id, requests, input_tokens, output_tokens, at, held_usd)
+            VALUES (@key_id, @requests, @input_tokens, @output_tokens, @at, @held_usd)
             ON CONFLICT (key_id) DO UPDATE SET
                 requests = EXCLUDED.requests, input_tokens = EXCLUDED.input_tokens,
-                output_tokens = EXCLUDED.output_tokens, at = EXCLUDED.at
+                output_tokens = EXCLUDED.output_tokens, at = EXCLUDED.at, held_usd = EXCLUDED.held_usd
             """);
         command.Parameters.Add(new NpgsqlParameter<string>("key_id", keyId));
         command.Parameters.Add(Level("requests", levels.Requests));
         command.Parameters.Add(Level("input_tokens", levels.InputTokens));
         command.Parameters.Add(Level("output_tokens", levels.OutputTokens));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("at", levels.At.ToUniversalTime()));
+        command.Parameters.Add(new NpgsqlParameter("held_usd", NpgsqlDbType.Numeric) { Value = levels.HeldUsd is { } held ? Math.Round(held, 8) : DBNull.Value });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

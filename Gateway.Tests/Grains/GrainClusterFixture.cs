@@ -45,6 +45,7 @@ public sealed class GrainClusterFixture : IAsyncLifetime
                 ["Leases:PersistInterval"] = "00:00:00.100",
                 // Short, so a test can watch a silent front's budget holds lapse (the default is 30 s).
                 ["Leases:BudgetHoldExpiry"] = "00:00:08",
+                ["Leases:BudgetHoldCarryOver"] = "00:00:02",
             }).Build();
             siloBuilder.Services.AddGatewayGrainServices(configuration);
             siloBuilder.Services.AddSingleton<IKeyStore>(Keys);

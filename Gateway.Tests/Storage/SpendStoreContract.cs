@@ -123,7 +123,8 @@ public abstract class SpendStoreContract
         await Store.SaveBucketsAsync(key, first);
         Assert.Equal(first, (await Store.LoadAsync(key, Noon)).Buckets);
 
-        var second = new BucketLevels(null, 1_000_000, null, Noon.AddSeconds(3).AddMilliseconds(250));
+        // With the budget money the grain held (a key with a budget), to 8 decimals like all money here.
+        var second = new BucketLevels(null, 1_000_000, null, Noon.AddSeconds(3).AddMilliseconds(250), 0.01508412m);
         await Store.SaveBucketsAsync(key, second);
         var state = await Store.LoadAsync(key, Noon);
         Assert.Equal(second, state.Buckets);
