@@ -81,6 +81,47 @@ public sealed class SettlementIsolationTests(HostileStringHost host)
     }
 
     [Fact]
+    public async Task A_key_whose_settlement_is_stuck_does_not_hold_back_another_keys_charges()
+    {
+        var stuck = await host.KeyAsync();
+        var other = await host.KeyAsync();
+        using var stuckClient = host.Client(stuck.Secret);
+        using var otherClient = host.Client(other.Secret);
+        var stuckExpected = await host.ChargedRequestAsync(stuckClient);
+        await host.AssertChargedAsync(stuck, stuckExpected, rows: 1);
+
+        // Another session holds the stuck key's spend row: its settlement waits on the lock, times out and is
+        // retried, as it would while its grain moves or its row is contended. The other key must not wait.
+        await using var connection = await host.Database.DataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM key_spend WHERE key_id = @k FOR UPDATE", connection, transaction))
+        {
+            lockRow.Parameters.AddWithValue("k", stuck.KeyId);
+            Assert.Equal(1, await lockRow.ExecuteScalarAsync());
+        }
+        stuckExpected += await host.ChargedRequestAsync(stuckClient);
+        await Task.Delay(300);
+
+        decimal otherExpected = 0;
+        for (var i = 0; i < 3; i++)
+        {
+            otherExpected += await host.ChargedRequestAsync(otherClient);
+        }
+        var clock = Stopwatch.StartNew();
+        while (await host.SpendAsync(other) != otherExpected && clock.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            await Task.Delay(100);
+        }
+        Assert.Equal(otherExpected, await host.SpendAsync(other));
+        Assert.NotEqual(stuckExpected, await host.SpendAsync(stuck));
+
+        // The lock goes: the stuck key's retried batch lands, once.
+        await transaction.RollbackAsync();
+        await host.AssertChargedAsync(stuck, stuckExpected, rows: 2);
+        await host.AssertChargedAsync(other, otherExpected, rows: 3);
+    }
+
+    [Fact]
     public async Task The_spend_store_refuses_a_NUL_model_whole_so_a_split_retry_cannot_double_charge()
     {
         var store = new PostgresSpendStore(host.Database.DataSource);
@@ -118,7 +159,7 @@ public sealed class SettlementIsolationTests(HostileStringHost host)
         services.Configure<Orleans.Serialization.ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
         await using var provider = services.BuildServiceProvider();
         var serializer = provider.GetRequiredService<Orleans.Serialization.Serializer>();
-        var received = serializer.Deserialize<Exception>(serializer.SerializeToArray<Exception>(original));
+        var received = serializer.Deserialize<Exception>(serializer.SerializeToArray<Exception>(original))!;
 
         Assert.True(SettlementFailures.IsPermanent(original));
         Assert.True(SettlementFailures.IsPermanent(received), $"{received.GetType().FullName}: {received.Message}");
