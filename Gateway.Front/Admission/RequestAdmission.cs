@@ -43,18 +43,32 @@ public sealed class RequestAdmission(LeaseBook leases, SessionCheck sessions, IO
             return null;
         }
 
+        var admission = await AdmitFromLeaseAsync(context, key, envelope.SessionId, inputTokens, outputTokens, envelope.Stream, reservation.WorstCaseUsd);
+        return admission is { } admitted ? reservation with { Budget = admitted.Budget } : null;
+    }
+
+    /// <summary>
+    /// Admits a call that costs one request and nothing else (model listing): the key's request bucket only,
+    /// no tokens, no money; false once it has written the refusal.
+    /// </summary>
+    public async ValueTask<bool> AdmitRequestAsync(HttpContext context, KeyDescriptor key) =>
+        await AdmitFromLeaseAsync(context, key, sessionId: null, 0, 0, stream: false, worstCaseUsd: 0) is not null;
+
+    private async ValueTask<Admission?> AdmitFromLeaseAsync(HttpContext context, KeyDescriptor key, string? sessionId, long inputTokens,
+        long outputTokens, bool stream, decimal worstCaseUsd)
+    {
         Admission admission;
         try
         {
             // The session is asked first (it takes nothing), so a refused session costs the key no slot.
-            if (envelope.SessionId is { } session && key.SessionLimits is { } limits
+            if (sessionId is { } session && key.SessionLimits is { } limits
                 && await sessions.AdmitAsync(session, key.KeyId, limits) is { } sessionDenial)
             {
                 admission = Admission.Deny(key, null, sessionDenial);
             }
             else
             {
-                admission = await leases.AdmitAsync(key, inputTokens, outputTokens, envelope.Stream, reservation.WorstCaseUsd);
+                admission = await leases.AdmitAsync(key, inputTokens, outputTokens, stream, worstCaseUsd);
             }
         }
         catch (Exception)
@@ -79,6 +93,6 @@ public sealed class RequestAdmission(LeaseBook leases, SessionCheck sessions, IO
             // Freed when the response ends, however it ends.
             context.Response.RegisterForDispose(slot);
         }
-        return reservation with { Budget = admission.Budget };
+        return admission;
     }
 }

@@ -1,14 +1,17 @@
+using Gateway.Front.Admission;
 using Gateway.Front.Auth;
 using Gateway.Front.Errors;
 using Gateway.Front.Forwarding;
+using Gateway.Grains.Abstractions;
 using Gateway.Grains.Pricing;
 
 namespace Gateway.Front.Endpoints;
 
 /// <summary>
 /// <c>GET /v1/models</c> and <c>GET /v1/models/{id}</c> (Claude Code discovers models with
-/// <c>GET /v1/models?limit=1000</c> at start): authenticated, forwarded upstream as they came, free and
-/// not metered (the catalogue holds no tenant's data). For a key with <c>allowed_models</c> the list is
+/// <c>GET /v1/models?limit=1000</c> at start): authenticated, admitted against the key's request bucket
+/// (one request, no tokens, no money: a flood stops at the key's own limit instead of spending the shared
+/// upstream keys' request limits), and forwarded upstream as they came (the catalogue holds no tenant's data). For a key with <c>allowed_models</c> the list is
 /// narrowed to the models it permits (<see cref="ModelListFilter"/>), and asking for one model it does
 /// not permit gets a 404 <c>not_found_error</c> without an upstream call, as if the model did not
 /// exist (using it would be refused anyway).
@@ -25,7 +28,7 @@ public static class ModelsEndpoints
     private static async Task ListAsync(HttpContext context, UpstreamForwarder forwarder, CallerAuthentication auth)
     {
         var (authenticated, key) = await auth.AuthenticateAsync(context);
-        if (!authenticated)
+        if (!authenticated || !await AdmitAsync(context, key))
         {
             return;
         }
@@ -49,7 +52,17 @@ public static class ModelsEndpoints
                 $"model: {Paths.CanonicalPath.Quote(id)}");
             return;
         }
+        if (!await AdmitAsync(context, key))
+        {
+            return;
+        }
         using var exchange = new ProxyExchange();
         await forwarder.ForwardAsync(context, exchange);
     }
+
+    /// <summary>One request from the key's bucket (pass-through mode has no keys and admits everything).</summary>
+    private static ValueTask<bool> AdmitAsync(HttpContext context, KeyDescriptor? key) =>
+        key is not null && context.RequestServices.GetService<RequestAdmission>() is { } admission
+            ? admission.AdmitRequestAsync(context, key)
+            : ValueTask.FromResult(true);
 }
