@@ -12,7 +12,8 @@ namespace Gateway.Front.Admission;
 /// Admits a Messages request for its key: model permission, the key's buckets (through this front's
 /// lease), and the session's limits when the key sets any. Writes the rejection itself.
 /// </summary>
-public sealed class RequestAdmission(LeaseBook leases, SessionCheck sessions, IOptions<AdmissionOptions> options, PriceTable prices)
+public sealed class RequestAdmission(LeaseBook leases, SessionCheck sessions, IOptions<AdmissionOptions> options, PriceTable prices,
+    Routing.RouteTable routes)
 {
     private readonly AdmissionOptions _options = options.Value;
 
@@ -23,13 +24,19 @@ public sealed class RequestAdmission(LeaseBook leases, SessionCheck sessions, IO
 
     /// <summary>
     /// The most a request can cost, held against a budget while it runs: the estimated input and all of
-    /// max_tokens (not capped: the upstream may produce them all), at the model's price (the table's
-    /// default for a model it does not know). Zero for keys without a budget: no USD bookkeeping.
+    /// max_tokens (not capped: the upstream may produce them all), at the price of the most expensive model
+    /// the request may be served as (its routing rule's aliases and fallbacks; the table's default for a
+    /// model it does not know). Zero for keys without a budget: no USD bookkeeping.
     /// </summary>
-    public decimal WorstCaseUsd(KeyDescriptor key, RequestEnvelope envelope, long inputTokens) =>
-        key.Limits.DailyBudgetUsd is null && key.Limits.MonthlyBudgetUsd is null
-            ? 0
-            : prices.Cost(envelope.Model, inputTokens, Math.Max(envelope.MaxTokens ?? _options.OutputReservationCap, 1), 0, 0);
+    public decimal WorstCaseUsd(KeyDescriptor key, RequestEnvelope envelope, long inputTokens)
+    {
+        if (key.Limits.DailyBudgetUsd is null && key.Limits.MonthlyBudgetUsd is null)
+        {
+            return 0;
+        }
+        var outputTokens = Math.Max(envelope.MaxTokens ?? _options.OutputReservationCap, 1);
+        return routes.MostExpensive(envelope.Model, key.TeamId, model => prices.Cost(model, inputTokens, outputTokens, 0, 0));
+    }
 
     /// <summary>Admits the request against <paramref name="reservation"/>; null once it has written the refusal.</summary>
     public async ValueTask<Reservation?> AdmitAsync(HttpContext context, KeyDescriptor key, RequestEnvelope envelope, Reservation reservation)

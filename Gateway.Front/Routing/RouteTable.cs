@@ -52,7 +52,32 @@ public sealed class RouteTable
     /// mode, where only rules without teams apply) and matches <paramref name="model"/>. A request without a
     /// model goes to a team's pinned <c>*</c> rule if it has one, else to <see cref="Default"/>.
     /// </summary>
-    public Route Resolve(string? model, string? team = null)
+    public Route Resolve(string? model, string? team = null) => Match(model, team)?.Pick() ?? Default;
+
+    /// <summary>
+    /// The highest <paramref name="price"/> over every model a request for <paramref name="model"/> may be
+    /// served as: each weighted route of its rule and their fallbacks, by alias (or the model itself where a
+    /// step keeps it). A budget holds this worst case, whichever route the pick takes: an alias can point a
+    /// cheap-looking name at an expensive model.
+    /// </summary>
+    public decimal MostExpensive(string model, string? team, Func<string, decimal> price)
+    {
+        if (Match(model, team) is not { } group)
+        {
+            return price(model);
+        }
+        decimal most = 0;
+        foreach (var route in group.Routes)
+        {
+            foreach (var step in route.Steps)
+            {
+                most = Math.Max(most, price(step.Alias ?? model));
+            }
+        }
+        return most;
+    }
+
+    private Group? Match(string? model, string? team)
     {
         foreach (var group in _groups)
         {
@@ -62,10 +87,10 @@ public sealed class RouteTable
             }
             if (model is null ? group.Teams.Length > 0 && group.Match == "*" : ModelPattern.Matches(group.Match, model))
             {
-                return group.Pick();
+                return group;
             }
         }
-        return Default;
+        return null;
     }
 
     private static bool SameTeams(string[] a, string[] b) =>

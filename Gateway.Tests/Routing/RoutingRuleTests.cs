@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Gateway.Front.FakeUpstream;
 using Gateway.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Routing;
 
@@ -122,5 +123,30 @@ public sealed class RoutingRuleTests : IAsyncLifetime
         Assert.InRange(toB, 60, 140); // expected 100 (1 in 4)
         Assert.All(_b.Received, r => Assert.Contains("\"model\":\"b-sonnet\"", Encoding.UTF8.GetString(r.Body)));
         Assert.All(_a.Received, r => Assert.Contains("\"model\":\"claude-sonnet-4-5\"", Encoding.UTF8.GetString(r.Body)));
+    }
+
+    [Fact]
+    public async Task The_most_expensive_model_a_request_may_be_served_as_covers_every_weighted_route_and_fallback()
+    {
+        await using var front = await StartAsync(new Dictionary<string, string?>
+        {
+            // A cheap-looking name aliased to an expensive model on one of two weighted routes, with a fallback.
+            ["Routing:Rules:0:Match"] = "team-fast",
+            ["Routing:Rules:0:Provider"] = "a",
+            ["Routing:Rules:0:Alias"] = "claude-haiku-4-5",
+            ["Routing:Rules:0:Weight"] = "9",
+            ["Routing:Rules:0:Fallbacks:0"] = "b",
+            ["Routing:Rules:1:Match"] = "team-fast",
+            ["Routing:Rules:1:Provider"] = "b",
+            ["Routing:Rules:1:Alias"] = "claude-opus-4-1",
+            ["Routing:Rules:1:Weight"] = "1",
+        });
+        var routes = front.Services.GetRequiredService<Gateway.Front.Routing.RouteTable>();
+        var prices = new Dictionary<string, decimal> { ["claude-haiku-4-5"] = 1m, ["claude-opus-4-1"] = 15m, ["team-fast"] = 3m, ["claude-sonnet-4-5"] = 3m };
+
+        // Every weighted route and its fallbacks count, whichever the pick would take.
+        Assert.Equal(15m, routes.MostExpensive("team-fast", team: null, model => prices[model]));
+        // A model no rule matches is priced as itself.
+        Assert.Equal(3m, routes.MostExpensive("claude-sonnet-4-5", team: null, model => prices[model]));
     }
 }
