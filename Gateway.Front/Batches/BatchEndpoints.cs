@@ -60,7 +60,7 @@ public static class BatchEndpoints
         {
             return;
         }
-        using var body = await ReadBodyAsync(context, gateway.Value.MaxRequestBodyBytes);
+        using var body = await RequestBodyReader.ReadOrRefuseAsync(context, gateway.Value.MaxRequestBodyBytes);
         if (body is null)
         {
             return;
@@ -450,36 +450,6 @@ public static class BatchEndpoints
                 context.Response.Headers[name] = values.ToArray();
             }
         }
-    }
-
-    private static async ValueTask<RequestBody?> ReadBodyAsync(HttpContext context, long limit)
-    {
-        RequestBody? body;
-        try
-        {
-            body = await RequestBody.ReadAsync(context.Request, limit, context.RequestAborted);
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            body = null;
-        }
-        catch (BadHttpRequestException e)
-        {
-            FrontMetrics.Rejected("bad_body");
-            await GatewayError.WriteAsync(context, e.StatusCode, AnthropicErrorTypes.InvalidRequest, $"The request body could not be read: {e.Message}");
-            return null;
-        }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-        {
-            return null;
-        }
-        if (body is null)
-        {
-            FrontMetrics.Rejected("too_large");
-            await GatewayError.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, AnthropicErrorTypes.RequestTooLarge,
-                $"Request exceeds the maximum allowed number of bytes ({limit}).");
-        }
-        return body;
     }
 
     /// <summary>An upstream that cannot be reached (or times out) gets Anthropic's 502, not an empty 500.</summary>

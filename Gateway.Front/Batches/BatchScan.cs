@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Gateway.Front.Envelope;
+using Gateway.Grains.Text;
 
 namespace Gateway.Front.Batches;
 
@@ -177,9 +178,9 @@ public sealed class BatchScan
                     return false;
                 }
                 model = reader.GetString()!;
-                if (!ModelName.IsSane(model))
+                if (!BoundedText.IsModelName(model))
                 {
-                    error = $"requests.{index}.params.model: must be 1 to {ModelName.MaxLength} printable characters.";
+                    error = $"requests.{index}.params.model: must be 1 to {BoundedText.MaxModelLength} printable characters.";
                     return false;
                 }
             }

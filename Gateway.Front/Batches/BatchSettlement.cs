@@ -5,6 +5,7 @@ using Gateway.Front.Errors;
 using Gateway.Grains.Abstractions;
 using Gateway.Grains.Pricing;
 using Gateway.Grains.Storage;
+using Gateway.Grains.Text;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Front.Batches;
@@ -136,7 +137,7 @@ public sealed class BatchSettlement(IBatchStore store, BatchUpstream upstream, I
         {
             // Both strings end up in Postgres: bounded here whatever the upstream sent.
             var customId = CustomId.IsValid(result.CustomId) ? result.CustomId : "invalid";
-            var model = result.Model is { } m && ModelName.IsSane(m) ? m : "unknown";
+            var model = result.Model is { } m && BoundedText.IsModelName(m) ? m : "unknown";
             var requestId = BatchIds.AuditRequestId(batch.BatchId, customId);
             decimal cost = 0, savings = 0;
             if (result.Succeeded)

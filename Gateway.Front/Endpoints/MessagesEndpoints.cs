@@ -58,34 +58,9 @@ public static class MessagesEndpoints
             return;
         }
 
-        var limit = options.Value.MaxRequestBodyBytes;
-        RequestBody? body;
-        try
-        {
-            body = await RequestBody.ReadAsync(context.Request, limit, context.RequestAborted);
-        }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
-        {
-            body = null;
-        }
-        catch (BadHttpRequestException e)
-        {
-            // Kestrel refused the body while we read it: sent too slowly (408, MinRequestBodyDataRate),
-            // cut short, or malformed chunking. Without this the client got Kestrel's bare status with
-            // an empty body instead of Anthropic's shape.
-            FrontMetrics.Rejected("bad_body");
-            await GatewayError.WriteAsync(context, e.StatusCode, AnthropicErrorTypes.InvalidRequest, $"The request body could not be read: {e.Message}");
-            return;
-        }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-        {
-            return;
-        }
+        var body = await RequestBodyReader.ReadOrRefuseAsync(context, options.Value.MaxRequestBodyBytes);
         if (body is null)
         {
-            FrontMetrics.Rejected("too_large");
-            await GatewayError.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, AnthropicErrorTypes.RequestTooLarge,
-                $"Request exceeds the maximum allowed number of bytes ({limit}).");
             return;
         }
 

@@ -73,9 +73,10 @@ public static class EnvelopeReader
                         error = ModelRuleError;
                         return false;
                     }
-                    // A lone surrogate escape ("\ud800") decodes to no string: the same rule, named.
+                    // A lone surrogate escape ("\ud800") decodes to no string: the same rule, named. An empty
+                    // model is left to the "Field required" answer below.
                     model = TryGetString(ref reader);
-                    if (model is null || model.Length > BoundedText.MaxModelLength || !BoundedText.IsPrintable(model))
+                    if (model is null || (model.Length > 0 && !BoundedText.IsModelName(model)))
                     {
                         error = ModelRuleError;
                         return false;

@@ -18,6 +18,12 @@ public static class BoundedText
     /// <summary>Cap for short observed tokens: error types.</summary>
     public const int MaxTokenLength = 64;
 
+    /// <summary>
+    /// The model rule, for every model a client names (a request's, each of a batch's): 1 to
+    /// <see cref="MaxModelLength"/> printable characters. One place, so the endpoints cannot drift.
+    /// </summary>
+    public static bool IsModelName(ReadOnlySpan<char> value) => value.Length is > 0 and <= MaxModelLength && IsPrintable(value);
+
     /// <summary>Whether <paramref name="value"/> holds no control character and no lone surrogate.</summary>
     public static bool IsPrintable(ReadOnlySpan<char> value) => IndexOfUnprintable(value) < 0;
 

@@ -79,19 +79,32 @@ public sealed class FrontHost : IAsyncDisposable
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static async Task<FrontHost> StartAsync(IDictionary<string, string?> settings)
+    /// <param name="environment">The host environment (local-only defaults live in Development).</param>
+    /// <param name="configure">Changes to the services after the front's own (e.g. a replaced dependency).</param>
+    public static async Task<FrontHost> StartAsync(IDictionary<string, string?> settings, string environment = "Testing",
+        Action<IServiceCollection>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             ApplicationName = typeof(FrontServiceCollectionExtensions).Assembly.GetName().Name,
             ContentRootPath = AppContext.BaseDirectory,
-            EnvironmentName = "Testing",
+            EnvironmentName = environment,
         });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings) { ["Urls"] = "http://127.0.0.1:0" });
         builder.AddGatewayFront();
+        configure?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapGatewayFront();
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            // A front refused at start-up (a test of its settings) must not leave its silo's ports taken.
+            await app.DisposeAsync();
+            throw;
+        }
         var addresses = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
         var address = addresses.FirstOrDefault(a => a.StartsWith("https", StringComparison.Ordinal)) ?? addresses.First();
         return new FrontHost(app, new Uri(address.Replace("[::]", "127.0.0.1") + "/"));

@@ -9,7 +9,8 @@ internal static class GatewayKeys
     public sealed record CreatedKey(string KeyId, string Secret, string TeamId);
 
     public static async Task<CreatedKey> CreateAsync(HttpClient admin, object? limits = null, string[]? allowedModels = null,
-        object? sessionLimits = null, string billingTag = "cc-test", bool? cacheInjection = null, string? cacheTtl = null)
+        object? sessionLimits = null, string billingTag = "cc-test", bool? cacheInjection = null, string? cacheTtl = null,
+        string[]? openPaths = null)
     {
         using var team = await admin.PostAsJsonAsync("admin/teams", new { name = "team-" + Guid.NewGuid().ToString("N")[..10], billing_tag = billingTag });
         Assert.True(team.IsSuccessStatusCode, await team.Content.ReadAsStringAsync());
@@ -24,6 +25,8 @@ internal static class GatewayKeys
             // null (the gateway's defaults) is the same as leaving them out.
             cache_injection = cacheInjection,
             cache_ttl = cacheTtl,
+            // null (none open) is the same as leaving it out.
+            open_paths = openPaths,
         });
         var body = await key.Content.ReadAsStringAsync();
         Assert.True(key.IsSuccessStatusCode, body);

@@ -181,7 +181,7 @@ public sealed class BadInputTests(BadInputHost host) : IClassFixture<BadInputHos
         Assert.Equal("1", received.Headers["x-smuggled"]);
         Assert.Equal("b1", received.Headers["anthropic-beta"]);
         await host.SettleAsync(victim);
-        Assert.Equal(1L, await host.ScalarAsync<long>($"SELECT count(*) FROM request_log WHERE key_id = '{tenant.KeyId}'"));
+        Assert.Equal(1L, await host.ScalarAsync<long>("SELECT count(*) FROM request_log WHERE key_id = @k", ("k", tenant.KeyId)));
     }
 
     [Fact]
@@ -264,9 +264,9 @@ public sealed class BadInputTests(BadInputHost host) : IClassFixture<BadInputHos
 
         // The forger's usage is its own: on its key, in request_log under the session id it sent.
         await host.SettleAsync(victim);
-        Assert.Equal(4L, await host.ScalarAsync<long>($"SELECT count(*) FROM request_log WHERE key_id = '{attacker.KeyId}' AND session_id = '{session}'"));
-        await EventuallyAsync(async () => await host.ScalarAsync<long>($"SELECT coalesce(max(requests), 0) FROM session_usage WHERE session_id = '{session}'") == 3);
-        Assert.Equal(victim.KeyId, await host.ScalarAsync<string>($"SELECT key_id FROM session_usage WHERE session_id = '{session}'"));
+        Assert.Equal(4L, await host.ScalarAsync<long>("SELECT count(*) FROM request_log WHERE key_id = @k AND session_id = @s", ("k", attacker.KeyId), ("s", session)));
+        await EventuallyAsync(async () => await host.ScalarAsync<long>("SELECT coalesce(max(requests), 0) FROM session_usage WHERE session_id = @s", ("s", session)) == 3);
+        Assert.Equal(victim.KeyId, await host.ScalarAsync<string>("SELECT key_id FROM session_usage WHERE session_id = @s", ("s", session)));
     }
 
     [Fact]

@@ -41,13 +41,13 @@ public sealed class UpstreamFaultAccountingTests(BadInputHost host) : IClassFixt
 
         await host.SettleAsync(marker);
         // One row per request; the cut ones carry what the tap saw (message_start's usage), the 400s nothing.
-        Assert.Equal(24L, await host.ScalarAsync<long>($"SELECT count(*) FROM request_log WHERE key_id = '{key.KeyId}'"));
+        Assert.Equal(24L, await host.ScalarAsync<long>("SELECT count(*) FROM request_log WHERE key_id = @k", ("k", key.KeyId)));
         Assert.Equal(0L, await host.ScalarAsync<long>(
-            $"SELECT count(*) FROM request_log WHERE key_id = '{key.KeyId}' AND status = 400 AND (input_tokens > 0 OR output_tokens > 0 OR cost_usd > 0)"));
+            "SELECT count(*) FROM request_log WHERE key_id = @k AND status = 400 AND (input_tokens > 0 OR output_tokens > 0 OR cost_usd > 0)", ("k", key.KeyId)));
         Assert.Equal(12L, await host.ScalarAsync<long>(
-            $"SELECT count(*) FROM request_log WHERE key_id = '{key.KeyId}' AND status = 200 AND input_tokens > 0 AND output_tokens = 1"));
-        var logged = await host.ScalarAsync<decimal>($"SELECT sum(cost_usd) FROM request_log WHERE key_id = '{key.KeyId}'");
-        var spent = await host.ScalarAsync<decimal>($"SELECT coalesce(sum(spent_usd), 0) FROM key_spend WHERE key_id = '{key.KeyId}'");
+            "SELECT count(*) FROM request_log WHERE key_id = @k AND status = 200 AND input_tokens > 0 AND output_tokens = 1", ("k", key.KeyId)));
+        var logged = await host.ScalarAsync<decimal>("SELECT sum(cost_usd) FROM request_log WHERE key_id = @k", ("k", key.KeyId));
+        var spent = await host.ScalarAsync<decimal>("SELECT coalesce(sum(spent_usd), 0) FROM key_spend WHERE key_id = @k", ("k", key.KeyId));
         Assert.True(logged > 0);
         Assert.Equal(logged, spent);
     }

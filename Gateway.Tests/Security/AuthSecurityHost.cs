@@ -1,13 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Gateway.Front.Admin;
-using Gateway.Front.Hosting;
 using Gateway.Tests.Infrastructure;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -22,17 +16,13 @@ internal sealed class AuthSecurityHost : IAsyncDisposable
 {
     public const string AdminToken = FrontHost.AdminToken;
 
-    private readonly WebApplication _app;
+    private readonly FrontHost _front;
 
-    private AuthSecurityHost(WebApplication app, Uri baseAddress)
-    {
-        _app = app;
-        BaseAddress = baseAddress;
-    }
+    private AuthSecurityHost(FrontHost front) => _front = front;
 
-    public Uri BaseAddress { get; }
+    public Uri BaseAddress => _front.BaseAddress;
 
-    public IServiceProvider Services => _app.Services;
+    public IServiceProvider Services => _front.Services;
 
     /// <param name="upstream">The upstream; null configures none (only Development then starts the built-in fake).</param>
     /// <param name="postgres">Keys in this database; null keeps them in memory.</param>
@@ -42,7 +32,6 @@ internal sealed class AuthSecurityHost : IAsyncDisposable
     {
         var all = new Dictionary<string, string?>
         {
-            ["Urls"] = "http://127.0.0.1:0",
             ["Auth:Mode"] = "VirtualKeys",
             ["Admin:Token"] = AdminToken,
             ["Cluster:Mode"] = "Embedded",
@@ -68,40 +57,15 @@ internal sealed class AuthSecurityHost : IAsyncDisposable
         {
             all[key] = value;
         }
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        Action<IServiceCollection>? replaceNotifier = notifier is null ? null : services =>
         {
-            ApplicationName = typeof(FrontServiceCollectionExtensions).Assembly.GetName().Name,
-            ContentRootPath = AppContext.BaseDirectory,
-            EnvironmentName = environment,
-        });
-        builder.Configuration.AddInMemoryCollection(all);
-        builder.AddGatewayFront();
-        if (notifier is not null)
-        {
-            builder.Services.RemoveAll<IKeyChangeNotifier>();
-            builder.Services.AddSingleton(notifier);
-        }
-        var app = builder.Build();
-        app.MapGatewayFront();
-        try
-        {
-            await app.StartAsync();
-        }
-        catch
-        {
-            await app.DisposeAsync();
-            throw;
-        }
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        return new AuthSecurityHost(app, new Uri(address.Replace("[::]", "127.0.0.1") + "/"));
+            services.RemoveAll<IKeyChangeNotifier>();
+            services.AddSingleton(notifier);
+        };
+        return new AuthSecurityHost(await FrontHost.StartAsync(all, environment, replaceNotifier));
     }
 
-    public HttpClient CreateAdminClient()
-    {
-        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        client.DefaultRequestHeaders.Authorization = new("Bearer", AdminToken);
-        return client;
-    }
+    public HttpClient CreateAdminClient() => _front.CreateAdminClient();
 
     /// <param name="from">The client's source address on loopback (e.g. 127.0.0.2), to be another client address.</param>
     public HttpClient CreateClient(string apiKey, IPAddress? from = null)
@@ -131,11 +95,7 @@ internal sealed class AuthSecurityHost : IAsyncDisposable
         return client;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _front.DisposeAsync();
 }
 
 /// <summary>The admin API's notice to the cluster, lost every time (as if the silo never answered).</summary>

@@ -12,58 +12,31 @@ namespace Gateway.Tests.Security;
 /// batch tests; each test starts the fronts it needs over them (one usually, two to race settlement,
 /// a fresh one to stand for a restart) and makes its own tenants.
 /// </summary>
-public sealed class BatchHost : IAsyncLifetime
+public sealed class BatchHost : TenantFrontHost
 {
     public const int ProcessingMs = 300;
 
-    public FakeUpstreamServer Upstream { get; private set; } = null!;
-    public TestPostgres Database { get; private set; } = null!;
+    protected override FakeUpstreamOptions? UpstreamOptions => new() { BatchProcessingMs = ProcessingMs };
 
-    /// <summary>The shared front: sweeps every 100 ms.</summary>
-    public FrontHost Front { get; private set; } = null!;
-    public HttpClient Admin { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        Upstream = await FakeUpstreamServer.StartAsync(new FakeUpstreamOptions { BatchProcessingMs = ProcessingMs });
-        Database = await TestPostgres.CreateAsync();
-        Front = await StartFrontAsync(TimeSpan.FromMilliseconds(100));
-        Admin = Front.CreateAdminClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        Admin.Dispose();
-        await Front.DisposeAsync();
-        await Database.DisposeAsync();
-        await Upstream.DisposeAsync();
-    }
+    /// <summary>The shared front sweeps every 100 ms.</summary>
+    protected override IDictionary<string, string?> FrontSettings => Sweeping(TimeSpan.FromMilliseconds(100));
 
     /// <summary>Another front on the same Postgres and upstream key (its own embedded silo), sweeping at <paramref name="sweep"/>.</summary>
     public Task<FrontHost> StartFrontAsync(TimeSpan sweep, IDictionary<string, string?>? more = null)
     {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Postgres:ConnectionString"] = Database.ConnectionString,
-            ["Audit:FlushInterval"] = "00:00:00.050",
-            ["Batches:SweepInterval"] = sweep.ToString(),
-            ["Batches:RecheckAfter"] = "00:00:00.200",
-            ["Logging:LogLevel:Default"] = "Error",
-        };
+        var settings = Sweeping(sweep);
         foreach (var (name, value) in more ?? new Dictionary<string, string?>())
         {
             settings[name] = value;
         }
-        return FrontHost.StartWithKeysAsync(Upstream.BaseAddress, settings);
+        return StartFrontAsync(settings);
     }
 
-    public static HttpClient Client(FrontHost front, string secret)
+    private static Dictionary<string, string?> Sweeping(TimeSpan sweep) => new()
     {
-        var client = new HttpClient { BaseAddress = front.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        client.DefaultRequestHeaders.Add("x-api-key", secret);
-        client.DefaultRequestHeaders.Add("anthropic-version", "2023-06-01");
-        return client;
-    }
+        ["Batches:SweepInterval"] = sweep.ToString(),
+        ["Batches:RecheckAfter"] = "00:00:00.200",
+    };
 
     /// <summary>A batch body: one request per model given, custom ids r0, r1, ….</summary>
     public static StringContent BatchBody(params string[] models) => BatchBody(64, models);
@@ -83,18 +56,8 @@ public sealed class BatchHost : IAsyncLifetime
     /// <summary>Batch creations that reached the upstream (sweeps of other tests' batches only read).</summary>
     public int UpstreamBatchCalls => Upstream.Received.Count(r => r.Method == "POST" && r.PathAndQuery.StartsWith("/v1/messages/batches", StringComparison.Ordinal));
 
-    public async Task<T> ScalarAsync<T>(string sql)
-    {
-        await using var command = Database.DataSource.CreateCommand(sql);
-        var value = await command.ExecuteScalarAsync();
-        return value is DBNull or null ? default! : (T)value;
-    }
-
-    public Task<decimal> SpendAsync(string keyId) =>
-        ScalarAsync<decimal>($"SELECT coalesce(sum(spent_usd), 0) FROM key_spend WHERE key_id = '{keyId}'");
-
     public Task<long> BatchAuditRowsAsync(string keyId) =>
-        ScalarAsync<long>($"SELECT count(*) FROM request_log WHERE key_id = '{keyId}' AND endpoint = 'batch'");
+        ScalarAsync<long>("SELECT count(*) FROM request_log WHERE key_id = @k AND endpoint = 'batch'", ("k", keyId));
 
     /// <summary>Waits until the batch's row is settled; returns what it charged.</summary>
     public async Task<decimal> WaitSettledAsync(string batchId, TimeSpan? within = null)
@@ -102,7 +65,7 @@ public sealed class BatchHost : IAsyncLifetime
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            var charged = await ScalarAsync<decimal?>($"SELECT charged_usd FROM message_batches WHERE batch_id = '{batchId}' AND settled_at IS NOT NULL");
+            var charged = await ScalarAsync<decimal?>("SELECT charged_usd FROM message_batches WHERE batch_id = @b AND settled_at IS NOT NULL", ("b", batchId));
             if (charged is { } value)
             {
                 return value;

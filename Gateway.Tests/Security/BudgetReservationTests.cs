@@ -62,7 +62,7 @@ public sealed class BudgetReservationTests(TenantPoolHost host, ITestOutputHelpe
         // Every admitted stream charged (the grain saw them all), then the spend as Postgres has it.
         await Eventually.HoldsAsync("every admitted stream is settled", async () => (await host.UsageAsync(key)).Requests == admitted,
             TimeSpan.FromSeconds(20));
-        var spent = await host.SpentAsync(key);
+        var spent = await host.SpendAsync(key);
         output.WriteLine($"budget ${budget}, worst case ${worst:0.######} per stream ({fits} fit), {streams} streams at once: " +
             $"{admitted} admitted, {streams - admitted} refused, final spend ${spent:0.######} ({spent / budget:P1} of the budget); " +
             $"the admitted streams ran until {outcomes.Where(o => o.StatusCode == HttpStatusCode.OK).Max(o => o.Took).TotalSeconds:0.0} s");
@@ -91,7 +91,7 @@ public sealed class BudgetReservationTests(TenantPoolHost host, ITestOutputHelpe
             Assert.Equal("false", response.Headers.GetValues("x-should-retry").Single());
         }
         Assert.Equal(before, host.Received("/v1/messages"));
-        Assert.Equal(0m, await host.SpentAsync(key));
+        Assert.Equal(0m, await host.SpendAsync(key));
 
         // A request the budget can cover is not caught by that refusal.
         using var small = await client.PostAsync("v1/messages", Json.Body(TenantPoolHost.Request(Model, 100)));
@@ -146,7 +146,7 @@ public sealed class BudgetReservationTests(TenantPoolHost host, ITestOutputHelpe
             }));
             return again.All(s => s == HttpStatusCode.OK);
         }, TimeSpan.FromSeconds(10));
-        var spent = await host.SpentAsync(key);
+        var spent = await host.SpendAsync(key);
         Assert.InRange(spent, 0.0001m, 0.01m);
     }
     /// <summary>

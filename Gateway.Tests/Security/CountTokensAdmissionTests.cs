@@ -59,7 +59,7 @@ public sealed class CountTokensAdmissionTests(TenantPoolHost host) : IClassFixtu
         var usage = await host.UsageAsync(flooder);
         Assert.Equal(0, usage.Requests);
         Assert.Equal(0m, usage.SpentTodayUsd);
-        Assert.Equal(0m, await host.SpentAsync(flooder));
+        Assert.Equal(0m, await host.SpendAsync(flooder));
 
         // The neighbour's counts and messages all go through, the shared upstream key never cooled.
         using var other = host.Client(neighbour.Secret);

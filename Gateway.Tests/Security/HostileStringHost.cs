@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using Gateway.Front.FakeUpstream;
 using Gateway.Grains.Pricing;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,43 +13,9 @@ namespace Gateway.Tests.Security;
 /// settlement-isolation and usage-reader tests, each of which makes its own keys. Keeps a ledger of
 /// what each key's clients were told they used, to compare with what Postgres charged.
 /// </summary>
-public sealed class HostileStringHost : IAsyncLifetime
+public sealed class HostileStringHost : TenantFrontHost
 {
-    public FakeUpstreamServer Upstream { get; private set; } = null!;
-    public TestPostgres Database { get; private set; } = null!;
-    public FrontHost Front { get; private set; } = null!;
-    public HttpClient Admin { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        Upstream = await FakeUpstreamServer.StartAsync();
-        Database = await TestPostgres.CreateAsync();
-        Front = await FrontHost.StartWithKeysAsync(Upstream.BaseAddress, new Dictionary<string, string?>
-        {
-            ["Postgres:ConnectionString"] = Database.ConnectionString,
-            ["Audit:FlushInterval"] = "00:00:00.050",
-            ["Logging:LogLevel:Default"] = "Error",
-        });
-        Admin = Front.CreateAdminClient();
-    }
-
-    public async Task DisposeAsync()
-    {
-        Admin.Dispose();
-        await Front.DisposeAsync();
-        await Database.DisposeAsync();
-        await Upstream.DisposeAsync();
-    }
-
-    public HttpClient Client(string secret)
-    {
-        var client = new HttpClient { BaseAddress = Front.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
-        client.DefaultRequestHeaders.Add("x-api-key", secret);
-        client.DefaultRequestHeaders.Add("anthropic-version", "2023-06-01");
-        return client;
-    }
-
-    internal Task<GatewayKeys.CreatedKey> KeyAsync() => GatewayKeys.CreateAsync(Admin);
+    protected override TimeSpan ClientTimeout => TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// Sends a well-formed non-streaming request and returns what the client was told it used, priced as
@@ -78,22 +43,6 @@ public sealed class HostileStringHost : IAsyncLifetime
         return Math.Round(cost, 8, MidpointRounding.AwayFromZero);
     }
 
-    public async Task<T> ScalarAsync<T>(string sql, params (string Name, object Value)[] parameters)
-    {
-        await using var command = Database.DataSource.CreateCommand(sql);
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-        return (T)(await command.ExecuteScalarAsync())!;
-    }
-
-    internal Task<decimal> SpendAsync(GatewayKeys.CreatedKey key) =>
-        ScalarAsync<decimal>("SELECT coalesce(sum(spent_usd), 0) FROM key_spend WHERE key_id = @k", ("k", key.KeyId));
-
-    internal Task<long> RowsAsync(GatewayKeys.CreatedKey key) =>
-        ScalarAsync<long>("SELECT count(*) FROM request_log WHERE key_id = @k", ("k", key.KeyId));
-
     /// <summary>Waits until the key's spend in Postgres is <paramref name="expected"/> and it has <paramref name="rows"/> audit rows (and as many charges, unless <paramref name="charges"/> says otherwise); asserts it.</summary>
     internal async Task AssertChargedAsync(GatewayKeys.CreatedKey key, decimal expected, long rows, long? charges = null)
     {
@@ -104,7 +53,6 @@ public sealed class HostileStringHost : IAsyncLifetime
         }
         Assert.Equal(expected, await SpendAsync(key));
         Assert.Equal(rows, await RowsAsync(key));
-        Assert.Equal(charges ?? rows, await ScalarAsync<long>(
-            "SELECT coalesce(sum(requests), 0)::bigint FROM usage_minute WHERE key_id = @k", ("k", key.KeyId)));
+        Assert.Equal(charges ?? rows, await ChargesAsync(key.KeyId));
     }
 }

@@ -36,7 +36,7 @@ public sealed class HostileStringTests(HostileStringHost host)
     public async Task A_hostile_request_field_is_a_400_that_charges_nothing_and_the_keys_other_requests_are_all_charged(
         string name, string body, string words)
     {
-        var key = await host.KeyAsync();
+        var key = await host.TenantAsync();
         using var client = host.Client(key.Secret);
         var expected = await host.ChargedRequestAsync(client);
         var upstreamBefore = host.Upstream.Received.Count;
@@ -64,7 +64,7 @@ public sealed class HostileStringTests(HostileStringHost host)
     [Fact]
     public async Task The_OpenAI_surface_holds_the_same_model_rule()
     {
-        var key = await host.KeyAsync();
+        var key = await host.TenantAsync();
         using var client = host.Client(key.Secret);
         var upstreamBefore = host.Upstream.Received.Count;
         foreach (var model in new[] { "gpt\\u0000x", new string('m', 100 * 1024), "claude\\u0007" })
@@ -82,7 +82,7 @@ public sealed class HostileStringTests(HostileStringHost host)
     [Fact]
     public async Task Hostile_headers_are_cleaned_and_capped_in_the_audit_row_and_the_request_is_charged()
     {
-        var key = await host.KeyAsync();
+        var key = await host.TenantAsync();
         using var client = host.Client(key.Secret);
         // Header values cannot carry NUL on the wire; control characters they can (HTAB, and obs-text bytes).
         client.DefaultRequestHeaders.TryAddWithoutValidation("x-claude-code-agent-id", "agent\t" + new string('a', 5_000));
@@ -103,7 +103,7 @@ public sealed class HostileStringTests(HostileStringHost host)
     [InlineData(true)]
     public async Task Tool_names_a_model_echoes_are_cleaned_and_capped_and_the_request_is_charged(bool stream)
     {
-        var key = await host.KeyAsync();
+        var key = await host.TenantAsync();
         using var client = host.Client(key.Secret);
         // A tenant defines the tool; the (fake) model calls it by name: a NUL, an escape and 10 KB of it.
         var toolName = "evil\\u0000\\u001b" + new string('t', 10_000);

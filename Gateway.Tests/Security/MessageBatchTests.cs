@@ -60,7 +60,7 @@ public sealed class MessageBatchTests(BatchHost host) : IClassFixture<BatchHost>
         }
 
         Assert.Equal(before, host.UpstreamBatchCalls);
-        Assert.Equal(0L, await host.ScalarAsync<long>($"SELECT count(*) FROM message_batches WHERE key_id = '{key.KeyId}'"));
+        Assert.Equal(0L, await host.ScalarAsync<long>("SELECT count(*) FROM message_batches WHERE key_id = @k", ("k", key.KeyId)));
         Assert.Equal(0m, await host.SpendAsync(key.KeyId));
     }
 
@@ -101,8 +101,8 @@ public sealed class MessageBatchTests(BatchHost host) : IClassFixture<BatchHost>
         Assert.Equal(expected, await host.WaitSettledAsync(id));
         await host.WaitAuditRowsAsync(key.KeyId, 3);
         Assert.Equal(expected, await host.SpendAsync(key.KeyId));
-        Assert.Equal(expected, await host.ScalarAsync<decimal>($"SELECT sum(cost_usd) FROM request_log WHERE key_id = '{key.KeyId}' AND endpoint = 'batch'"));
-        Assert.Equal(2L, await host.ScalarAsync<long>($"SELECT sum(requests)::bigint FROM usage_minute WHERE key_id = '{key.KeyId}'"));
+        Assert.Equal(expected, await host.ScalarAsync<decimal>("SELECT sum(cost_usd) FROM request_log WHERE key_id = @k AND endpoint = 'batch'", ("k", key.KeyId)));
+        Assert.Equal(2L, await host.ScalarAsync<long>("SELECT sum(requests)::bigint FROM usage_minute WHERE key_id = @k", ("k", key.KeyId)));
         Assert.Equal(1L, await host.ScalarAsync<long>(
             $"SELECT count(*) FROM request_log WHERE request_id = '{id}:third' AND status = 400 AND error_type = 'invalid_request_error' AND cost_usd = 0"));
 
@@ -195,7 +195,7 @@ public sealed class MessageBatchTests(BatchHost host) : IClassFixture<BatchHost>
         }
         Assert.Equal(0m, await host.WaitSettledAsync(id));
         await host.WaitAuditRowsAsync(key.KeyId, 2);
-        Assert.Equal(2L, await host.ScalarAsync<long>($"SELECT count(*) FROM request_log WHERE key_id = '{key.KeyId}' AND error_type = 'canceled' AND cost_usd = 0"));
+        Assert.Equal(2L, await host.ScalarAsync<long>("SELECT count(*) FROM request_log WHERE key_id = @k AND error_type = 'canceled' AND cost_usd = 0", ("k", key.KeyId)));
         Assert.Equal(0m, await host.SpendAsync(key.KeyId));
         // The hold is released: the same batch fits the budget again, once (it must not end during the check).
         host.Upstream.Options.BatchProcessingMs = 60_000;
@@ -277,7 +277,7 @@ public sealed class MessageBatchTests(BatchHost host) : IClassFixture<BatchHost>
         var models = Enumerable.Range(0, 40).Select(i => i % 2 == 0 ? Haiku : Sonnet).ToArray();
         var id = await BatchHost.CreateBatchAsync(client, BatchHost.BatchBody(models));
         // The shared front sweeps every 100 ms: hold its row back so the two fronts here race for it.
-        await host.ScalarAsync<int>($"UPDATE message_batches SET next_check_at = now() + interval '1 hour' WHERE batch_id = '{id}'");
+        await host.ExecuteAsync("UPDATE message_batches SET next_check_at = now() + interval '1 hour' WHERE batch_id = @b", ("b", id));
         await Task.Delay(BatchHost.ProcessingMs + 200);
 
         var row = (await first.Services.GetRequiredService<IBatchStore>().FindAsync(id))!;
@@ -291,7 +291,7 @@ public sealed class MessageBatchTests(BatchHost host) : IClassFixture<BatchHost>
         Assert.Equal(expected, await host.SpendAsync(key.KeyId));
 
         // Both fronts' sweeps at once over a row reopened as if never settled: still charged once.
-        await host.ScalarAsync<int>($"UPDATE message_batches SET settled_at = NULL, charged_usd = NULL, next_check_at = now() WHERE batch_id = '{id}'");
+        await host.ExecuteAsync("UPDATE message_batches SET settled_at = NULL, charged_usd = NULL, next_check_at = now() WHERE batch_id = @b", ("b", id));
         await Task.WhenAll(Task.Run(() => first.Services.GetRequiredService<BatchSweeper>().SweepOnceAsync()),
             Task.Run(() => second.Services.GetRequiredService<BatchSweeper>().SweepOnceAsync()));
         Assert.Equal(expected, await host.WaitSettledAsync(id));
@@ -299,14 +299,14 @@ public sealed class MessageBatchTests(BatchHost host) : IClassFixture<BatchHost>
 
         // A front that died after charging but before marking the batch settled: the row is open
         // again, the front is gone, and a restarted front's sweep settles it with the same ids.
-        await host.ScalarAsync<int>($"UPDATE message_batches SET settled_at = NULL, charged_usd = NULL, next_check_at = now() WHERE batch_id = '{id}'");
+        await host.ExecuteAsync("UPDATE message_batches SET settled_at = NULL, charged_usd = NULL, next_check_at = now() WHERE batch_id = @b", ("b", id));
         await first.DisposeAsync();
         await using var restarted = await host.StartFrontAsync(TimeSpan.FromMilliseconds(100));
         Assert.Equal(expected, await host.WaitSettledAsync(id));
         await Task.Delay(500);
         Assert.Equal(expected, await host.SpendAsync(key.KeyId));
         Assert.Equal((long)models.Length, await host.BatchAuditRowsAsync(key.KeyId));
-        Assert.Equal((long)models.Length, await host.ScalarAsync<long>($"SELECT sum(requests)::bigint FROM usage_minute WHERE key_id = '{key.KeyId}'"));
+        Assert.Equal((long)models.Length, await host.ScalarAsync<long>("SELECT sum(requests)::bigint FROM usage_minute WHERE key_id = @k", ("k", key.KeyId)));
     }
 
     [Fact]
@@ -324,7 +324,7 @@ public sealed class MessageBatchTests(BatchHost host) : IClassFixture<BatchHost>
                 using var client = BatchHost.Client(shortLived, key.Secret);
                 id = await BatchHost.CreateBatchAsync(client, BatchHost.BatchBody(10_000, models));
                 // Only the front started after this one is to settle it.
-                await host.ScalarAsync<int>($"UPDATE message_batches SET next_check_at = now() + interval '1 hour' WHERE batch_id = '{id}'");
+                await host.ExecuteAsync("UPDATE message_batches SET next_check_at = now() + interval '1 hour' WHERE batch_id = @b", ("b", id));
             }
         }
         finally
@@ -338,7 +338,7 @@ public sealed class MessageBatchTests(BatchHost host) : IClassFixture<BatchHost>
         {
             Assert.Equal(HttpStatusCode.TooManyRequests, second.StatusCode);
         }
-        await host.ScalarAsync<int>($"UPDATE message_batches SET next_check_at = now() WHERE batch_id = '{id}'");
+        await host.ExecuteAsync("UPDATE message_batches SET next_check_at = now() WHERE batch_id = @b", ("b", id));
         var charged = await host.WaitSettledAsync(id);
         Assert.True(charged > 0);
         await host.WaitAuditRowsAsync(key.KeyId, 1);

@@ -161,7 +161,7 @@ public sealed class PathPolicyTests(PathPolicyHost host, ITestOutputHelper outpu
         var paths = host.ReceivedSince(before).Select(r => r.PathAndQuery).ToList();
         Assert.Equal(["/v1/messages?beta=true", "/v1/messages/count_tokens?beta=true", "/v1/messages?beta=true&x=%2F..%2F"], paths);
         // The metered endpoint still meters: the first call's row is there, charged to this key.
-        Assert.True(await host.ScalarAsync<long>($"SELECT count(*) FROM request_log WHERE key_id = '{tenant.KeyId}' AND endpoint = 'messages'") >= 1);
+        Assert.True(await host.ScalarAsync<long>("SELECT count(*) FROM request_log WHERE key_id = @k AND endpoint = 'messages'", ("k", tenant.KeyId)) >= 1);
     }
 
     [Fact]
@@ -230,10 +230,10 @@ public sealed class PathPolicyTests(PathPolicyHost host, ITestOutputHelper outpu
         // Audited under its key as "passthrough", never charged; the other key left no trace.
         await host.RowAsync(requestId);
         await host.SettleAsync(marker);
-        Assert.Equal("passthrough", await host.ScalarAsync<string>($"SELECT endpoint FROM request_log WHERE request_id = '{requestId}'"));
-        Assert.Equal(opener.TeamId, await host.ScalarAsync<string>($"SELECT team_id FROM request_log WHERE request_id = '{requestId}'"));
-        Assert.Equal(0m, await host.ScalarAsync<decimal>($"SELECT cost_usd FROM request_log WHERE request_id = '{requestId}'"));
-        Assert.Equal(0m, await host.ScalarAsync<decimal>($"SELECT coalesce(sum(spent_usd), 0) FROM key_spend WHERE key_id = '{opener.KeyId}'"));
+        Assert.Equal("passthrough", await host.ScalarAsync<string>("SELECT endpoint FROM request_log WHERE request_id = @r", ("r", requestId)));
+        Assert.Equal(opener.TeamId, await host.ScalarAsync<string>("SELECT team_id FROM request_log WHERE request_id = @r", ("r", requestId)));
+        Assert.Equal(0m, await host.ScalarAsync<decimal>("SELECT cost_usd FROM request_log WHERE request_id = @r", ("r", requestId)));
+        Assert.Equal(0m, await host.ScalarAsync<decimal>("SELECT coalesce(sum(spent_usd), 0) FROM key_spend WHERE key_id = @k", ("k", opener.KeyId)));
         await host.AssertNothingChargedAsync(other);
     }
 
@@ -286,7 +286,7 @@ public sealed class PathPolicyTests(PathPolicyHost host, ITestOutputHelper outpu
             var key = Json.Parse(await get.Content.ReadAsStringAsync());
             Assert.Equal(["/v1/files*", "/v1/organizations/me"], key.GetProperty("open_paths").EnumerateArray().Select(e => e.GetString()));
         }
-        Assert.Equal(2, await host.ScalarAsync<int>($"SELECT cardinality(open_paths) FROM api_keys WHERE key_id = '{tenant.KeyId}'"));
+        Assert.Equal(2, await host.ScalarAsync<int>("SELECT cardinality(open_paths) FROM api_keys WHERE key_id = @k", ("k", tenant.KeyId)));
 
         var bad = new[]
         {

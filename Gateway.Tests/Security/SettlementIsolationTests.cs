@@ -22,7 +22,7 @@ public sealed class SettlementIsolationTests(HostileStringHost host)
     [Fact]
     public async Task A_charge_Postgres_refuses_is_isolated_recorded_and_dropped_and_every_other_charge_lands()
     {
-        var key = await host.KeyAsync();
+        var key = await host.TenantAsync();
         var settler = host.Front.Services.GetRequiredService<UsageSettler>();
         var prices = host.Front.Services.GetRequiredService<PriceTable>();
         var rejectedBefore = settler.Rejected;
@@ -83,8 +83,8 @@ public sealed class SettlementIsolationTests(HostileStringHost host)
     [Fact]
     public async Task A_key_whose_settlement_is_stuck_does_not_hold_back_another_keys_charges()
     {
-        var stuck = await host.KeyAsync();
-        var other = await host.KeyAsync();
+        var stuck = await host.TenantAsync();
+        var other = await host.TenantAsync();
         using var stuckClient = host.Client(stuck.Secret);
         using var otherClient = host.Client(other.Secret);
         var stuckExpected = await host.ChargedRequestAsync(stuckClient);

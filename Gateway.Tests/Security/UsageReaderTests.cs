@@ -17,7 +17,7 @@ public sealed class UsageReaderTests(HostileStringHost host)
     [InlineData(900, 9L * 1024 * 1024)]
     public async Task A_deep_or_large_reply_is_charged_its_real_usage(int depth, long padding)
     {
-        var key = await host.KeyAsync();
+        var key = await host.TenantAsync();
         using var client = host.Client(key.Secret);
         host.Upstream.Options.ReplyNestingDepth = depth;
         host.Upstream.Options.ReplyPaddingBytes = padding;
