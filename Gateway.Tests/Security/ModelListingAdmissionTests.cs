@@ -39,7 +39,7 @@ public sealed class ModelListingAdmissionTests(TenantPoolHost host) : IClassFixt
         Assert.InRange(admitted, 4, 5);
         Assert.Equal(12 - admitted, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
         Assert.Equal(before + admitted, UpstreamModelCalls());
-        Assert.Equal(0m, await host.SpentAsync(flooder));
+        Assert.Equal(0m, await host.SpendAsync(flooder));
 
         using var other = host.Client(neighbour.Secret);
         for (var i = 0; i < 6; i++)
