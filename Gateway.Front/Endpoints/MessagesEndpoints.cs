@@ -100,7 +100,7 @@ public static class MessagesEndpoints
             envelope = envelope with { BodyBytes = rewritten.Length, CacheBreakpoints = injected.BreakpointsAfter };
         }
 
-        using var exchange = new ProxyExchange { Body = body, Envelope = envelope };
+        using var exchange = new ProxyExchange { Body = body, Envelope = envelope, ReadsMessageLimits = endpoint != CountTokensEndpoint };
         Reservation? reservation = null;
         if (key is not null && admission is not null)
         {

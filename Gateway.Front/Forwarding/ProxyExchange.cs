@@ -17,6 +17,14 @@ public sealed class ProxyExchange : IDisposable
 
     public RequestEnvelope? Envelope { get; init; }
 
+    /// <summary>
+    /// Whether the response speaks for the upstream key's Messages limits: its rate-limit headers feed the
+    /// pool's headroom and its 429 cools the key's model class. Only Messages calls do; count_tokens, model
+    /// listing and opened paths have limits of their own upstream, so one tenant's flood of them must not
+    /// stop every team's Messages.
+    /// </summary>
+    public bool ReadsMessageLimits { get; init; }
+
     /// <summary>The credential sent upstream, or null to pass the client's own through.</summary>
     public UpstreamCredential? Upstream { get; set; }
 

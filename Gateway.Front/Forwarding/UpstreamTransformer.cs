@@ -45,7 +45,7 @@ internal sealed class UpstreamTransformer : HttpTransformer
         }
         var status = (int)proxyResponse.StatusCode;
         exchange.UpstreamStatus = status;
-        if (exchange.Key is { } key)
+        if (exchange.Key is { } key && exchange.ReadsMessageLimits)
         {
             // What the response says about its key feeds the pool (and, in the background, the cluster).
             var now = DateTimeOffset.UtcNow;

@@ -9,6 +9,7 @@ using Gateway.Grains.Hosting;
 using Gateway.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Gateway.Front.Endpoints;
+using Gateway.Front.Errors;
 using Gateway.Front.Forwarding;
 using Gateway.Front.Metrics;
 using Gateway.Front.Paths;
@@ -112,6 +113,7 @@ public static class FrontServiceCollectionExtensions
     /// </summary>
     public static WebApplication MapGatewayFront(this WebApplication app)
     {
+        app.UseAnthropicErrorsForUnhandledExceptions();
         app.UseCors(BrowserCorsOptions.PolicyName);
         app.UseCanonicalApiPaths();
         app.MapHealthEndpoints();

@@ -92,4 +92,33 @@ public sealed class SharedUpstreamKeyTests(TenantPoolHost host) : IClassFixture<
         }
         Assert.Equal(before + 2, host.Received(MessagesPath, "claude-haiku-4-5"));
     }
+
+    [Fact]
+    public async Task A_429_on_count_tokens_or_model_listing_cools_nothing_for_anyones_Messages()
+    {
+        var teamA = await GatewayKeys.CreateAsync(host.Admin);
+        var teamB = await GatewayKeys.CreateAsync(host.Admin);
+        using var a = host.Client(teamA.Secret);
+        using var b = host.Client(teamB.Secret);
+
+        // Token counting and the model catalogue have their own limits upstream: their 429s are the sender's alone.
+        using var count = new HttpRequestMessage(HttpMethod.Post, "v1/messages/count_tokens") { Content = Json.Body(TenantPoolHost.Request("claude-haiku-4-5")) };
+        count.Headers.Add(FakeUpstreamHeaders.Fault, "429");
+        using (var response = await a.SendAsync(count))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        }
+        using var models = new HttpRequestMessage(HttpMethod.Get, "v1/models");
+        models.Headers.Add(FakeUpstreamHeaders.Fault, "429");
+        using (var response = await a.SendAsync(models))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        }
+
+        // Team B's Messages on the same class reach the upstream at once.
+        var before = host.Received(MessagesPath, "claude-haiku-4-5");
+        using var message = await b.PostAsync("v1/messages", Json.Body(TenantPoolHost.Request("claude-haiku-4-5")));
+        Assert.Equal(HttpStatusCode.OK, message.StatusCode);
+        Assert.Equal(before + 1, host.Received(MessagesPath, "claude-haiku-4-5"));
+    }
 }
