@@ -14,6 +14,13 @@ public sealed class AdmissionOptions
     /// <summary>Bytes of request body per estimated input token (JSON, tool schemas and text average about 4).</summary>
     public double BytesPerInputToken { get; set; } = 4;
 
+    /// <summary>
+    /// Input tokens a budget's worst case counts for a request that pulls in input its body does not hold
+    /// (documents by URL or file, MCP servers, server tools; <see cref="ExternalInputScan"/>): about a
+    /// whole context window, since nothing in the request bounds it below that.
+    /// </summary>
+    public long ExternalInputTokens { get; set; } = 200_000;
+
     /// <summary>Attempts at a grain call before the front answers 503 (a silo may be moving grains).</summary>
     public int GrainCallAttempts { get; set; } = 4;
 

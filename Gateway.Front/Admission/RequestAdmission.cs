@@ -24,15 +24,20 @@ public sealed class RequestAdmission(LeaseBook leases, SessionCheck sessions, IO
 
     /// <summary>
     /// The most a request can cost, held against a budget while it runs: the estimated input and all of
-    /// max_tokens (not capped: the upstream may produce them all), at the price of the most expensive model
+    /// max_tokens (not capped: the upstream may produce them all) — and a context window of input for a body
+    /// that pulls input in from elsewhere (<see cref="ExternalInputScan"/>) — at the price of the most expensive model
     /// the request may be served as (its routing rule's aliases and fallbacks; the table's default for a
     /// model it does not know). Zero for keys without a budget: no USD bookkeeping.
     /// </summary>
-    public decimal WorstCaseUsd(KeyDescriptor key, RequestEnvelope envelope, long inputTokens)
+    public decimal WorstCaseUsd(KeyDescriptor key, RequestEnvelope envelope, long inputTokens, ReadOnlySpan<byte> body)
     {
         if (key.Limits.DailyBudgetUsd is null && key.Limits.MonthlyBudgetUsd is null)
         {
             return 0;
+        }
+        if (ExternalInputScan.PullsExternalInput(body))
+        {
+            inputTokens = Math.Max(inputTokens, _options.ExternalInputTokens);
         }
         var outputTokens = Math.Max(envelope.MaxTokens ?? _options.OutputReservationCap, 1);
         return routes.MostExpensive(envelope.Model, key.TeamId, model => prices.Cost(model, inputTokens, outputTokens, 0, 0));

@@ -108,7 +108,7 @@ public static class MessagesEndpoints
             var input = admission.EstimateInputTokens(envelope.BodyBytes);
             var reserved = counting
                 ? new Reservation(key.KeyId, 0, 0)
-                : new Reservation(key.KeyId, input, admission.ReserveOutputTokens(envelope.MaxTokens)) { WorstCaseUsd = admission.WorstCaseUsd(key, envelope, input) };
+                : new Reservation(key.KeyId, input, admission.ReserveOutputTokens(envelope.MaxTokens)) { WorstCaseUsd = admission.WorstCaseUsd(key, envelope, input, body.Span) };
             if (await admission.AdmitAsync(context, key, envelope, reserved) is not { } admitted)
             {
                 return;

@@ -59,6 +59,7 @@ public static class FrontServiceCollectionExtensions
                 $"{AdmissionOptions.Section}:LeaseDuration must be positive and at most 00:00:01.")
             .Validate(o => o.OutputReservationCap > 0, $"{AdmissionOptions.Section}:OutputReservationCap must be positive.")
             .Validate(o => o.BytesPerInputToken > 0, $"{AdmissionOptions.Section}:BytesPerInputToken must be positive.")
+            .Validate(o => o.ExternalInputTokens > 0, $"{AdmissionOptions.Section}:ExternalInputTokens must be positive.")
             .Validate(o => o.GrainCallAttempts > 0, $"{AdmissionOptions.Section}:GrainCallAttempts must be positive.")
             .Validate(o => o.SessionCheckInterval >= TimeSpan.Zero && o.SessionCheckInterval <= TimeSpan.FromSeconds(10),
                 $"{AdmissionOptions.Section}:SessionCheckInterval must be between 00:00:00 and 00:00:10 (it bounds how far fronts together can take a session past its limits).")
