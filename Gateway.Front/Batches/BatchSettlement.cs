@@ -193,8 +193,8 @@ public sealed class BatchSettlement(IBatchStore store, BatchUpstream upstream, I
     /// </summary>
     private async Task ChargeWorstCaseAsync(BatchRecord batch)
     {
-        // The batch's creation time, the same on every try: with the request id it is the audit row's key.
-        var at = batch.EndedAt ?? batch.CreatedAt;
+        // The batch's creation time, the same on every try (its end time may not be known): with the request id it is the audit row's key.
+        var at = batch.CreatedAt;
         var requestId = BatchIds.WorstCaseAuditRequestId(batch.BatchId);
         const string model = "unknown";
         var charge = new UsageCharge { RequestId = requestId, Model = model, At = at, CostUsd = batch.ReservedUsd };
