@@ -227,6 +227,60 @@ public sealed class MessageBatchHardeningTests(BatchHost host) : IClassFixture<B
         Assert.Equal("api_error", Json.AssertAnthropicError(text));
     }
 
+    [Fact]
+    public async Task A_batch_store_that_is_down_gets_a_503_to_retry_not_a_bare_500()
+    {
+        var store = new FailingBatchStore();
+        await using var front = await FrontHost.StartWithKeysAsync(host.Upstream.BaseAddress,
+            new Dictionary<string, string?> { ["Batches:SweepInterval"] = "01:00:00", ["Logging:LogLevel:Default"] = "Error" },
+            services => services.AddSingleton<IBatchStore>(store));
+        using var admin = front.CreateAdminClient();
+        var key = await GatewayKeys.CreateAsync(admin);
+        using var client = BatchHost.Client(front, key.Secret);
+        var id = await BatchHost.CreateBatchAsync(client, BatchHost.BatchBody(Haiku));
+
+        store.Down = true;
+        foreach (var (method, path) in new[] { (HttpMethod.Get, "v1/messages/batches"), (HttpMethod.Get, $"v1/messages/batches/{id}"), (HttpMethod.Delete, $"v1/messages/batches/{id}") })
+        {
+            using var response = await client.SendAsync(new HttpRequestMessage(method, path));
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{method} {path}: {(int)response.StatusCode} {text}");
+            Assert.Equal("overloaded_error", Json.AssertAnthropicError(text));
+        }
+    }
+
+    /// <summary>The in-memory store, whose reads fail as a database that is down does while <see cref="Down"/>.</summary>
+    private sealed class FailingBatchStore : IBatchStore
+    {
+        private readonly InMemoryBatchStore _inner = new();
+
+        public volatile bool Down;
+
+        public Task InsertAsync(BatchRecord batch, CancellationToken cancellationToken = default) => _inner.InsertAsync(batch, cancellationToken);
+
+        public Task<BatchRecord?> FindAsync(string batchId, CancellationToken cancellationToken = default) =>
+            Down ? throw new StoreDown() : _inner.FindAsync(batchId, cancellationToken);
+
+        public Task<IReadOnlyList<BatchRecord>> ListByTeamAsync(string teamId, int limit, string? beforeId, string? afterId, CancellationToken cancellationToken = default) =>
+            Down ? throw new StoreDown() : _inner.ListByTeamAsync(teamId, limit, beforeId, afterId, cancellationToken);
+
+        public Task<IReadOnlyList<OpenHold>> OpenHoldsAsync(string keyId, CancellationToken cancellationToken = default) => _inner.OpenHoldsAsync(keyId, cancellationToken);
+
+        public Task<IReadOnlyList<BatchRecord>> ClaimDueAsync(int limit, TimeSpan recheckAfter, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+            _inner.ClaimDueAsync(limit, recheckAfter, now, cancellationToken);
+
+        public Task UpdateStatusAsync(string batchId, string status, DateTimeOffset? endedAt, CancellationToken cancellationToken = default) =>
+            _inner.UpdateStatusAsync(batchId, status, endedAt, cancellationToken);
+
+        public Task<bool> MarkSettledAsync(string batchId, decimal chargedUsd, DateTimeOffset at, CancellationToken cancellationToken = default) =>
+            _inner.MarkSettledAsync(batchId, chargedUsd, at, cancellationToken);
+
+        public Task MarkDeletedAsync(string batchId, DateTimeOffset at, CancellationToken cancellationToken = default) =>
+            _inner.MarkDeletedAsync(batchId, at, cancellationToken);
+
+        private sealed class StoreDown() : System.Data.Common.DbException("The batch store is down.");
+    }
+
     /// <summary>
     /// A front over the shared Postgres with its own fake upstream and upstream key, sweeping never on its
     /// own: its fault queue and batches are this test's alone, and the shared front's sweep cannot read
