@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -27,7 +28,15 @@ public static class BatchEndpoints
     public const string Path = "/v1/messages/batches";
 
     private const int DefaultPageSize = 20;
+
+    /// <summary>Largest limit accepted, as upstream.</summary>
     private const int MaxPageSize = 1000;
+
+    /// <summary>
+    /// Most items served per page: each is one upstream GET on the shared credentials, so a larger limit is
+    /// answered with this many and <c>has_more</c> (clients page on, as they do upstream).
+    /// </summary>
+    private const int MaxServedPageSize = 100;
 
     /// <summary>Upstream GETs in flight at once while refreshing a list page.</summary>
     private const int ListParallelism = 8;
@@ -100,6 +109,12 @@ public static class BatchEndpoints
         }
 
         var reserve = WorstCase(scan, prices, options.Value.PriceMultiplier, admission.Value.BytesPerInputToken);
+        if (reserve < 0)
+        {
+            // Cannot happen with bounded max_tokens and a sane price table; a negative hold would be a credit.
+            await GatewayError.InvalidRequest(context, "The batch's worst-case cost cannot be computed; lower max_tokens.");
+            return;
+        }
         var grain = grains.GetGrain<IApiKeyGrain>(key.KeyId);
         var provisional = BatchIds.ProvisionalHold();
         LeaseDenial? denial;
@@ -112,6 +127,12 @@ public static class BatchEndpoints
                 Usd = reserve,
                 ExpiresAt = time.GetUtcNow() + options.Value.UpstreamTimeout + TimeSpan.FromMinutes(1),
             });
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            // The grain refuses a negative hold.
+            await GatewayError.InvalidRequest(context, "The batch's worst-case cost cannot be held; lower max_tokens.");
+            return;
         }
         catch (Exception)
         {
@@ -127,7 +148,7 @@ public static class BatchEndpoints
         var held = true;
         try
         {
-            if (upstream.ProviderFor(scan.Models[0]) is not { } provider || BatchUpstream.PickCredential(provider) is not { } credential)
+            if (upstream.ProviderFor(scan.Models[0], key.TeamId) is not { } provider || BatchUpstream.PickCredential(provider) is not { } credential)
             {
                 await Unavailable(context, "No upstream key is configured for Message Batches.");
                 return;
@@ -218,10 +239,11 @@ public static class BatchEndpoints
         return Math.Round(total * multiplier, 8, MidpointRounding.AwayFromZero);
     }
 
-    private static async Task ListAsync(HttpContext context, CallerAuthentication auth, BatchUpstream upstream, IBatchStore store,
-        BatchSettlement settlement)
+    private static async Task ListAsync(HttpContext context, CallerAuthentication auth, RequestAdmission admission, BatchUpstream upstream,
+        IBatchStore store, BatchSettlement settlement)
     {
-        if (await AuthenticateAsync(context, auth) is not { } key)
+        // Every read costs the key one request: it makes upstream calls on the shared credentials.
+        if (await AuthenticateAsync(context, auth) is not { } key || !await admission.AdmitRequestAsync(context, key))
         {
             return;
         }
@@ -233,6 +255,7 @@ public static class BatchEndpoints
             await GatewayError.InvalidRequest(context, $"limit: must be an integer from 1 to {MaxPageSize}.");
             return;
         }
+        limit = Math.Min(limit, MaxServedPageSize);
         var before = (string?)query["before_id"];
         var after = (string?)query["after_id"];
         if ((before is { Length: > 0 } && !BatchIds.IsWellFormed(before)) || (after is { Length: > 0 } && !BatchIds.IsWellFormed(after)))
@@ -286,10 +309,10 @@ public static class BatchEndpoints
         return ResultsUrl.Rewrite(JsonNode.Parse(bytes), gatewayBase);
     }
 
-    private static async Task RetrieveAsync(HttpContext context, string id, CallerAuthentication auth, BatchUpstream upstream, IBatchStore store,
-        BatchSettlement settlement)
+    private static async Task RetrieveAsync(HttpContext context, string id, CallerAuthentication auth, RequestAdmission admission,
+        BatchUpstream upstream, IBatchStore store, BatchSettlement settlement)
     {
-        if (await OwnedAsync(context, id, auth, store) is not { } row || await CredentialAsync(context, row, upstream) is not var (provider, credential))
+        if (await OwnedAsync(context, id, auth, admission, store) is not { } row || await CredentialAsync(context, row, upstream) is not var (provider, credential))
         {
             return;
         }
@@ -304,9 +327,10 @@ public static class BatchEndpoints
         await RelayAsync(context, response, bytes);
     }
 
-    private static async Task CancelAsync(HttpContext context, string id, CallerAuthentication auth, BatchUpstream upstream, IBatchStore store)
+    private static async Task CancelAsync(HttpContext context, string id, CallerAuthentication auth, RequestAdmission admission,
+        BatchUpstream upstream, IBatchStore store)
     {
-        if (await OwnedAsync(context, id, auth, store) is not { } row || await CredentialAsync(context, row, upstream) is not var (provider, credential))
+        if (await OwnedAsync(context, id, auth, admission, store) is not { } row || await CredentialAsync(context, row, upstream) is not var (provider, credential))
         {
             return;
         }
@@ -320,10 +344,10 @@ public static class BatchEndpoints
         await RelayAsync(context, response, bytes);
     }
 
-    private static async Task ResultsAsync(HttpContext context, string id, CallerAuthentication auth, BatchUpstream upstream, IBatchStore store,
-        BatchSettlement settlement)
+    private static async Task ResultsAsync(HttpContext context, string id, CallerAuthentication auth, RequestAdmission admission,
+        BatchUpstream upstream, IBatchStore store, BatchSettlement settlement)
     {
-        if (await OwnedAsync(context, id, auth, store) is not { } row || await CredentialAsync(context, row, upstream) is not var (provider, credential))
+        if (await OwnedAsync(context, id, auth, admission, store) is not { } row || await CredentialAsync(context, row, upstream) is not var (provider, credential))
         {
             return;
         }
@@ -339,10 +363,10 @@ public static class BatchEndpoints
         await stream.CopyToAsync(context.Response.Body, context.RequestAborted);
     }
 
-    private static async Task DeleteAsync(HttpContext context, string id, CallerAuthentication auth, BatchUpstream upstream, IBatchStore store,
-        BatchSettlement settlement, TimeProvider time)
+    private static async Task DeleteAsync(HttpContext context, string id, CallerAuthentication auth, RequestAdmission admission,
+        BatchUpstream upstream, IBatchStore store, BatchSettlement settlement, TimeProvider time)
     {
-        if (await OwnedAsync(context, id, auth, store) is not { } row || await CredentialAsync(context, row, upstream) is not var (provider, credential))
+        if (await OwnedAsync(context, id, auth, admission, store) is not { } row || await CredentialAsync(context, row, upstream) is not var (provider, credential))
         {
             return;
         }
@@ -358,16 +382,21 @@ public static class BatchEndpoints
             {
                 settled = false;
             }
-            if (!settled)
+            // Another front may have settled it meanwhile.
+            if (!settled && (await store.FindAsync(id))?.SettledAt is null)
             {
+                // Never deleted upstream unsettled: the results would be gone and the batch could only be
+                // charged its worst case. A batch known to be running is refused as upstream refuses it;
+                // anything else (ended but not charged yet, or the check itself failed) is retried.
                 using var check = await upstream.SendAsync(provider, credential, HttpMethod.Get, $"{Path}/{id}", context.Request, null, context.RequestAborted);
                 var state = check.IsSuccessStatusCode ? BatchState.TryRead(await check.Content.ReadAsByteArrayAsync(context.RequestAborted)) : null;
-                if (state is { HasEnded: true })
+                if (state is { HasEnded: false })
                 {
-                    await Unavailable(context, "The batch's usage could not be charged yet, so it was not deleted; retry shortly.");
+                    await GatewayError.InvalidRequest(context, $"Batch {id} cannot be deleted while it is in progress; cancel it first.");
                     return;
                 }
-                // Still running: the upstream refuses the delete itself, in its own words.
+                await Unavailable(context, "The batch's usage could not be charged yet, so it was not deleted; retry shortly.");
+                return;
             }
         }
         using var response = await upstream.SendAsync(provider, credential, HttpMethod.Delete, $"{Path}/{id}", context.Request, null, context.RequestAborted);
@@ -389,9 +418,11 @@ public static class BatchEndpoints
     /// The caller's batch, or null after writing a 404 that reads the same for an id that does not exist,
     /// is malformed, was deleted, or belongs to another team.
     /// </summary>
-    private static async ValueTask<BatchRecord?> OwnedAsync(HttpContext context, string id, CallerAuthentication auth, IBatchStore store)
+    private static async ValueTask<BatchRecord?> OwnedAsync(HttpContext context, string id, CallerAuthentication auth, RequestAdmission admission,
+        IBatchStore store)
     {
-        if (await AuthenticateAsync(context, auth) is not { } key)
+        // Admitted before the lookup: every read costs the key one request, a probe for others' ids included.
+        if (await AuthenticateAsync(context, auth) is not { } key || !await admission.AdmitRequestAsync(context, key))
         {
             return null;
         }
@@ -452,7 +483,11 @@ public static class BatchEndpoints
         }
     }
 
-    /// <summary>An upstream that cannot be reached (or times out) gets Anthropic's 502, not an empty 500.</summary>
+    /// <summary>
+    /// What is known to have failed gets its true answer instead of a bare 500: an upstream that cannot be
+    /// reached (or times out) or answers with something that is not JSON, Anthropic's 502; the batch store
+    /// down, a 503 to retry.
+    /// </summary>
     private static async ValueTask<object?> UpstreamUnreachable(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
     {
         var context = invocation.HttpContext;
@@ -464,6 +499,18 @@ public static class BatchEndpoints
         {
             await GatewayError.WriteAsync(context, StatusCodes.Status502BadGateway, AnthropicErrorTypes.Api,
                 "The upstream API could not be reached about this batch.", TimeSpan.FromSeconds(1), shouldRetry: true);
+            return Results.Empty;
+        }
+        catch (JsonException) when (!context.Response.HasStarted)
+        {
+            // Only upstream bodies are parsed as JSON here (the client's body goes through BatchScan).
+            await GatewayError.WriteAsync(context, StatusCodes.Status502BadGateway, AnthropicErrorTypes.Api,
+                "The upstream API answered about this batch with something that is not JSON.", TimeSpan.FromSeconds(1), shouldRetry: true);
+            return Results.Empty;
+        }
+        catch (DbException) when (!context.Response.HasStarted)
+        {
+            await Unavailable(context, "The gateway's batch store is unavailable; retry shortly.");
             return Results.Empty;
         }
     }

@@ -23,6 +23,13 @@ public static class BatchIds
     public static Guid Settlement(string batchId, int chunk) =>
         new(SHA256.HashData(Encoding.UTF8.GetBytes($"batch-settlement/{batchId}/{chunk}")).AsSpan(0, 16));
 
+    /// <summary>The settlement id of the worst-case charge of a batch gone upstream before it was settled.</summary>
+    public static Guid WorstCaseSettlement(string batchId) =>
+        new(SHA256.HashData(Encoding.UTF8.GetBytes($"batch-settlement/{batchId}/worst-case")).AsSpan(0, 16));
+
+    /// <summary>The audit request id of that charge: ':' then a name no custom id can have (they are [a-zA-Z0-9_-]).</summary>
+    public static string WorstCaseAuditRequestId(string batchId) => $"{batchId}:*worst-case";
+
     /// <summary>The audit request id of one result: the batch and the request's custom id.</summary>
     public static string AuditRequestId(string batchId, string customId) => $"{batchId}:{customId}";
 

@@ -11,8 +11,8 @@ internal static partial class BatchLog
     [LoggerMessage(3, LogLevel.Error, "Batch {BatchId} was created with upstream key {UpstreamKeyId} of provider {Provider}, which is no longer configured: it cannot be read or settled")]
     public static partial void CredentialGone(ILogger logger, string batchId, string upstreamKeyId, string provider);
 
-    [LoggerMessage(4, LogLevel.Warning, "Batch {BatchId} no longer exists upstream: its hold is released with nothing charged")]
-    public static partial void GoneUpstream(ILogger logger, string batchId);
+    [LoggerMessage(4, LogLevel.Error, "Batch {BatchId} of key {KeyId} no longer exists upstream and was never settled: its results cannot be read, so it is charged the worst case held for it, ${ChargedUsd}")]
+    public static partial void GoneUpstream(ILogger logger, string batchId, string keyId, decimal chargedUsd);
 
     [LoggerMessage(5, LogLevel.Error, "Batch {BatchId} was created upstream but its owner could not be recorded; it was canceled: {Error}")]
     public static partial void OwnerNotRecorded(ILogger logger, string batchId, string error);

@@ -14,6 +14,14 @@ namespace Gateway.Front.Batches;
 /// </summary>
 public sealed class BatchScan
 {
+    /// <summary>
+    /// Largest <c>max_tokens</c> one request may ask for. No model produces anywhere near this many output
+    /// tokens (the largest caps are in the low hundreds of thousands), and the bound keeps the worst-case sum
+    /// (at most 100,000 requests × this) far inside a long: an unbounded value could wrap the sum negative
+    /// and turn the budget hold into a credit.
+    /// </summary>
+    public const long MaxTokensPerRequest = 1_000_000;
+
     private readonly Dictionary<string, ModelDemand> _byModel = new(StringComparer.Ordinal);
 
     public int RequestCount { get; private set; }
@@ -148,11 +156,27 @@ public sealed class BatchScan
             error = $"requests.{index}: custom_id and params are required.";
             return false;
         }
-        if (!_byModel.TryGetValue(model!, out var demand))
+        // Checked here, once the custom_id is known whatever the key order, so the error can name the request.
+        if (maxTokens > MaxTokensPerRequest)
+        {
+            error = $"requests.{index}.params.max_tokens: request '{customId}' asks for {maxTokens}; at most {MaxTokensPerRequest} is allowed.";
+            return false;
+        }
+        _byModel.TryGetValue(model!, out var demand);
+        try
+        {
+            // Bounded above already; checked anyway, since a wrapped sum would be a negative hold.
+            _byModel[model!] = new ModelDemand(checked(demand.Requests + 1), checked(demand.ParamsBytes + paramsBytes), checked(demand.MaxTokens + maxTokens));
+        }
+        catch (OverflowException)
+        {
+            error = $"requests.{index}.params.max_tokens: request '{customId}' takes the batch's total max_tokens past what can be counted.";
+            return false;
+        }
+        if (demand.Requests == 0)
         {
             Models.Add(model!);
         }
-        _byModel[model!] = new ModelDemand(demand.Requests + 1, demand.ParamsBytes + paramsBytes, demand.MaxTokens + maxTokens);
         error = "";
         return true;
     }

@@ -26,6 +26,9 @@ public sealed class BatchSettlement(IBatchStore store, BatchUpstream upstream, I
 
     public const string Endpoint = "batch";
 
+    /// <summary>The audit error type of a batch charged its worst case because it was gone upstream unsettled.</summary>
+    public const string GoneUpstreamErrorType = "batch_gone_unsettled_worst_case_charged";
+
     private const int MoneyScale = 8;
     private static readonly TimeSpan GrainCallTimeout = TimeSpan.FromSeconds(10);
 
@@ -90,9 +93,12 @@ public sealed class BatchSettlement(IBatchStore store, BatchUpstream upstream, I
         {
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
-                // Deleted or expired upstream behind the gateway's back: nothing can be read, nothing is charged.
-                BatchLog.GoneUpstream(logger, batch.BatchId);
-                await FinishAsync(batch, 0);
+                // Deleted or purged upstream before it was settled: its requests may all have run, but their
+                // usage can no longer be read. Charged the worst case held for it (already at the batch price)
+                // rather than nothing: finance can refund an overcharge it can see; an unbilled batch is lost.
+                BatchLog.GoneUpstream(logger, batch.BatchId, batch.KeyId, batch.ReservedUsd);
+                await ChargeWorstCaseAsync(batch);
+                await FinishAsync(batch, batch.ReservedUsd);
                 return true;
             }
             response.EnsureSuccessStatusCode();
@@ -181,9 +187,41 @@ public sealed class BatchSettlement(IBatchStore store, BatchUpstream upstream, I
         return total;
     }
 
-    private static async Task SettleChunkAsync(IApiKeyGrain key, string batchId, int chunk, List<UsageCharge> charges)
+    /// <summary>
+    /// One charge of the batch's reservation, under its own settlement id (applied once however often this
+    /// runs), and one audit row saying so: status 410, error type <see cref="GoneUpstreamErrorType"/>.
+    /// </summary>
+    private async Task ChargeWorstCaseAsync(BatchRecord batch)
     {
-        var settlement = new SettlementBatch { BatchId = BatchIds.Settlement(batchId, chunk), Charges = charges };
+        // The batch's creation time, the same on every try (its end time may not be known): with the request id it is the audit row's key.
+        var at = batch.CreatedAt;
+        var requestId = BatchIds.WorstCaseAuditRequestId(batch.BatchId);
+        const string model = "unknown";
+        var charge = new UsageCharge { RequestId = requestId, Model = model, At = at, CostUsd = batch.ReservedUsd };
+        await ApplyAsync(grains.GetGrain<IApiKeyGrain>(batch.KeyId), new SettlementBatch { BatchId = BatchIds.WorstCaseSettlement(batch.BatchId), Charges = [charge] });
+        audit.Write(new AuditRecord
+        {
+            At = at,
+            RequestId = requestId,
+            KeyId = batch.KeyId,
+            TeamId = batch.TeamId,
+            BillingTag = batch.BillingTag,
+            ModelRequested = model,
+            Provider = batch.Provider,
+            UpstreamKeyId = batch.UpstreamKeyId,
+            Endpoint = Endpoint,
+            Status = StatusCodes.Status410Gone,
+            ErrorType = GoneUpstreamErrorType,
+            CostUsd = batch.ReservedUsd,
+            Attempts = 1,
+        });
+    }
+
+    private static Task SettleChunkAsync(IApiKeyGrain key, string batchId, int chunk, List<UsageCharge> charges) =>
+        ApplyAsync(key, new SettlementBatch { BatchId = BatchIds.Settlement(batchId, chunk), Charges = charges });
+
+    private static async Task ApplyAsync(IApiKeyGrain key, SettlementBatch settlement)
+    {
         for (var attempt = 1; ; attempt++)
         {
             try

@@ -39,10 +39,11 @@ public sealed class BatchUpstream : IDisposable
     /// <summary>
     /// Where a batch goes: the first Anthropic provider of the route of its first model (a batch cannot be
     /// split across organisations, and OpenAI-compatible providers have no batches), else the first
-    /// Anthropic provider configured; null when there is none.
+    /// Anthropic provider configured; null when there is none. The team is part of the match: a team pinned
+    /// to its own provider (its own organisation and keys) must not send batches on the shared ones.
     /// </summary>
-    public UpstreamProvider? ProviderFor(string model) =>
-        _routes.Resolve(model).Steps.Select(s => s.Provider).FirstOrDefault(p => !p.IsOpenAi)
+    public UpstreamProvider? ProviderFor(string model, string teamId) =>
+        _routes.Resolve(model, teamId).Steps.Select(s => s.Provider).FirstOrDefault(p => !p.IsOpenAi)
         ?? _directory.Providers.FirstOrDefault(p => !p.IsOpenAi);
 
     /// <summary>A credential of <paramref name="provider"/> for a new batch: the pool's pick, or any key when all are cooling.</summary>

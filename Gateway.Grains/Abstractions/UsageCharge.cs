@@ -30,4 +30,10 @@ public sealed record UsageCharge
 
     /// <summary>Factor on the table's prices (Message Batches: 0.5); null is 1.</summary>
     [Id(14)] public decimal? PriceMultiplier { get; init; }
+
+    /// <summary>
+    /// A cost fixed by the caller instead of priced from the tokens (a Message Batch gone upstream before it
+    /// was settled is charged the worst case held for it); null: priced from the tokens. Never negative.
+    /// </summary>
+    [Id(15)] public decimal? CostUsd { get; init; }
 }

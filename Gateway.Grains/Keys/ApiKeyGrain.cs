@@ -74,7 +74,8 @@ public sealed class ApiKeyGrain(
         BuildBuckets(state.Buckets, now);
         foreach (var hold in await batches.OpenHoldsAsync(KeyId, cancellationToken))
         {
-            _holds[hold.BatchId] = hold.ReservedUsd;
+            // Never below zero: a negative row (written before holds were checked) would be a credit switching the budget off.
+            _holds[hold.BatchId] = Math.Max(0, hold.ReservedUsd);
         }
         _held = _holds.Values.Sum();
         _budget.Inherit(state.Buckets?.HeldUsd, now + _options.BudgetHoldCarryOver);
@@ -233,7 +234,9 @@ public sealed class ApiKeyGrain(
     private PricedCharge Price(UsageCharge charge, DateTimeOffset now)
     {
         var factor = charge.PriceMultiplier ?? 1m;
-        var cost = factor * prices.Cost(charge.Model, charge.InputTokens, charge.OutputTokens, charge.CacheCreationInputTokens, charge.CacheReadInputTokens);
+        var cost = charge.CostUsd is { } fixedCost
+            ? Math.Max(0, fixedCost)
+            : factor * prices.Cost(charge.Model, charge.InputTokens, charge.OutputTokens, charge.CacheCreationInputTokens, charge.CacheReadInputTokens);
         var savings = factor * prices.CacheSavings(charge.Model, charge.CacheCreationInputTokens, charge.CacheReadInputTokens);
         return new PricedCharge
         {
@@ -296,6 +299,8 @@ public sealed class ApiKeyGrain(
 
     public Task<LeaseDenial?> HoldAsync(BatchBudgetHold hold)
     {
+        // A negative hold would lower spent + held: a credit that switches the budget off until released.
+        ArgumentOutOfRangeException.ThrowIfNegative(hold.Usd, nameof(hold));
         var now = time.GetUtcNow();
         RollOver(now);
         if (_holds.ContainsKey(hold.HoldId))

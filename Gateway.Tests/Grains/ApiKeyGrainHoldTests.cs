@@ -67,4 +67,33 @@ public sealed class ApiKeyGrainHoldTests(GrainClusterFixture fixture)
         Assert.Equal(DenialReason.DailyBudget, (await grain.HoldAsync(new BatchBudgetHold { HoldId = "pending:x", Usd = 0.2m }))!.Reason);
         Assert.Null(await grain.HoldAsync(new BatchBudgetHold { HoldId = "pending:y", Usd = 0.05m }));
     }
+
+    [Fact]
+    public async Task A_negative_hold_is_refused_and_a_negative_row_reloads_as_zero()
+    {
+        var key = await NewKeyAsync(1m);
+        var grain = fixture.Grains.GetGrain<IApiKeyGrain>(key.KeyId);
+        // A negative hold would be a credit: spent + held under the budget whatever was spent.
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => grain.HoldAsync(new BatchBudgetHold { HoldId = "pending:neg", Usd = -250_000_000_000m }));
+        Assert.NotNull(await grain.HoldAsync(new BatchBudgetHold { HoldId = "pending:big", Usd = 1.5m }));
+
+        // A row written negative before holds were checked must not switch the budget off on activation.
+        var other = await NewKeyAsync(1m);
+        foreach (var usd in new[] { -250_000_000_000m, 0.9m })
+        {
+            await GrainClusterFixture.Batches.InsertAsync(new BatchRecord
+            {
+                BatchId = "msgbatch_" + Guid.NewGuid().ToString("N"),
+                KeyId = other.KeyId,
+                TeamId = other.TeamId,
+                Provider = "anthropic",
+                UpstreamKeyId = "uk_test",
+                ReservedUsd = usd,
+                Status = "in_progress",
+                CreatedAt = DateTimeOffset.UtcNow,
+            });
+        }
+        var reloaded = fixture.Grains.GetGrain<IApiKeyGrain>(other.KeyId);
+        Assert.Equal(DenialReason.DailyBudget, (await reloaded.HoldAsync(new BatchBudgetHold { HoldId = "pending:x", Usd = 0.2m }))!.Reason);
+    }
 }

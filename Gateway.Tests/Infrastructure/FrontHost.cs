@@ -27,7 +27,8 @@ public sealed class FrontHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<FrontHost> StartAsync(Uri upstream, IDictionary<string, string?>? settings = null)
+    public static async Task<FrontHost> StartAsync(Uri upstream, IDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? configure = null)
     {
         var all = new Dictionary<string, string?>
         {
@@ -44,14 +45,16 @@ public sealed class FrontHost : IAsyncDisposable
         {
             all[key] = value;
         }
-        return await StartAsync(all);
+        return await StartAsync(all, configure: configure);
     }
 
     /// <summary>
     /// A front with virtual keys and a silo in its own process (embedded mode) on free ports, keys in
     /// Postgres when a connection string is given, else in memory; admin token <see cref="AdminToken"/>.
     /// </summary>
-    public static Task<FrontHost> StartWithKeysAsync(Uri upstream, IDictionary<string, string?>? settings = null)
+    /// <param name="configure">Changes to the services after the front's own (e.g. a replaced dependency).</param>
+    public static Task<FrontHost> StartWithKeysAsync(Uri upstream, IDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? configure = null)
     {
         var all = new Dictionary<string, string?>
         {
@@ -67,7 +70,7 @@ public sealed class FrontHost : IAsyncDisposable
         {
             all[key] = value;
         }
-        return StartAsync(upstream, all);
+        return StartAsync(upstream, all, configure);
     }
 
     public const string AdminToken = "test-admin-token-0123456789abcdef";

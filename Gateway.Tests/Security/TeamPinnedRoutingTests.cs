@@ -199,6 +199,22 @@ public sealed class TeamPinnedRoutingTests : IClassFixture<TeamPinnedHost>
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
+    [Fact]
+    public async Task A_pinned_teams_message_batch_is_created_on_its_own_provider_and_an_unpinned_teams_on_the_shared_one()
+    {
+        foreach (var (team, mine, others) in new[] { (_teamA, _upstreamA, new[] { _shared, _upstreamB }), (_teamC, _shared, new[] { _upstreamA, _upstreamB }) })
+        {
+            using var client = _front.CreateClient(team.Secret);
+            var id = await BatchHost.CreateBatchAsync(client, BatchHost.BatchBody("claude-haiku-4-5"));
+            Assert.Contains(mine.State.Batches.All, b => b.Id == id);
+            Assert.All(others, upstream => Assert.DoesNotContain(upstream.State.Batches.All, b => b.Id == id));
+            // Read back (and later settled) with the key that created it, on the same provider.
+            using var read = await client.GetAsync($"v1/messages/batches/{id}");
+            Assert.Equal(HttpStatusCode.OK, read.StatusCode);
+        }
+        Assert.Equal(1L, await CountAsync($"SELECT count(*) FROM message_batches WHERE team_id = '{_teamA.TeamId}' AND provider = 'workspace-a'"));
+    }
+
     public static TheoryData<Dictionary<string, string?>, string> BadTeams => new()
     {
         { new() { ["Routing:Rules:0:Teams:0"] = "Platform team" }, "Routing:Rules:0:Teams:0 must be a team id (team_ followed by lowercase letters and digits" },
