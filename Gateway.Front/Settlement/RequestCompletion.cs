@@ -34,8 +34,9 @@ public sealed class RequestCompletion(PriceTable prices, IAuditSink audit, TimeP
         var model = usage?.ServedModel ?? envelope.Model;
         long input = usage?.InputTokens ?? 0, output = usage?.OutputTokens ?? 0;
         long cacheWrite = usage?.CacheCreationInputTokens ?? 0, cacheRead = usage?.CacheReadInputTokens ?? 0;
-        var cost = prices.Cost(model, input, output, cacheWrite, cacheRead);
-        var savings = prices.CacheSavings(model, cacheWrite, cacheRead);
+        var cacheWrite1h = usage?.CacheCreation1hInputTokens ?? 0;
+        var cost = prices.Cost(model, input, output, cacheWrite, cacheRead, cacheWrite1h);
+        var savings = prices.CacheSavings(model, cacheWrite, cacheRead, cacheWrite1h);
         var now = time.GetUtcNow();
         var requestId = context.Response.Headers[GatewayError.RequestIdHeader].ToString() is { Length: > 0 } id ? id : "gw_" + context.TraceIdentifier;
 
@@ -54,6 +55,7 @@ public sealed class RequestCompletion(PriceTable prices, IAuditSink audit, TimeP
                 InputTokens = input,
                 OutputTokens = output,
                 CacheCreationInputTokens = cacheWrite,
+                CacheCreation1hInputTokens = cacheWrite1h,
                 CacheReadInputTokens = cacheRead,
                 SessionId = envelope.SessionId,
                 ToolCalls = usage?.ToolCalls ?? 0,

@@ -34,6 +34,8 @@ public sealed class JsonUsageTap : IResponseTap
     private Top _top;
     private Sub _sub;
     private bool _inBlock;
+    private bool _inCacheCreation;
+    private Sub _cacheField;
     private Sub _blockField;
     private string? _blockType;
     private string? _blockName;
@@ -154,6 +156,12 @@ public sealed class JsonUsageTap : IResponseTap
                 {
                     _sub = Sub.None;
                 }
+                else if (depth == 2 && _top == Top.Usage && _sub == Sub.CacheCreationDetail && reader.TokenType == JsonTokenType.StartObject)
+                {
+                    // usage.cache_creation: which writes were for an hour.
+                    _inCacheCreation = true;
+                    _sub = Sub.None;
+                }
                 else if (depth == 2 && _top == Top.Content && reader.TokenType == JsonTokenType.StartObject)
                 {
                     _inBlock = true;
@@ -169,6 +177,10 @@ public sealed class JsonUsageTap : IResponseTap
                 else if (depth == 1)
                 {
                     _top = Top.None;
+                }
+                else if (depth == 2 && _inCacheCreation)
+                {
+                    _inCacheCreation = false;
                 }
                 else if (depth == 2 && _inBlock)
                 {
@@ -192,6 +204,10 @@ public sealed class JsonUsageTap : IResponseTap
                 {
                     _blockField = SubOf(ref reader);
                 }
+                else if (depth == 3 && _inCacheCreation)
+                {
+                    _cacheField = Is(ref reader, "ephemeral_1h_input_tokens"u8) ? Sub.CacheCreation1h : Sub.None;
+                }
                 break;
             default:
                 if (depth == 1)
@@ -206,6 +222,11 @@ public sealed class JsonUsageTap : IResponseTap
                 {
                     if (_blockField == Sub.Type) _blockType = UsageJson.StringOf(ref reader);
                     else if (_blockField == Sub.Name) _blockName = UsageJson.StringOf(ref reader);
+                }
+                else if (depth == 3 && _inCacheCreation && _cacheField == Sub.CacheCreation1h
+                         && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var hour))
+                {
+                    Usage.CacheCreation1hInputTokens = hour;
                 }
                 break;
         }
@@ -253,6 +274,7 @@ public sealed class JsonUsageTap : IResponseTap
         : Is(ref reader, "output_tokens"u8) ? Sub.OutputTokens
         : Is(ref reader, "cache_creation_input_tokens"u8) ? Sub.CacheCreation
         : Is(ref reader, "cache_read_input_tokens"u8) ? Sub.CacheRead
+        : Is(ref reader, "cache_creation"u8) ? Sub.CacheCreationDetail
         : Is(ref reader, "type"u8) ? Sub.Type
         : Is(ref reader, "name"u8) ? Sub.Name
         : Sub.None;
@@ -272,5 +294,5 @@ public sealed class JsonUsageTap : IResponseTap
 
     private enum Top : byte { None, Other, Usage, Model, StopReason, Content, Error }
 
-    private enum Sub : byte { None, InputTokens, OutputTokens, CacheCreation, CacheRead, Type, Name }
+    private enum Sub : byte { None, InputTokens, OutputTokens, CacheCreation, CacheRead, CacheCreationDetail, CacheCreation1h, Type, Name }
 }

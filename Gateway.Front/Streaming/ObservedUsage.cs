@@ -14,6 +14,9 @@ public sealed class ObservedUsage
     public long OutputTokens { get; set; }
     public long CacheCreationInputTokens { get; set; }
     public long CacheReadInputTokens { get; set; }
+
+    /// <summary>The part of <see cref="CacheCreationInputTokens"/> written for an hour (priced 2× input, not 1.25×).</summary>
+    public long CacheCreation1hInputTokens { get; set; }
     /// <summary>Tool names kept per response for the audit row; calls past it are still counted.</summary>
     public const int MaxToolNames = 64;
 

@@ -19,6 +19,22 @@ internal static class UsageJson
             else if (reader.ValueTextEquals("output_tokens"u8)) { reader.Read(); if (TryLong(ref reader, out var v)) usage.OutputTokens = v; }
             else if (reader.ValueTextEquals("cache_creation_input_tokens"u8)) { reader.Read(); if (TryLong(ref reader, out var v)) usage.CacheCreationInputTokens = v; }
             else if (reader.ValueTextEquals("cache_read_input_tokens"u8)) { reader.Read(); if (TryLong(ref reader, out var v)) usage.CacheReadInputTokens = v; }
+            else if (reader.ValueTextEquals("cache_creation"u8)) { reader.Read(); ReadCacheCreation(ref reader, usage); }
+            else { reader.Read(); reader.Skip(); }
+        }
+    }
+
+    /// <summary>Reads <c>usage.cache_creation</c>: how many of the cache writes were for an hour.</summary>
+    private static void ReadCacheCreation(ref Utf8JsonReader reader, ObservedUsage usage)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return;
+        }
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals("ephemeral_1h_input_tokens"u8)) { reader.Read(); if (TryLong(ref reader, out var v)) usage.CacheCreation1hInputTokens = v; }
             else { reader.Read(); reader.Skip(); }
         }
     }

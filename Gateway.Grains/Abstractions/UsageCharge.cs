@@ -36,4 +36,7 @@ public sealed record UsageCharge
     /// was settled is charged the worst case held for it); null: priced from the tokens. Never negative.
     /// </summary>
     [Id(15)] public decimal? CostUsd { get; init; }
+
+    /// <summary>The part of <see cref="CacheCreationInputTokens"/> written for an hour (priced at 2× input, not 1.25×).</summary>
+    [Id(16)] public long CacheCreation1hInputTokens { get; init; }
 }

@@ -236,8 +236,9 @@ public sealed class ApiKeyGrain(
         var factor = charge.PriceMultiplier ?? 1m;
         var cost = charge.CostUsd is { } fixedCost
             ? Math.Max(0, fixedCost)
-            : factor * prices.Cost(charge.Model, charge.InputTokens, charge.OutputTokens, charge.CacheCreationInputTokens, charge.CacheReadInputTokens);
-        var savings = factor * prices.CacheSavings(charge.Model, charge.CacheCreationInputTokens, charge.CacheReadInputTokens);
+            : factor * prices.Cost(charge.Model, charge.InputTokens, charge.OutputTokens, charge.CacheCreationInputTokens, charge.CacheReadInputTokens,
+                charge.CacheCreation1hInputTokens);
+        var savings = factor * prices.CacheSavings(charge.Model, charge.CacheCreationInputTokens, charge.CacheReadInputTokens, charge.CacheCreation1hInputTokens);
         return new PricedCharge
         {
             Model = charge.Model,

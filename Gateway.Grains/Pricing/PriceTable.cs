@@ -43,20 +43,37 @@ public sealed class PriceTable(IOptions<PricingOptions> options)
     /// <summary>
     /// USD saved by prompt caching versus the same tokens sent uncached: reads cost 0.1× instead of
     /// 1× input, writes cost 1.25× (or 2× for 1 h) instead of 1×. Negative when writes were not reused.
+    /// <paramref name="cacheWrite1hTokens"/> is the part of <paramref name="cacheWriteTokens"/> written for an hour.
     /// </summary>
-    public decimal CacheSavings(string model, long cacheWriteTokens, long cacheReadTokens)
+    public decimal CacheSavings(string model, long cacheWriteTokens, long cacheReadTokens, long cacheWrite1hTokens = 0)
     {
         var price = For(model);
+        var (write5m, write1h) = Split(cacheWriteTokens, cacheWrite1hTokens);
         return (cacheReadTokens * (price.InputPerMTok - price.CacheRead)
-              - cacheWriteTokens * (price.CacheWrite - price.InputPerMTok)) * PerToken;
+              - write5m * (price.CacheWrite - price.InputPerMTok)
+              - write1h * (price.CacheWrite1h - price.InputPerMTok)) * PerToken;
     }
 
-    public decimal Cost(string model, long inputTokens, long outputTokens, long cacheWriteTokens, long cacheReadTokens)
+    /// <summary>
+    /// USD for one request's usage; <paramref name="cacheWrite1hTokens"/> is the part of
+    /// <paramref name="cacheWriteTokens"/> written for an hour (Anthropic's <c>usage.cache_creation.ephemeral_1h_input_tokens</c>),
+    /// priced at the 1-hour rate (2× input) instead of the 5-minute one (1.25×).
+    /// </summary>
+    public decimal Cost(string model, long inputTokens, long outputTokens, long cacheWriteTokens, long cacheReadTokens, long cacheWrite1hTokens = 0)
     {
         var price = For(model);
+        var (write5m, write1h) = Split(cacheWriteTokens, cacheWrite1hTokens);
         return (inputTokens * price.InputPerMTok
               + outputTokens * price.OutputPerMTok
-              + cacheWriteTokens * price.CacheWrite
+              + write5m * price.CacheWrite
+              + write1h * price.CacheWrite1h
               + cacheReadTokens * price.CacheRead) * PerToken;
+    }
+
+    /// <summary>The 1-hour part is bounded by the writes it belongs to (an upstream's figures are not trusted to add up).</summary>
+    private static (long FiveMinutes, long OneHour) Split(long writes, long oneHour)
+    {
+        var hour = Math.Clamp(oneHour, 0, Math.Max(writes, 0));
+        return (writes - hour, hour);
     }
 }
