@@ -11,7 +11,8 @@ namespace Gateway.Bench;
 /// How much of what a key's bucket refills the cluster admits under contention: a fresh key per run, limited by
 /// requests, input tokens or output tokens (the latter with max_tokens reservations far above the real output,
 /// trued up at settlement), clients spread over the fronts sending at random at a multiple of the limit's rate, waiting at least
-/// 50 ms after each 429. The bucket (which starts full) is drained first, until every front has refused; then the
+/// 50 ms after each 429. The bucket (which starts full) is drained first, until every front has refused and the 200s
+/// cover the bucket (reservations awaiting true-up make token limits refuse early), then 5 s more; then the
 /// window counts the units (requests, or billed tokens) of the 200s it received. Ideal: the refill over the window
 /// (with <c>--from-full</c>: the window starts at the first request, ideal = capacity + refill).
 /// </summary>
@@ -82,7 +83,9 @@ internal static class AccuracyBench
             var results = new ConcurrentQueue<(TimeSpan At, HttpStatusCode Status, long Units, int Front)>();
             var requestRate = options.RequestsPerMinute / 60.0;
             // Seconds between one client's requests: at the target demand, and while draining the bucket (50x).
-            var pacing = new double[] { options.Clients / (requestRate * (options.FromFull ? demand : Math.Max(demand, 50))) };
+            // Demand 0: closed loop (the next request as soon as the last is answered; 50 ms after a 429).
+            double Interval(double d) => d <= 0 ? 0 : options.Clients / (requestRate * d);
+            var pacing = new double[] { Interval(options.FromFull || demand <= 0 ? demand : Math.Max(demand, 50)) };
             using var stop = new CancellationTokenSource();
             var workers = Enumerable.Range(0, options.Clients)
                 .Select(i => Task.Run(() => ClientAsync(clients[i % clients.Length], i % clients.Length, body, kind, pacing, clock, results, stop.Token)))
@@ -94,15 +97,19 @@ internal static class AccuracyBench
             }
             else
             {
-                while (results.Where(r => r.Status == HttpStatusCode.TooManyRequests).Select(r => r.Front).Distinct().Count() < clients.Length)
+                // Drained: every front has refused and the 200s cover the full bucket (token limits refuse while most of it
+                // is still out as reservations awaiting true-up); then 5 s more at 50x, for what refilled meanwhile.
+                while (results.Where(r => r.Status == HttpStatusCode.TooManyRequests).Select(r => r.Front).Distinct().Count() < clients.Length
+                    || results.Where(r => r.Status == HttpStatusCode.OK).Sum(r => r.Units) < perMinute)
                 {
-                    if (clock.Elapsed > TimeSpan.FromMinutes(3))
+                    if (clock.Elapsed > TimeSpan.FromMinutes(2))
                     {
-                        throw new TimeoutException("the key was never limited on every front");
+                        throw new TimeoutException("the key was never drained on every front");
                     }
                     await Task.Delay(20);
                 }
-                Volatile.Write(ref pacing[0], options.Clients / (requestRate * demand));
+                await Task.Delay(TimeSpan.FromSeconds(5));
+                Volatile.Write(ref pacing[0], Interval(demand));
                 windowStart = clock.Elapsed;
             }
             var window = TimeSpan.FromSeconds(options.Seconds);
@@ -183,7 +190,7 @@ internal static class AccuracyBench
     {
         var window = o.FromFull
             ? $"Window: the first {o.Seconds} s from a full bucket; ideal = capacity + refill."
-            : $"The bucket is drained first (until every front refused); window {o.Seconds} s; ideal = the refill over the window.";
+            : $"The bucket is drained first (until every front refused and the 200s cover the full bucket, then 5 s more); window {o.Seconds} s; ideal = the refill over the window.";
         return string.Create(CultureInfo.InvariantCulture,
             $"One silo, N fronts (processes), a fresh key per run at {o.RequestsPerMinute} requests/min or the token equivalent (input: {o.RequestsPerMinute} small bodies' tokens/min; output: {o.RequestsPerMinute}×{FakeOutputTokens} tokens/min, max_tokens 256 reserved and {FakeOutputTokens} produced). {o.Clients} clients over the fronts, sending at random (exponential gaps) at the demand (× the limit's rate), 50 ms pause at least after a 429. {window}");
     }
@@ -206,7 +213,7 @@ internal static class AccuracyBench
         {
             var sorted = ratios.Order().ToList();
             var median = sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {fronts} | {kind.ToString().ToLowerInvariant()} | {demand}× | {ratios.Count} | {median:0.000} | {sorted[0]:0.000} | {sorted[^1]:0.000} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {fronts} | {kind.ToString().ToLowerInvariant()} | {(demand <= 0 ? "closed loop" : demand + "×")} | {ratios.Count} | {median:0.000} | {sorted[0]:0.000} | {sorted[^1]:0.000} |");
         }
         return text.ToString();
     }

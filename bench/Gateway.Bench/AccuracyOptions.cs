@@ -33,7 +33,7 @@ internal sealed record AccuracyOptions(
         return new AccuracyOptions(
             Fronts: List("--fronts", "1,2,4").Select(int.Parse).ToArray(),
             Kinds: List("--limits", "requests,input,output").Select(k => Enum.Parse<LimitKind>(k, ignoreCase: true)).ToArray(),
-            Demands: List("--demand", "1.2,50").Select(d => double.Parse(d, System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
+            Demands: List("--demand", "1.2,50").Select(d => d == "closed" ? 0 : double.Parse(d, System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
             Seconds: Int("--seconds", 45),
             Runs: Int("--runs", 10),
             Clients: Int("--clients", 12),
