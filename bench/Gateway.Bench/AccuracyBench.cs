@@ -12,7 +12,7 @@ namespace Gateway.Bench;
 /// requests, input tokens or output tokens (the latter with max_tokens reservations far above the real output,
 /// trued up at settlement), clients spread over the fronts sending at random at a multiple of the limit's rate, waiting at least
 /// 50 ms after each 429. The bucket (which starts full) is drained first, until every front has refused and the 200s
-/// cover the bucket (reservations awaiting true-up make token limits refuse early), then 5 s more; then the
+/// cover the bucket (reservations awaiting true-up make token limits refuse early), then 5 s at the demand; then the
 /// window counts the units (requests, or billed tokens) of the 200s it received. Ideal: the refill over the window
 /// (with <c>--from-full</c>: the window starts at the first request, ideal = capacity + refill).
 /// </summary>
@@ -98,7 +98,7 @@ internal static class AccuracyBench
             else
             {
                 // Drained: every front has refused and the 200s cover the full bucket (token limits refuse while most of it
-                // is still out as reservations awaiting true-up); then 5 s more at 50x, for what refilled meanwhile.
+                // is still out as reservations awaiting true-up).
                 while (results.Where(r => r.Status == HttpStatusCode.TooManyRequests).Select(r => r.Front).Distinct().Count() < clients.Length
                     || results.Where(r => r.Status == HttpStatusCode.OK).Sum(r => r.Units) < perMinute)
                 {
@@ -108,8 +108,10 @@ internal static class AccuracyBench
                     }
                     await Task.Delay(20);
                 }
-                await Task.Delay(TimeSpan.FromSeconds(5));
+                // 5 s at the target demand before the window: what the key holds unused in steady state (a token limit
+                // needs a whole reservation in its bucket to admit) differs between demands, and must not count.
                 Volatile.Write(ref pacing[0], Interval(demand));
+                await Task.Delay(TimeSpan.FromSeconds(5));
                 windowStart = clock.Elapsed;
             }
             var window = TimeSpan.FromSeconds(options.Seconds);
@@ -140,6 +142,7 @@ internal static class AccuracyBench
     {
         // Clients start spread over one pacing interval, as independent clients would.
         var next = clock.Elapsed + TimeSpan.FromSeconds(Random.Shared.NextDouble() * Volatile.Read(ref pacing[0]));
+        var open = new List<Task>();
         while (!stop.IsCancellationRequested)
         {
             try
@@ -149,29 +152,17 @@ internal static class AccuracyBench
                 {
                     await Task.Delay(wait, stop);
                 }
+                var interval = Volatile.Read(ref pacing[0]);
                 // Exponential gaps (independent clients): a fixed interval would lock the clients into one burst per interval.
-                next = Max(next, clock.Elapsed) + TimeSpan.FromSeconds(-Math.Log(1 - Random.Shared.NextDouble()) * Volatile.Read(ref pacing[0]));
-                using var content = new ByteArrayContent(body);
-                content.Headers.ContentType = new("application/json");
-                using var response = await client.PostAsync("v1/messages", content, stop);
-                var text = await response.Content.ReadAsStringAsync(stop);
-                long units = 0;
-                if (response.StatusCode == HttpStatusCode.OK)
+                next = Max(next, clock.Elapsed) + TimeSpan.FromSeconds(-Math.Log(1 - Random.Shared.NextDouble()) * interval);
+                if (interval > 0)
                 {
-                    var usage = JsonDocument.Parse(text).RootElement.GetProperty("usage");
-                    units = kind switch
-                    {
-                        LimitKind.Requests => 1,
-                        LimitKind.Input => usage.GetProperty("input_tokens").GetInt64(),
-                        _ => usage.GetProperty("output_tokens").GetInt64(),
-                    };
+                    // Paced demand is open loop: a slow answer (a loaded machine) must not lower the demand.
+                    open.RemoveAll(t => t.IsCompleted);
+                    open.Add(SendAsync(client, front, body, kind, clock, results, stop));
+                    continue;
                 }
-                results.Enqueue((clock.Elapsed, response.StatusCode, units, front));
-                if (response.StatusCode != HttpStatusCode.OK && Messages.Count < 50)
-                {
-                    Messages.Enqueue(text.Length > 200 ? text[..200] : text);
-                }
-                if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                if (await SendAsync(client, front, body, kind, clock, results, stop) == HttpStatusCode.TooManyRequests)
                 {
                     next = Max(next, clock.Elapsed + TimeSpan.FromMilliseconds(50));
                 }
@@ -179,10 +170,45 @@ internal static class AccuracyBench
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        }
+        await Task.WhenAll(open);
+    }
+
+    private static async Task<HttpStatusCode> SendAsync(HttpClient client, int front, byte[] body, LimitKind kind, Stopwatch clock,
+        ConcurrentQueue<(TimeSpan, HttpStatusCode, long, int)> results, CancellationToken stop)
+    {
+        try
+        {
+            using var content = new ByteArrayContent(body);
+            content.Headers.ContentType = new("application/json");
+            using var response = await client.PostAsync("v1/messages", content, stop);
+            var text = await response.Content.ReadAsStringAsync(stop);
+            long units = 0;
+            if (response.StatusCode == HttpStatusCode.OK)
             {
-                results.Enqueue((clock.Elapsed, HttpStatusCode.GatewayTimeout, 0, front));
+                var usage = JsonDocument.Parse(text).RootElement.GetProperty("usage");
+                units = kind switch
+                {
+                    LimitKind.Requests => 1,
+                    LimitKind.Input => usage.GetProperty("input_tokens").GetInt64(),
+                    _ => usage.GetProperty("output_tokens").GetInt64(),
+                };
             }
+            results.Enqueue((clock.Elapsed, response.StatusCode, units, front));
+            if (response.StatusCode != HttpStatusCode.OK && Messages.Count < 50)
+            {
+                Messages.Enqueue(text.Length > 200 ? text[..200] : text);
+            }
+            return response.StatusCode;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return HttpStatusCode.RequestTimeout;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            results.Enqueue((clock.Elapsed, HttpStatusCode.GatewayTimeout, 0, front));
+            return HttpStatusCode.GatewayTimeout;
         }
     }
 
@@ -190,9 +216,9 @@ internal static class AccuracyBench
     {
         var window = o.FromFull
             ? $"Window: the first {o.Seconds} s from a full bucket; ideal = capacity + refill."
-            : $"The bucket is drained first (until every front refused and the 200s cover the full bucket, then 5 s more); window {o.Seconds} s; ideal = the refill over the window.";
+            : $"The bucket is drained first (until every front refused and the 200s cover the full bucket), then 5 s at the demand; window {o.Seconds} s; ideal = the refill over the window.";
         return string.Create(CultureInfo.InvariantCulture,
-            $"One silo, N fronts (processes), a fresh key per run at {o.RequestsPerMinute} requests/min or the token equivalent (input: {o.RequestsPerMinute} small bodies' tokens/min; output: {o.RequestsPerMinute}×{FakeOutputTokens} tokens/min, max_tokens 256 reserved and {FakeOutputTokens} produced). {o.Clients} clients over the fronts, sending at random (exponential gaps) at the demand (× the limit's rate), 50 ms pause at least after a 429. {window}");
+            $"One silo, N fronts (processes), a fresh key per run at {o.RequestsPerMinute} requests/min or the token equivalent (input: {o.RequestsPerMinute} small bodies' tokens/min; output: {o.RequestsPerMinute}×{FakeOutputTokens} tokens/min, max_tokens 256 reserved and {FakeOutputTokens} produced). {o.Clients} clients over the fronts, sending open loop at random (exponential gaps) at the demand (× the limit's rate); closed loop: the next request when the last is answered, 50 ms after a 429. {window}");
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
