@@ -142,34 +142,11 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
                         RetryAfter = TimeSpan.FromSeconds(1),
                     });
                 }
-                // What is left of the slice goes back with the call (the USD slice too), so the grain can count it toward
-                // this request: a remainder too small for it would otherwise sit here while the grain refuses it.
-                renewal = EnsureRenewal(inputTokens, outputTokens, returnLeftovers: true, wantedStreams: limitStreams ? _activeStreams + 1 : _activeStreams,
+                // The USD slice goes back with the call, so the grain can count it toward this request's worst case.
+                renewal = EnsureRenewal(inputTokens, outputTokens, returnLeftovers: now >= _validUntil, wantedStreams: limitStreams ? _activeStreams + 1 : _activeStreams,
                     worstUsd: worstUsd, returnUsd: true);
             }
             await renewal;
-        }
-    }
-
-    /// <summary>
-    /// Puts a finished request's unused reservation (limited buckets only) back into the slice, for the next request here;
-    /// its charge then tells the grain only the rest. Trued up at the grain instead, a token limit whose reservations
-    /// (max_tokens) far exceed the real output stood refused between an admission and its settlement, and under
-    /// near-limit demand the bucket filled up unused. What is credited goes back to the grain with the leftovers.
-    /// </summary>
-    internal (long Input, long Output) Credit(long inputTokens, long outputTokens)
-    {
-        lock (_gate)
-        {
-            if (_lease is not { } lease)
-            {
-                return (0, 0);
-            }
-            var input = inputTokens > 0 && !Unlimited(lease.Snapshot.InputTokens) ? inputTokens : 0;
-            var output = outputTokens > 0 && !Unlimited(lease.Snapshot.OutputTokens) ? outputTokens : 0;
-            _inputTokens += input;
-            _outputTokens += output;
-            return (input, output);
         }
     }
 

@@ -17,10 +17,6 @@ public sealed class LeaseBook(IGrainFactory grains, IOptions<AdmissionOptions> o
         _holders.GetOrAdd(key.KeyId, static (id, book) => new KeyLeaseHolder(id, book.FrontId, book.Grains, book._options, book.Time), this)
             .AdmitAsync(key, inputTokens, outputTokens, stream, worstUsd);
 
-    /// <summary>A finished request's unused reservation, back into this front's slice of its key at once; returns what was credited.</summary>
-    public (long Input, long Output) Credit(string keyId, long inputTokens, long outputTokens) =>
-        _holders.TryGetValue(keyId, out var holder) ? holder.Credit(inputTokens, outputTokens) : (0, 0);
-
     private IGrainFactory Grains => grains;
     private TimeProvider Time => time;
 

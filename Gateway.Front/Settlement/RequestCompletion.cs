@@ -20,7 +20,6 @@ public sealed class RequestCompletion(PriceTable prices, IAuditSink audit, TimeP
 {
     private readonly UsageSettler? _settler = services.GetService<UsageSettler>();
     private readonly Admission.SessionCheck? _sessions = services.GetService<Admission.SessionCheck>();
-    private readonly Admission.LeaseBook? _leases = services.GetService<Admission.LeaseBook>();
 
     public const string AgentIdHeader = "x-claude-code-agent-id";
     public const string ParentAgentIdHeader = "x-claude-code-parent-agent-id";
@@ -46,15 +45,12 @@ public sealed class RequestCompletion(PriceTable prices, IAuditSink audit, TimeP
         }
         if (key is not null && reservation is { } reserved && _settler is not null)
         {
-            // The unused reservation goes back into this front's slice now; the grain trues up only the rest.
-            var (creditedInput, creditedOutput) = _leases?.Credit(key.KeyId, reserved.InputTokens - (input + cacheWrite + cacheRead),
-                reserved.OutputTokens - output) ?? (0, 0);
             await _settler.EnqueueAsync(new PendingCharge(key.KeyId, new UsageCharge
             {
                 RequestId = requestId,
                 Model = model,
-                ReservedInputTokens = reserved.InputTokens - creditedInput,
-                ReservedOutputTokens = reserved.OutputTokens - creditedOutput,
+                ReservedInputTokens = reserved.InputTokens,
+                ReservedOutputTokens = reserved.OutputTokens,
                 InputTokens = input,
                 OutputTokens = output,
                 CacheCreationInputTokens = cacheWrite,
