@@ -6,7 +6,8 @@ namespace Gateway.Front.Admission;
 /// This front's slice of one key's buckets. Requests are admitted from the slice without a network
 /// hop; a renewal (one grain call, shared by every request waiting on it) returns what is left and
 /// asks for about as much as the last second used. A renewal starts early when the slice runs low,
-/// so a hot key rarely waits. Slices were deducted at the grain when granted, so the cluster can
+/// so a hot key rarely waits; at a key at its limit (the grain gave less than asked) it waits for a
+/// request, so no slice sits here unused while other fronts refuse. Slices were deducted at the grain when granted, so the cluster can
 /// never admit more than the buckets hold; what a front holds unused is returned within a second.
 /// A key with a budget works the same way in USD: the slice is budget headroom, each request takes its
 /// worst-case cost from it, and that stays held until the request's charge reaches the grain.
