@@ -6,7 +6,8 @@ namespace Gateway.Front.Admission;
 /// This front's slice of one key's buckets. Requests are admitted from the slice without a network
 /// hop; a renewal (one grain call, shared by every request waiting on it) returns what is left and
 /// asks for about as much as the last second used. A renewal starts early when the slice runs low,
-/// so a hot key rarely waits. Slices were deducted at the grain when granted, so the cluster can
+/// so a hot key rarely waits; at a key at its limit (the grain gave less than asked) it waits for a
+/// request, so no slice sits here unused while other fronts refuse. Slices were deducted at the grain when granted, so the cluster can
 /// never admit more than the buckets hold; what a front holds unused is returned within a second.
 /// A key with a budget works the same way in USD: the slice is budget headroom, each request takes its
 /// worst-case cost from it, and that stays held until the request's charge reaches the grain.
@@ -24,6 +25,12 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
     /// <summary>Until when the last lease's request denial stands, so refusals need no grain call.</summary>
     private DateTimeOffset _deniedUntil;
     private Task<Lease>? _renewal;
+
+    /// <summary>
+    /// The last renewal got less than it asked for (or was refused): the key is at its limit, so this front renews
+    /// only when a request needs it. A slice fetched ahead would sit here while other fronts refuse requests.
+    /// </summary>
+    private bool _contended;
     private long _admittedSinceRenewal;
     private DateTimeOffset _renewedAt;
     private double _requestsPerSecond;
@@ -148,13 +155,17 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
     public async Task ReturnIfExpiredAsync()
     {
         LeaseRequest? request = null;
+        long generation = 0;
         lock (_gate)
         {
+            // Unlimited buckets' slices are not counted anywhere: only limited leftovers (and money) are worth a call.
             if (_renewal is not { IsCompleted: false } && time.GetUtcNow() >= _validUntil
-                && (_requests > 0 || _inputTokens > 0 || _outputTokens > 0 || _usd > 0 || _orphanUsd > 0))
+                && (LimitedLeftovers() || _usd > 0 || _orphanUsd > 0))
             {
-                // The open streams keep their share while the rest is handed back.
+                // The open streams keep their share while the rest is handed back. It asks for no request, so the
+                // grain takes nothing for it.
                 request = HandBackUsd(HandBackLeftovers(new LeaseRequest { FrontId = frontId, ActiveStreams = _activeStreams, WantedStreams = _activeStreams }));
+                generation = _renewalGeneration;
             }
         }
         if (request is not null)
@@ -162,7 +173,11 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
             var lease = await grains.GetGrain<IApiKeyGrain>(keyId).AcquireLeaseAsync(request).WaitAsync(options.GrainCallTimeout);
             lock (_gate)
             {
-                _lease = lease;
+                if (generation == _renewalGeneration)
+                {
+                    // A renewal that started meanwhile brought a newer lease: keep it.
+                    _lease = lease;
+                }
                 ApplyBudget(lease, request);
             }
         }
@@ -171,6 +186,11 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
     public bool IsIdle(DateTimeOffset now) => now - _validUntil > TimeSpan.FromMinutes(5);
 
     private static bool Unlimited(BucketLevel? level) => level is null;
+
+    private bool LimitedLeftovers() =>
+        (_requests > 0 && !Unlimited(_lease?.Snapshot.Requests))
+        || (_inputTokens > 0 && !Unlimited(_lease?.Snapshot.InputTokens))
+        || (_outputTokens > 0 && !Unlimited(_lease?.Snapshot.OutputTokens));
 
     /// <summary>Moves what is left of the slice into <paramref name="request"/> (limited buckets only) and empties it. Under the lock.</summary>
     private LeaseRequest HandBackLeftovers(LeaseRequest request)
@@ -255,8 +275,8 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
     }
 
     private bool RunningLow(Lease lease, DateTimeOffset now) =>
-        _validUntil - now < options.LeaseDuration / 4
-        || (!Unlimited(lease.Snapshot.Requests) && _requests < Math.Max(1, lease.Requests / 4));
+        !_contended
+        && (_validUntil - now < options.LeaseDuration / 4 || (!Unlimited(lease.Snapshot.Requests) && _requests < Math.Max(1, lease.Requests / 4)));
 
     /// <summary>The renewal in flight, or a new one. Called under the lock.</summary>
     private Task<Lease> EnsureRenewal(long inputTokens, long outputTokens, bool returnLeftovers, int? wantedStreams = null,
@@ -371,6 +391,8 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
             {
                 _lease = lease;
                 _streamQuota = lease.StreamQuota;
+                _contended = lease.Denial is not null || lease.Requests < request.Requests
+                    || lease.InputTokens < request.InputTokens || lease.OutputTokens < request.OutputTokens;
                 _requests += lease.Requests;
                 _inputTokens += lease.InputTokens;
                 _outputTokens += lease.OutputTokens;

@@ -114,17 +114,23 @@ public sealed class ApiKeyGrain(
         decimal grantedUsd = 0;
         if (denial is null)
         {
-            // All three buckets must cover the waiting request, or nothing is taken from any.
+            // All three buckets must cover the waiting request, or nothing is taken from any. A call asking for no
+            // request (a front handing back an expired slice) takes nothing: the front would drop what it got.
+            var wants = request.Requests > 0;
             var needIn = Math.Min(request.MinInputTokens, _input?.Limit ?? long.MaxValue);
             var needOut = Math.Min(request.MinOutputTokens, _output?.Limit ?? long.MaxValue);
-            denial = Shortfall(_requests, 1, DenialReason.Requests, "requests per minute", now)
+            denial = !wants ? null
+                : Shortfall(_requests, 1, DenialReason.Requests, "requests per minute", now)
                 ?? Shortfall(_input, needIn, DenialReason.InputTokens, "input tokens per minute", now)
                 ?? Shortfall(_output, needOut, DenialReason.OutputTokens, "output tokens per minute", now);
-            if (denial is null)
+            if (denial is null && wants)
             {
-                grantedRequests = Grant(_requests, Math.Max(1, request.Requests), 1, now);
+                grantedRequests = Grant(_requests, request.Requests, 1, now);
                 grantedInput = Grant(_input, Math.Max(needIn, request.InputTokens), needIn, now);
                 grantedOutput = Grant(_output, Math.Max(needOut, request.OutputTokens), needOut, now);
+            }
+            if (denial is null)
+            {
                 if (budgeted)
                 {
                     grantedUsd = _budget.Grant(request.FrontId, _budget.Headroom(_key.Limits, _spentToday + _held, _spentMonth + _held, now),

@@ -78,8 +78,11 @@ public sealed class ClusterRateLimitTests(ITestOutputHelper output)
         var byStatus = string.Join(", ", inWindow.GroupBy(r => (int)r.Status).OrderBy(g => g.Key).Select(g => $"{g.Key}: {g.Count()}"));
         var ratio = admitted / (double)Limit;
         output.WriteLine($"admitted {admitted} in {Window.TotalSeconds:0} s for a limit of {Limit}/min: ratio {ratio:0.000} ({byStatus})");
-        Assert.True(ratio <= 1.03, $"over-admitted: {admitted} for {Limit} ({byStatus})\n{cluster.Logs(30)}");
-        Assert.True(ratio >= 0.85, $"under-admitted: {admitted} for {Limit} ({byStatus})\n{cluster.Logs(30)}");
+        // The protocol's guarantee under demand far above the limit, silo kill included: what the fronts hold unused is
+        // a few requests at most (no slice is fetched ahead at a contended key, expired slices are handed back whole),
+        // and a new activation may re-grant at most what was granted since the last save of the levels (250 ms).
+        Assert.True(ratio <= 1.02, $"over-admitted: {admitted} for {Limit} ({byStatus})\n{cluster.Logs(30)}");
+        Assert.True(ratio >= 0.97, $"under-admitted: {admitted} for {Limit} ({byStatus})\n{cluster.Logs(30)}");
 
         // Every answered request is billed exactly once, silo kill or not.
         var served = results.Where(r => r.Status == HttpStatusCode.OK).ToList();
