@@ -82,7 +82,10 @@ public sealed class ClusterRateLimitTests(ITestOutputHelper output)
         // a few requests at most (no slice is fetched ahead at a contended key, expired slices are handed back whole),
         // and a new activation may re-grant at most what was granted since the last save of the levels (250 ms).
         Assert.True(ratio <= 1.02, $"over-admitted: {admitted} for {Limit} ({byStatus})\n{cluster.Logs(30)}");
-        Assert.True(ratio >= 0.97, $"under-admitted: {admitted} for {Limit} ({byStatus})\n{cluster.Logs(30)}");
+        // 0.96 below: a point of margin under the bench's 0.97 for a loaded 2-core CI machine during the kill; the
+        // under-admission this guards against (an idle front destroying a token a second, slices fetched ahead and
+        // left unused) cost 5-20 %.
+        Assert.True(ratio >= 0.96, $"under-admitted: {admitted} for {Limit} ({byStatus})\n{cluster.Logs(30)}");
 
         // Every answered request is billed exactly once, silo kill or not.
         var served = results.Where(r => r.Status == HttpStatusCode.OK).ToList();
