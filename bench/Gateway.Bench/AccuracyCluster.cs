@@ -35,8 +35,8 @@ internal sealed class AccuracyCluster : IAsyncDisposable
 
     private async Task StartAllAsync(int fronts, AccuracyOptions options)
     {
-        var frontDll = Binary("Gateway.Front", options.Configuration);
-        var siloDll = Binary("Gateway.Silo", options.Configuration);
+        var frontDll = ProjectBinary.Find("Gateway.Front", options.Configuration);
+        var siloDll = ProjectBinary.Find("Gateway.Silo", options.Configuration);
         var quiet = new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" };
         var upstreamPort = ChildProcess.FreePort();
         var upstream = await Start(ChildProcess.StartAsync(frontDll,
@@ -53,7 +53,7 @@ internal sealed class AccuracyCluster : IAsyncDisposable
         {
             _server = server;
             _database = "gw_accuracy_" + Guid.NewGuid().ToString("N")[..12];
-            await ExecuteAsync(server, $"CREATE DATABASE \"{_database}\"");
+            await PostgresCommand.ExecuteAsync(server, $"CREATE DATABASE \"{_database}\"");
             cluster["Postgres__ConnectionString"] = new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = _database }.ConnectionString;
         }
         var siloPort = ChildProcess.FreePort();
@@ -101,20 +101,6 @@ internal sealed class AccuracyCluster : IAsyncDisposable
         return process;
     }
 
-    private static string Binary(string project, string configuration)
-    {
-        var dll = Path.Combine(Repo.Root, project, "bin", configuration, "net10.0", project + ".dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build first: dotnet build -c {configuration} bench/Gateway.Bench", dll);
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
     public async ValueTask DisposeAsync()
     {
         for (var i = _processes.Count - 1; i >= 0; i--)
@@ -124,7 +110,7 @@ internal sealed class AccuracyCluster : IAsyncDisposable
         if (_database is not null)
         {
             Npgsql.NpgsqlConnection.ClearAllPools();
-            await ExecuteAsync(_server!, $"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)");
+            await PostgresCommand.ExecuteAsync(_server!, $"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)");
         }
     }
 }

@@ -37,8 +37,8 @@ internal sealed class SystemsUnderTest : IAsyncDisposable
 
     public static async Task<SystemsUnderTest> StartAsync(BenchOptions options)
     {
-        var frontDll = Binary("Gateway.Front", options.Configuration);
-        var siloDll = Binary("Gateway.Silo", options.Configuration);
+        var frontDll = ProjectBinary.Find("Gateway.Front", options.Configuration);
+        var siloDll = ProjectBinary.Find("Gateway.Silo", options.Configuration);
         var systems = new SystemsUnderTest();
         try
         {
@@ -106,7 +106,7 @@ internal sealed class SystemsUnderTest : IAsyncDisposable
         {
             _server = server;
             _scratchDatabase = "gw_bench_" + Guid.NewGuid().ToString("N")[..12];
-            await ExecuteAsync(server, $"CREATE DATABASE \"{_scratchDatabase}\"");
+            await PostgresCommand.ExecuteAsync(server, $"CREATE DATABASE \"{_scratchDatabase}\"");
             cluster["Postgres__ConnectionString"] = new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = _scratchDatabase }.ConnectionString;
         }
         else
@@ -179,20 +179,6 @@ internal sealed class SystemsUnderTest : IAsyncDisposable
         return JsonDocument.Parse(body).RootElement.GetProperty("secret").GetString()!;
     }
 
-    private static string Binary(string project, string configuration)
-    {
-        var dll = Path.Combine(Repo.Root, project, "bin", configuration, "net10.0", project + ".dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build first: dotnet build -c {configuration} bench/Gateway.Bench", dll);
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
     public async ValueTask DisposeAsync()
     {
         // Fronts before the silo, the silo before its database.
@@ -203,7 +189,7 @@ internal sealed class SystemsUnderTest : IAsyncDisposable
         if (_scratchDatabase is not null)
         {
             Npgsql.NpgsqlConnection.ClearAllPools();
-            await ExecuteAsync(_server!, $"DROP DATABASE IF EXISTS \"{_scratchDatabase}\" WITH (FORCE)");
+            await PostgresCommand.ExecuteAsync(_server!, $"DROP DATABASE IF EXISTS \"{_scratchDatabase}\" WITH (FORCE)");
         }
         try
         {
