@@ -53,10 +53,16 @@ public sealed class CacheInjectorFixtureTests
     public void One_hour_policy_goes_on_the_tools_which_come_before_the_clients_5m_breakpoints_in_prompt_order(string name)
     {
         var o = RunReal(Fixture(name), CachePolicy.OneHour);
-        if (!o.Rewritten)
+        if (name.EndsWith("side-request.json", StringComparison.Ordinal))
         {
+            // As with the default policy: no tools, a system prompt below the minimum, one turn.
+            Assert.False(o.Rewritten);
+            Assert.Equal(InjectionOutcome.NothingToAdd, o.Result.Outcome);
             return;
         }
+        Assert.True(o.Rewritten, o.Result.ToString());
+        Assert.Equal(3, o.Result.BreakpointsBefore);
+        Assert.Equal(4, o.Result.BreakpointsAfter);
         // In the body the tools come last, but Anthropic assembles tools → system → messages: 1h first is legal.
         Assert.Equal(BreakpointSpots.Tools, o.Result.Added);
         Assert.Contains("\"ttl\":\"1h\"}}]", o.Text); // the last tool's marker closes the tools array
