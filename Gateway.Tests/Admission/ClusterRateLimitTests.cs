@@ -19,6 +19,7 @@ namespace Gateway.Tests.Admission;
 /// the clients received.
 /// </summary>
 [Collection(ClusterProcessCollection.Name)]
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class ClusterRateLimitTests(ITestOutputHelper output)
 {
     private const int Limit = 600;

@@ -234,6 +234,7 @@ public sealed class KeyEnforcementTests : IAsyncLifetime
     }
 
     [Fact]
+    [Trait(TestSuites.Category, TestSuites.Slow)]
     public async Task The_concurrent_streams_limit_holds_and_frees_a_slot_when_a_stream_ends()
     {
         _upstream.Options.EventDelayMs = 150;

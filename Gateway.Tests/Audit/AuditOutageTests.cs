@@ -12,6 +12,7 @@ namespace Gateway.Tests.Audit;
 /// Postgres unreachable (a loopback proxy between the sink and the server, cut and restored): writers
 /// never wait, buffered records are written once it is back, and an overflow is counted, never silent.
 /// </summary>
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class AuditOutageTests(ITestOutputHelper output)
 {
     private readonly string _run = Guid.NewGuid().ToString("N")[..8];

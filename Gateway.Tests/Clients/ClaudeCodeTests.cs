@@ -7,6 +7,7 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.Tests.Clients;
 
 /// <summary>Claude Code itself, with ANTHROPIC_BASE_URL pointing at the gateway, gets its answer.</summary>
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class ClaudeCodeTests : GatewayTestBase
 {
     protected override FakeUpstreamOptions UpstreamOptions => new FakeUpstreamOptions { ReplyText = "PONG", EventDelayMs = 5 };

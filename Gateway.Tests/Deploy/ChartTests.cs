@@ -12,6 +12,7 @@ namespace Gateway.Tests.Deploy;
 /// plain manifests in <c>k8s/</c> equal to the chart's rendering, values.schema.json rejecting bad values, and the
 /// Grafana dashboard querying only metrics the gateway exports.
 /// </summary>
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class ChartTests
 {
     public static TheoryData<string> ValuesFiles => new() { "minimal.yaml", "external-databases.yaml", "production.yaml" };

@@ -23,6 +23,7 @@ namespace Gateway.Tests.Deploy;
 /// never mixes runs); replicas are started once each.
 /// </para>
 /// </summary>
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class ChartWiringTests
 {
     private const string Release = "gw";

@@ -6,6 +6,7 @@ using static Gateway.Tests.FakeUpstream.FakeUpstreamTestKit;
 
 namespace Gateway.Tests.FakeUpstream;
 
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class FaultTests
 {
     [Fact]

@@ -13,6 +13,7 @@ namespace Gateway.Tests.Fuzz;
 /// into valid JSON that differs from the input only by marker runs (every unknown field byte for byte)
 /// and holds at most four breakpoints; whatever it refuses never makes the rewriter throw.
 /// </summary>
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class CacheInjectionFuzzTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(10);

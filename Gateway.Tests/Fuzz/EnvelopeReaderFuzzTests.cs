@@ -10,6 +10,7 @@ namespace Gateway.Tests.Fuzz;
 /// and it accepts exactly the bodies an independent reading (<see cref="JsonDocument"/>) calls valid
 /// requests, with the same model, stream and max_tokens; a rejection always carries a message.
 /// </summary>
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class EnvelopeReaderFuzzTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(8);

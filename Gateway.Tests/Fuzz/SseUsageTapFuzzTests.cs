@@ -10,6 +10,7 @@ namespace Gateway.Tests.Fuzz;
 /// splits and split at every byte boundary: it never throws, and what it reads does not depend on how
 /// the bytes were cut. On unmutated streams it reads what an independent parse of the events says.
 /// </summary>
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class SseUsageTapFuzzTests(ITestOutputHelper output, RecordedStreams recorded) : IClassFixture<RecordedStreams>
 {
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(10);

@@ -238,6 +238,7 @@ public sealed class ApiKeyGrainTests(GrainClusterFixture fixture)
     }
 
     [Fact]
+    [Trait(TestSuites.Category, TestSuites.Slow)]
     public async Task A_silent_fronts_holds_are_released_after_the_expiry()
     {
         var key = await NewKeyAsync(new KeyLimits { DailyBudgetUsd = 1m });

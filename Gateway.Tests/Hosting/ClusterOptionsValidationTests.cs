@@ -69,6 +69,7 @@ public sealed class ClusterOptionsValidationTests
     }
 
     [Fact]
+    [Trait(TestSuites.Category, TestSuites.Slow)]
     public async Task A_silo_process_with_bad_settings_exits_non_zero_naming_the_keys()
     {
         await using var cluster = await ClusterProcesses.StartAsync(new ClusterProcessOptions

@@ -13,6 +13,7 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Tests.Hosting;
 
 /// <summary>A local run: no Redis configured, so the front hosts the grains in its own process.</summary>
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class EmbeddedClusterTests
 {
     [Fact]

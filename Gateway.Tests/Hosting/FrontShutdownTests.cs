@@ -5,6 +5,7 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.Tests.Hosting;
 
 /// <summary>A stopping front stops being ready at once but lets a stream in flight finish.</summary>
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class FrontShutdownTests
 {
     [Fact]

@@ -13,6 +13,7 @@ namespace Gateway.Tests.Hosting;
 
 /// <summary>Real silo and front processes clustering through a real Redis.</summary>
 [Collection(ClusterProcessCollection.Name)]
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class MultiProcessClusterTests
 {
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(2);

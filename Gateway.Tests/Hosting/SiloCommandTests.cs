@@ -4,6 +4,7 @@ using Npgsql;
 namespace Gateway.Tests.Hosting;
 
 /// <summary><c>dotnet Gateway.Silo.dll migrate</c>: the Helm hook Job's command.</summary>
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class SiloCommandTests
 {
     [Fact]

@@ -10,6 +10,7 @@ namespace Gateway.Tests.Hosting;
 /// A front run on its own serves HTTPS from a certificate path in Kestrel's endpoint configuration,
 /// and picks up a renewed certificate written over the old files without a restart.
 /// </summary>
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class TlsTests
 {
     [Fact]

@@ -6,6 +6,7 @@ namespace Gateway.Tests.Metrics;
 
 /// <summary><c>/metrics</c> on a real silo process's HTTP port.</summary>
 [Collection(ClusterProcessCollection.Name)]
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class SiloMetricsTests
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };

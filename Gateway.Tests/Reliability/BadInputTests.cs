@@ -13,6 +13,7 @@ namespace Gateway.Tests.Reliability;
 /// when it is refused at the protocol level, before any of it runs), nothing reaches the upstream,
 /// nothing is charged or audited, and another tenant's requests keep succeeding meanwhile.
 /// </summary>
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class BadInputTests(BadInputHost host) : IClassFixture<BadInputHost>
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);

@@ -10,6 +10,7 @@ namespace Gateway.Tests.Reliability;
 /// audit buffer; the silo hands its grains off. Each test uses a key of its own and restarts what it stopped.
 /// </summary>
 [Collection(ClusterProcessCollection.Name)]
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class GracefulStopTests(SharedServicesCluster fixture, ITestOutputHelper output) : IClassFixture<SharedServicesCluster>
 {
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(60);

@@ -14,6 +14,7 @@ namespace Gateway.Tests.Reliability;
 /// The test runs its own Postgres (other test classes share the CI one, which must stay up).
 /// </summary>
 [Collection(ClusterProcessCollection.Name)]
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class PostgresRestartTests(ITestOutputHelper output)
 {
     /// <summary>Longer than the fronts' first retries (a settlement batch was retried for about 9 s).</summary>

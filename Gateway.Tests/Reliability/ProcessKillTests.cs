@@ -12,6 +12,7 @@ namespace Gateway.Tests.Reliability;
 /// Each test uses a key of its own; the cluster is whole again when a test ends.
 /// </summary>
 [Collection(ClusterProcessCollection.Name)]
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class ProcessKillTests(SharedServicesCluster fixture, ITestOutputHelper output) : IClassFixture<SharedServicesCluster>
 {
     /// <summary>

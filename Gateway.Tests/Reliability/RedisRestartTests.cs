@@ -13,6 +13,7 @@ namespace Gateway.Tests.Reliability;
 /// lost. The test runs its own Redis (other test classes share the CI one, which must stay up).
 /// </summary>
 [Collection(ClusterProcessCollection.Name)]
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class RedisRestartTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(8);

@@ -8,6 +8,7 @@ namespace Gateway.Tests.Reliability;
 /// slot however it ends, is charged exactly what the tap observed before the cut (nothing, for a
 /// failure before the first byte), and leaves one audit row per request.
 /// </summary>
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class UpstreamFaultAccountingTests(BadInputHost host) : IClassFixture<BadInputHost>
 {
     [Fact]

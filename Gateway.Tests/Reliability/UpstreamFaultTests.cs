@@ -15,6 +15,7 @@ namespace Gateway.Tests.Reliability;
 /// (and its connections to the upstream) stay bounded: a second storm leaves no more behind than the first.
 /// </summary>
 [Collection(ResourceBoundsCollection.Name)]
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class UpstreamFaultTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(1);

@@ -10,6 +10,7 @@ namespace Gateway.Tests.Rewrite;
 /// shape, the rewrite yields valid JSON, at most four breakpoints in a legal TTL order, the input plus
 /// marker runs and nothing else, and rewriting its own output adds nothing.
 /// </summary>
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class CacheInjectorPropertyTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(2);

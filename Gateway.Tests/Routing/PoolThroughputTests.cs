@@ -13,6 +13,7 @@ namespace Gateway.Tests.Routing;
 /// client-visible errors. Scaled down by default (300 requests/min per key, 10 s windows);
 /// <c>GATEWAY_POOL_BENCH_RPM=60 GATEWAY_POOL_BENCH_SECONDS=60</c> runs the full-minute version.
 /// </summary>
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class PoolThroughputTests(ITestOutputHelper output)
 {
     private static int Env(string name, int fallback) =>

@@ -14,6 +14,7 @@ namespace Gateway.Tests.Routing;
 /// spent the upstream sees each key's 429 about once for the whole cluster, not once per front.
 /// </summary>
 [Collection(ClusterProcessCollection.Name)]
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class TwoFrontPoolTests(ITestOutputHelper output)
 {
     private const int PerKey = 6;

@@ -15,6 +15,7 @@ namespace Gateway.Tests.Security;
 /// (In the process-cluster collection: one test kills a silo of a cluster of its own.)
 /// </summary>
 [Collection(ClusterProcessCollection.Name)]
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class BudgetReservationTests(TenantPoolHost host, ITestOutputHelper output) : IClassFixture<TenantPoolHost>
 {
     private const string Model = "claude-sonnet-4-5";

@@ -13,6 +13,7 @@ namespace Gateway.Tests.Security;
 /// the budget, its real usage is charged once at half price with one audit row per result (even when
 /// two fronts settle it at once or a front restarts mid-way), and no team sees or touches another's batch.
 /// </summary>
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class MessageBatchTests(BatchHost host) : IClassFixture<BatchHost>
 {
     private const string Haiku = "claude-haiku-4-5";
@@ -386,6 +387,7 @@ public sealed class MessageBatchTests(BatchHost host) : IClassFixture<BatchHost>
 }
 
 /// <summary>Without virtual keys the gateway does not own batches: they pass through unchanged.</summary>
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class PassThroughBatchTests
 {
     [Fact]

@@ -14,6 +14,7 @@ namespace Gateway.Tests.Security;
 /// older than <see cref="KeyDirectoryOptions.RecheckInterval"/>, so the change still takes effect within
 /// that interval plus the front's key cache (<c>Auth:CacheTime</c>, 1 s), through a real front.
 /// </summary>
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class RevocationTests(ITestOutputHelper output)
 {
     /// <summary>The documented bound with the defaults: RecheckInterval (5 s) + Auth:CacheTime (1 s).</summary>

@@ -15,6 +15,7 @@ namespace Gateway.Tests.Security;
 /// so 32 such clients declaring 32 MB each no longer reserve 1 GiB. Bodies that do arrive, fast or slow,
 /// still reach the upstream byte for byte.
 /// </summary>
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class SlowBodyTests(ITestOutputHelper output)
 {
     private const int Clients = 32;

@@ -20,6 +20,7 @@ namespace Gateway.Tests.Security;
 /// <c>TENANT_PROPERTY_SEED</c> replays it.
 /// </summary>
 [Collection(ClusterProcessCollection.Name)]
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class TwoTenantPropertyTests(ITestOutputHelper output)
 {
     private const int RequestsPerTenant = 90;

@@ -18,6 +18,7 @@ namespace Gateway.Tests.Security;
 /// unknown hash goes after seconds (not the 30-minute age limit), and none of it touches the upstream or
 /// a valid key, even one sent from the scanning address.
 /// </summary>
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class UnknownKeyTests(ITestOutputHelper output)
 {
     private const int Failures = 30;

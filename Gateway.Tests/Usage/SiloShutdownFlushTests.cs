@@ -10,6 +10,7 @@ namespace Gateway.Tests.Usage;
 /// set to ten minutes, only the graceful deactivation can have written the session's row.
 /// </summary>
 [Collection(ClusterProcessCollection.Name)]
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class SiloShutdownFlushTests
 {
     [Fact]

@@ -12,6 +12,7 @@ namespace Gateway.Tests.OpenAi.Provider;
 /// OpenAI-compatible provider: its 50 KB streaming request with a dozen tools, system blocks and
 /// thinking is translated, and the Chat stream comes back as Messages events it accepts.
 /// </summary>
+[Trait(TestSuites.Category, TestSuites.Slow)]
 public sealed class ClaudeCodeOpenAiProviderTests : IAsyncLifetime
 {
     private FakeUpstreamServer _upstream = null!;

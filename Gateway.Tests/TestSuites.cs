@@ -1,4 +1,4 @@
-namespace Gateway.Tests.Infrastructure;
+namespace Gateway.Tests;
 
 /// <summary>
 /// Trait names for the suites a developer skips while iterating: <c>dotnet test Gateway.Tests --filter "Category!=Slow"</c>
