@@ -5,7 +5,10 @@ public sealed class UpstreamOptions
 {
     public const string Section = "Upstream";
 
-    /// <summary>Base URL of the Anthropic-compatible upstream. Empty: the built-in fake upstream (local runs).</summary>
+    /// <summary>
+    /// Base URL of the Anthropic-compatible upstream. Empty (and no <see cref="Providers"/>): only a local run starts,
+    /// on the built-in fake upstream (a Debug build in the Development environment; see EmbeddedFakeUpstream).
+    /// </summary>
     public string? BaseUrl { get; set; }
 
     /// <summary>Upstream credentials, sent as <c>x-api-key</c> in place of the client's key.</summary>
@@ -18,13 +21,6 @@ public sealed class UpstreamOptions
     public UpstreamProviderOptions[] Providers { get; set; } = [];
 
     public KeyPoolOptions Pool { get; set; } = new();
-
-    /// <summary>
-    /// Start the in-process fake upstream when neither a base URL nor a key is configured. Off by default
-    /// (a production front without an upstream fails at start rather than answer fake 200s); on in
-    /// <c>appsettings.Development.json</c>, which <c>dotnet run</c> loads through launchSettings.json.
-    /// </summary>
-    public bool UseFakeUpstreamWhenUnconfigured { get; set; }
 
     /// <summary>TCP+TLS connect bound: an unreachable upstream fails in seconds, not minutes.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);

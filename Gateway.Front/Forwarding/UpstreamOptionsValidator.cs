@@ -3,7 +3,11 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Front.Forwarding;
 
 /// <summary>Fails start-up with a message naming the configuration key that is wrong.</summary>
-public sealed class UpstreamOptionsValidator : IValidateOptions<UpstreamOptions>
+/// <param name="embeddedFakeServes">
+/// True in a local run (a Debug build in the Development environment), where the built-in fake upstream
+/// answers when none is configured; anywhere else a front without an upstream must not start.
+/// </param>
+public sealed class UpstreamOptionsValidator(bool embeddedFakeServes = false) : IValidateOptions<UpstreamOptions>
 {
     public ValidateOptionsResult Validate(string? name, UpstreamOptions o)
     {
@@ -15,11 +19,11 @@ public sealed class UpstreamOptionsValidator : IValidateOptions<UpstreamOptions>
         {
             errors.Add($"{s}:BaseUrl must be an absolute http(s) URL, got '{o.BaseUrl}'.");
         }
-        if (string.IsNullOrWhiteSpace(o.BaseUrl) && o.Providers.Length == 0 && !o.UseFakeUpstreamWhenUnconfigured)
+        if (string.IsNullOrWhiteSpace(o.BaseUrl) && o.Providers.Length == 0 && !embeddedFakeServes)
         {
             errors.Add($"No upstream is configured: set {s}:BaseUrl and {s}:ApiKeys (or {s}:Providers). "
-                + $"For a local run, the built-in fake upstream answers when {s}:UseFakeUpstreamWhenUnconfigured is true, "
-                + "as in appsettings.Development.json (ASPNETCORE_ENVIRONMENT=Development, which `dotnet run` sets).");
+                + "Only a local run answers without one, from the built-in fake upstream: a Debug build in the Development "
+                + "environment (ASPNETCORE_ENVIRONMENT=Development, which `dotnet run --project Gateway.Front` sets).");
         }
         for (var i = 0; i < o.ApiKeys.Length; i++)
         {

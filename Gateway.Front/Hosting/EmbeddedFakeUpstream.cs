@@ -1,4 +1,4 @@
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 using Gateway.Front.Forwarding;
 
 namespace Gateway.Front.Hosting;
@@ -6,6 +6,7 @@ namespace Gateway.Front.Hosting;
 /// <summary>
 /// Local runs with no upstream configured get the built-in fake Anthropic API on a loopback port,
 /// so <c>curl</c> and <c>claude</c> work at once with no key. Starts before Kestrel takes requests.
+/// Compiled into Debug builds only and registered in Development only (<see cref="LocalFakeUpstream"/>).
 /// </summary>
 internal sealed class EmbeddedFakeUpstream(UpstreamDirectory directory, ILogger<EmbeddedFakeUpstream> logger) : IHostedService, IAsyncDisposable
 {

@@ -29,7 +29,8 @@ public static class FrontServiceCollectionExtensions
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.AddOptions<UpstreamOptions>().BindConfiguration(UpstreamOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<UpstreamOptions>, UpstreamOptionsValidator>();
+        var embedsFake = LocalFakeUpstream.AddIfLocalRun(builder); // a local run may go without an upstream; nothing else may
+        services.AddSingleton<IValidateOptions<UpstreamOptions>>(new UpstreamOptionsValidator(embedsFake));
         services.AddSingleton<IValidateOptions<UpstreamOptions>, UpstreamCredentialValidator>();
 
         // Draining streams may take minutes; an embedded silo's own setting (Cluster:ShutdownTimeout) is applied after this.
@@ -103,7 +104,6 @@ public static class FrontServiceCollectionExtensions
         services.AddSingleton<UpstreamForwarder>();
         services.AddUpstreamRouting();
         services.AddSingleton<ReadinessState>();
-        services.AddHostedService<EmbeddedFakeUpstream>();
         services.AddBrowserCors(builder.Configuration);
         return builder;
     }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 using Gateway.Grains.Abstractions;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

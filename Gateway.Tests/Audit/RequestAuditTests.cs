@@ -1,5 +1,5 @@
 using System.Net;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 using Gateway.Tests.Infrastructure;
 using Npgsql;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 using Gateway.Grains.Abstractions;
 using Microsoft.Extensions.DependencyInjection;
 using Gateway.Tests.Infrastructure;

@@ -1,7 +1,7 @@
 using Anthropic;
 using Anthropic.Exceptions;
 using Anthropic.Models.Messages;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 
 namespace Gateway.Tests.FakeUpstream;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 
 namespace Gateway.Tests.FakeUpstream;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 using static Gateway.Tests.FakeUpstream.FakeUpstreamTestKit;
 
 namespace Gateway.Tests.FakeUpstream;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 using static Gateway.Tests.FakeUpstream.FakeUpstreamTestKit;
 
 namespace Gateway.Tests.FakeUpstream;

@@ -1,5 +1,5 @@
 using System.Text;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Fuzz;

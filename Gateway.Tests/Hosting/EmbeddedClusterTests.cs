@@ -30,7 +30,9 @@ public sealed class EmbeddedClusterTests
             ["Urls"] = "http://127.0.0.1:0",
             ["Cluster:SiloPort"] = ClusterProcesses.FreePort().ToString(),
             ["Cluster:GatewayPort"] = ClusterProcesses.FreePort().ToString(),
-            ["Upstream:UseFakeUpstreamWhenUnconfigured"] = "true",
+            // Never called: the test is about the cluster, and a front outside Development needs an upstream to start.
+            ["Upstream:BaseUrl"] = "http://127.0.0.1:9",
+            ["Upstream:ApiKeys:0"] = "sk-unused",
             ["Logging:LogLevel:Default"] = "Warning",
         });
         builder.AddGatewayFront();

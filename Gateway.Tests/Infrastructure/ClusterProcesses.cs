@@ -4,6 +4,8 @@ using System.Net.Sockets;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
+using Gateway.FakeUpstream;
+using Gateway.Front.Forwarding;
 using Gateway.Grains.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -74,6 +76,9 @@ public sealed class ClusterProcesses : IAsyncDisposable
     private readonly List<GatewayProcess> _processes = [];
     private readonly ClusterProcessOptions _options;
 
+    // Fronts the test gives no upstream of their own talk to this one (a front outside Development embeds none).
+    private FakeUpstreamServer? _fakeUpstream;
+
     private ClusterProcesses(ClusterProcessOptions options, string logDirectory)
     {
         _options = options;
@@ -103,6 +108,7 @@ public sealed class ClusterProcesses : IAsyncDisposable
         var cluster = new ClusterProcesses(options, logs);
         try
         {
+            cluster._fakeUpstream = await FakeUpstreamServer.StartAsync(new FakeUpstreamOptions { EventDelayMs = 15 });
             for (var i = 0; i < options.Silos; i++)
             {
                 cluster.Add(GatewayRole.Silo);
@@ -206,6 +212,10 @@ public sealed class ClusterProcesses : IAsyncDisposable
         {
             await process.DisposeAsync();
         }
+        if (_fakeUpstream is not null)
+        {
+            await _fakeUpstream.DisposeAsync();
+        }
     }
 
     private GatewayProcess Add(GatewayRole role, IReadOnlyDictionary<string, string?>? extra = null, IReadOnlyList<string>? arguments = null)
@@ -225,12 +235,19 @@ public sealed class ClusterProcesses : IAsyncDisposable
         else
         {
             settings["Cluster:Mode"] = nameof(GatewayClusterMode.Client);
-            // A test front without an upstream of its own gets the built-in fake (off by default outside Development).
-            settings["Upstream:UseFakeUpstreamWhenUnconfigured"] = "true";
         }
         Overlay(settings, _options.Settings);
         Overlay(settings, role == GatewayRole.Silo ? _options.SiloSettings : _options.FrontSettings);
         Overlay(settings, extra);
+        if (role == GatewayRole.Front && !NamesAnUpstream(settings))
+        {
+            // What a local run's embedded fake would be, with the key the embedded fake gets.
+            settings["Upstream:BaseUrl"] = _fakeUpstream!.BaseAddress.ToString().TrimEnd('/');
+            if (!settings.Keys.Any(k => k.StartsWith("Upstream:ApiKeys:", StringComparison.Ordinal)))
+            {
+                settings["Upstream:ApiKeys:0"] = UpstreamDirectory.EmbeddedFakeKey;
+            }
+        }
 
         var process = new GatewayProcess(name, role, DllPath(role), arguments ?? [], new Uri($"http://127.0.0.1:{httpPort}/"), settings,
             Path.Combine(LogDirectory, name + ".log"));
@@ -271,6 +288,10 @@ public sealed class ClusterProcesses : IAsyncDisposable
         }
         return settings;
     }
+
+    private static bool NamesAnUpstream(Dictionary<string, string?> settings) =>
+        !string.IsNullOrWhiteSpace(settings.GetValueOrDefault("Upstream:BaseUrl"))
+        || settings.Keys.Any(k => k.StartsWith("Upstream:Providers:", StringComparison.Ordinal));
 
     private static void Overlay(Dictionary<string, string?> settings, IReadOnlyDictionary<string, string?>? over)
     {

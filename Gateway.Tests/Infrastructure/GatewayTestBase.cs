@@ -1,4 +1,4 @@
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 
 namespace Gateway.Tests.Infrastructure;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 
 namespace Gateway.Tests.Infrastructure;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 using Gateway.Tests.Infrastructure;
 using Xunit.Abstractions;
 

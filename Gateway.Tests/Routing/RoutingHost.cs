@@ -70,6 +70,6 @@ internal static class RoutingHost
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static string KeyOf(Gateway.Front.FakeUpstream.RecordedRequest request) =>
+    public static string KeyOf(Gateway.FakeUpstream.RecordedRequest request) =>
         request.Headers.TryGetValue("x-api-key", out var key) ? key : "";
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 using Gateway.Tests.Hosting;
 using Gateway.Tests.Infrastructure;
 using Xunit.Abstractions;

@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using Gateway.Front.Admin;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Security;

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
-using Gateway.Front.FakeUpstream;
+using System.Xml.Linq;
+using Gateway.FakeUpstream;
+using Gateway.Front.Forwarding;
 using Gateway.Grains.Storage;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -9,9 +11,10 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Tests.Security;
 
 /// <summary>
-/// Local-only defaults (the well-known key <c>sk-local</c>, the built-in fake upstream) live in
-/// appsettings.Development.json: a front in any other environment without Postgres accepts no
-/// well-known key, and one without an upstream refuses to start instead of answering fake 200s.
+/// Local-only defaults belong to the Development environment: the well-known key <c>sk-local</c> lives in
+/// appsettings.Development.json, and only a Development front (of a Debug build) embeds the fake upstream
+/// when none is configured. A front in any other environment without Postgres accepts no well-known key,
+/// and one without an upstream refuses to start instead of answering fake 200s.
 /// </summary>
 public sealed class LocalDefaultsTests
 {
@@ -45,14 +48,33 @@ public sealed class LocalDefaultsTests
         Assert.Contains("fake upstream", body);
     }
 
-    [Fact]
-    public async Task A_production_front_without_an_upstream_fails_at_start_saying_what_to_set()
+    [Theory]
+    [InlineData("Production")]
+    [InlineData("Staging")]
+    [InlineData("Testing")]
+    public async Task A_front_outside_development_without_an_upstream_fails_at_start_saying_what_to_set(string environment)
     {
         var error = await Assert.ThrowsAnyAsync<OptionsValidationException>(() =>
-            AuthSecurityHost.StartAsync(upstream: null, postgres: null, environment: "Production"));
+            AuthSecurityHost.StartAsync(upstream: null, postgres: null, environment: environment));
 
         Assert.Contains("No upstream is configured", error.Message);
         Assert.Contains("Upstream:BaseUrl", error.Message);
+        Assert.Contains("Development", error.Message);
+    }
+
+    [Fact]
+    public async Task A_development_front_with_an_upstream_configured_does_not_embed_the_fake()
+    {
+        await using var upstream = await FakeUpstreamServer.StartAsync();
+        await using var front = await AuthSecurityHost.StartAsync(upstream.BaseAddress, postgres: null, environment: "Development");
+        using var client = front.CreateClient(LocalSecret);
+
+        using var response = await client.PostAsync("v1/messages", Json.Body(Json.SmallRequest));
+
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        Assert.Single(upstream.Received);
+        Assert.Equal(upstream.BaseAddress.ToString().TrimEnd('/'), front.Services.GetRequiredService<UpstreamDirectory>().DestinationPrefix);
     }
 
     [Fact]
@@ -61,11 +83,12 @@ public sealed class LocalDefaultsTests
         var front = Path.Combine(RepoPaths.Root, "Gateway.Front");
         var baseSettings = File.ReadAllText(Path.Combine(front, "appsettings.json"));
         Assert.DoesNotContain(LocalSecret, baseSettings);
-        Assert.False(JsonDocument.Parse(baseSettings).RootElement.GetProperty("Upstream").GetProperty("UseFakeUpstreamWhenUnconfigured").GetBoolean());
+        Assert.Equal("", JsonDocument.Parse(baseSettings).RootElement.GetProperty("Upstream").GetProperty("BaseUrl").GetString());
 
+        // No setting turns the fake on: the Development environment does, when no upstream is configured.
         var development = JsonDocument.Parse(File.ReadAllText(Path.Combine(front, "appsettings.Development.json"))).RootElement;
         Assert.Equal(LocalSecret, development.GetProperty("Auth").GetProperty("LocalDevSecret").GetString());
-        Assert.True(development.GetProperty("Upstream").GetProperty("UseFakeUpstreamWhenUnconfigured").GetBoolean());
+        Assert.False(development.TryGetProperty("Upstream", out _));
 
         // `dotnet run --project Gateway.Front` (the README's first command) runs as Development...
         var launch = JsonDocument.Parse(File.ReadAllText(Path.Combine(front, "Properties", "launchSettings.json"))).RootElement;
@@ -85,5 +108,18 @@ public sealed class LocalDefaultsTests
         }
         Assert.Contains("<Content Update=\"appsettings.Development.json\" CopyToPublishDirectory=\"Never\" />",
             File.ReadAllText(Path.Combine(front, "Gateway.Front.csproj")));
+    }
+
+    [Fact]
+    public void Only_a_debug_build_of_the_front_references_the_fake_upstream()
+    {
+        var project = XDocument.Load(Path.Combine(RepoPaths.Root, "Gateway.Front", "Gateway.Front.csproj"));
+        var reference = Assert.Single(project.Descendants("ProjectReference"),
+            r => r.Attribute("Include")!.Value.Contains("Gateway.FakeUpstream", StringComparison.Ordinal));
+
+        Assert.Equal("'$(Configuration)' == 'Debug'", reference.Parent!.Attribute("Condition")?.Value);
+        // The Dockerfile restores the graph it publishes (Release), where the fake's project is not needed.
+        Assert.Contains("dotnet restore Gateway.Front/Gateway.Front.csproj -p:Configuration=Release",
+            File.ReadAllText(Path.Combine(RepoPaths.Root, "Gateway.Front", "Dockerfile")));
     }
 }

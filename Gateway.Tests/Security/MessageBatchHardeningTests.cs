@@ -1,6 +1,6 @@
 using System.Net;
 using Gateway.Front.Batches;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 using Gateway.Grains.Storage;
 using Gateway.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;

@@ -393,7 +393,7 @@ public sealed class PassThroughBatchTests
     [Fact]
     public async Task Batches_pass_through_unchanged_without_virtual_keys()
     {
-        await using var upstream = await Gateway.Front.FakeUpstream.FakeUpstreamServer.StartAsync();
+        await using var upstream = await Gateway.FakeUpstream.FakeUpstreamServer.StartAsync();
         await using var front = await FrontHost.StartAsync(upstream.BaseAddress);
         using var client = front.CreateClient("sk-client-own-key");
         var body = """{"requests":[{"custom_id":"a","params":{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[]}}],"unknown":{"kept":true}}""";
@@ -413,7 +413,7 @@ public sealed class InMemoryBatchTests
     [Fact]
     public async Task Without_Postgres_a_batch_is_owned_settled_once_and_hidden_from_other_teams()
     {
-        await using var upstream = await Gateway.Front.FakeUpstream.FakeUpstreamServer.StartAsync(new Gateway.Front.FakeUpstream.FakeUpstreamOptions { BatchProcessingMs = 200 });
+        await using var upstream = await Gateway.FakeUpstream.FakeUpstreamServer.StartAsync(new Gateway.FakeUpstream.FakeUpstreamOptions { BatchProcessingMs = 200 });
         await using var front = await FrontHost.StartWithKeysAsync(upstream.BaseAddress, new Dictionary<string, string?>
         {
             ["Batches:SweepInterval"] = "00:00:00.100",

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 using Gateway.Front.Paths;
 using Gateway.Grains.Storage;
 using Gateway.Tests.Infrastructure;

@@ -1,5 +1,5 @@
 using System.Net;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 using Gateway.Front.Routing;
 using Gateway.Grains.Storage;
 using Gateway.Tests.Hosting;

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
 using Gateway.Front.Auth;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 using Gateway.Tests.Hosting;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

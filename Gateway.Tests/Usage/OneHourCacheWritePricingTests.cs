@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 using Gateway.Grains.Pricing;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

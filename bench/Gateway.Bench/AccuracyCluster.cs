@@ -37,10 +37,11 @@ internal sealed class AccuracyCluster : IAsyncDisposable
     {
         var frontDll = ProjectBinary.Find("Gateway.Front", options.Configuration);
         var siloDll = ProjectBinary.Find("Gateway.Silo", options.Configuration);
+        var fakeDll = ProjectBinary.Find("Gateway.FakeUpstream", options.Configuration);
         var quiet = new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" };
         var upstreamPort = ChildProcess.FreePort();
-        var upstream = await Start(ChildProcess.StartAsync(frontDll,
-            ["fake-upstream", "--urls", $"http://127.0.0.1:{upstreamPort}", "--MaxRecordedRequests", "0"], quiet, upstreamPort));
+        var upstream = await Start(ChildProcess.StartAsync(fakeDll,
+            ["--urls", $"http://127.0.0.1:{upstreamPort}", "--MaxRecordedRequests", "0"], quiet, upstreamPort));
         var id = "accuracy-" + Guid.NewGuid().ToString("N")[..8];
         var cluster = new Dictionary<string, string>(quiet)
         {

@@ -34,6 +34,6 @@ internal static class PortkeyPeer
     {
         ["x-portkey-provider"] = "anthropic",
         ["x-portkey-custom-host"] = new Uri(upstream, "v1").ToString(),
-        ["x-portkey-forward-headers"] = $"{Gateway.Front.FakeUpstream.FakeUpstreamHeaders.EventIntervalMs},{Gateway.Front.FakeUpstream.FakeUpstreamHeaders.SendStamps}",
+        ["x-portkey-forward-headers"] = $"{Gateway.FakeUpstream.FakeUpstreamHeaders.EventIntervalMs},{Gateway.FakeUpstream.FakeUpstreamHeaders.SendStamps}",
     };
 }

@@ -6,7 +6,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gateway.Front.Envelope;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 using Gateway.Front.Rewrite;
 using Gateway.Grains.Pricing;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,6 @@
 using System.Buffers.Text;
 using System.Diagnostics;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 
 namespace Gateway.Bench;
 

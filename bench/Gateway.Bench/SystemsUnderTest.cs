@@ -39,10 +39,11 @@ internal sealed class SystemsUnderTest : IAsyncDisposable
     {
         var frontDll = ProjectBinary.Find("Gateway.Front", options.Configuration);
         var siloDll = ProjectBinary.Find("Gateway.Silo", options.Configuration);
+        var fakeDll = ProjectBinary.Find("Gateway.FakeUpstream", options.Configuration);
         var systems = new SystemsUnderTest();
         try
         {
-            await systems.StartAllAsync(options, frontDll, siloDll);
+            await systems.StartAllAsync(options, frontDll, siloDll, fakeDll);
         }
         catch
         {
@@ -52,13 +53,13 @@ internal sealed class SystemsUnderTest : IAsyncDisposable
         return systems;
     }
 
-    private async Task StartAllAsync(BenchOptions options, string frontDll, string siloDll)
+    private async Task StartAllAsync(BenchOptions options, string frontDll, string siloDll, string fakeDll)
     {
         var quiet = new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" };
 
         var upstreamPort = ChildProcess.FreePort();
-        var upstream = await Start(ChildProcess.StartAsync(frontDll,
-            ["fake-upstream", "--urls", $"http://127.0.0.1:{upstreamPort}", "--MaxRecordedRequests", "0"], quiet, upstreamPort));
+        var upstream = await Start(ChildProcess.StartAsync(fakeDll,
+            ["--urls", $"http://127.0.0.1:{upstreamPort}", "--MaxRecordedRequests", "0"], quiet, upstreamPort));
         Targets.Add(new Target(SystemKind.Direct, "direct (fake upstream)", [upstream.Address], "sk-bench"));
 
         if (NginxPeer.Version() is { } nginxVersion)

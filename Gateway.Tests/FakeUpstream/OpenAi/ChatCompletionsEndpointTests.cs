@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.FakeUpstream.OpenAi;

@@ -1,5 +1,5 @@
 using System.Text;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 using Gateway.Grains.Abstractions;
 using Gateway.Tests.Infrastructure;
 using Gateway.Tests.Routing;

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 using Gateway.Tests.Infrastructure;
 using Gateway.Tests.Routing;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Net;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 using Gateway.Front.Forwarding;
 using Gateway.Tests.Infrastructure;
 using Gateway.Tests.Routing;

@@ -3,7 +3,7 @@ using System.ClientModel.Primitives;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Gateway.Front.FakeUpstream;
+using Gateway.FakeUpstream;
 using Gateway.Grains.Abstractions;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

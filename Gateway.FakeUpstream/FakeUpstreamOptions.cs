@@ -1,0 +1,52 @@
+namespace Gateway.FakeUpstream;
+
+/// <summary>
+/// Knobs of the fake Anthropic upstream. Every property is read on each request, so a test or a
+/// benchmark can change them while the server runs (e.g. raise <see cref="EventDelayMs"/> mid-test).
+/// </summary>
+public sealed class FakeUpstreamOptions
+{
+    /// <summary>Listen address. Port 0 lets the OS pick a free port (read it from BaseAddress).</summary>
+    public string Url { get; set; } = "http://127.0.0.1:0";
+
+    /// <summary>Delay between two SSE events, so tests can see chunks arrive one by one.</summary>
+    public int EventDelayMs { get; set; } = 0;
+
+    /// <summary>Output tokens per reply; the reply text is cut into about one text delta per token.</summary>
+    public int OutputTokens { get; set; } = 12;
+
+    public string ReplyText { get; set; } = "Hello from the fake upstream.";
+
+    /// <summary>If non-empty, only these keys pass (x-api-key or Authorization: Bearer); empty accepts any non-empty key.</summary>
+    public string[] ApiKeys { get; set; } = [];
+
+    /// <summary>0 = unlimited; otherwise a per-key token bucket on POST /v1/messages that answers 429 when empty.</summary>
+    public int RequestsPerMinutePerKey { get; set; } = 0;
+
+    /// <summary>
+    /// Ring size of the request recorder. Bounded so a long benchmark does not keep every 50 KB body
+    /// alive; 0 or less turns recording off.
+    /// </summary>
+    public int MaxRecordedRequests { get; set; } = 10_000;
+
+    /// <summary>
+    /// Breakpoints whose prefix is shorter than this are ignored by the cache simulation, as Anthropic
+    /// silently ignores prefixes below the model's minimum. 0 keeps small test prompts cacheable.
+    /// </summary>
+    public int MinCacheablePrefixTokens { get; set; } = 0;
+
+    /// <summary>
+    /// <c>/v1/chat/completions</c> only: how many of each request's prompt tokens are reported as
+    /// cached (<c>prompt_tokens_details.cached_tokens</c>), capped at the prompt size.
+    /// </summary>
+    public int OpenAiCachedPromptTokens { get; set; } = 0;
+
+    /// <summary>Non-streaming replies only: a content block nested this deep comes before the real content (0 = none).</summary>
+    public int ReplyNestingDepth { get; set; } = 0;
+
+    /// <summary>Non-streaming replies only: about this many bytes of extra text blocks come before the real content (0 = none).</summary>
+    public long ReplyPaddingBytes { get; set; } = 0;
+
+    /// <summary>How long a Message Batch stays <c>in_progress</c> before it ends with its results.</summary>
+    public int BatchProcessingMs { get; set; } = 1000;
+}

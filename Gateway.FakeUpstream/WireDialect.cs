@@ -1,0 +1,8 @@
+namespace Gateway.FakeUpstream;
+
+/// <summary>Which API an endpoint of the fake imitates: its error shape and rate-limit headers follow.</summary>
+internal enum WireDialect
+{
+    Anthropic,
+    OpenAi,
+}

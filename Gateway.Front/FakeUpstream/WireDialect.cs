@@ -1,8 +1,0 @@
-namespace Gateway.Front.FakeUpstream;
-
-/// <summary>Which API an endpoint of the fake imitates: its error shape and rate-limit headers follow.</summary>
-internal enum WireDialect
-{
-    Anthropic,
-    OpenAi,
-}
