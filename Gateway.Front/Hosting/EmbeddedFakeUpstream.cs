@@ -1,5 +1,6 @@
 using Gateway.Front.FakeUpstream;
 using Gateway.Front.Forwarding;
+using Gateway.Front.Upstreams;
 
 namespace Gateway.Front.Hosting;
 

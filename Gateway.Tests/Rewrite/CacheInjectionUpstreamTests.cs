@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
+using Gateway.Front.Buffers;
 using Gateway.Front.FakeUpstream;
 using Gateway.Front.Rewrite;
 using static Gateway.Tests.FakeUpstream.FakeUpstreamTestKit;

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Gateway.Front.Rewrite;
+namespace Gateway.Front.Buffers;
 
 /// <summary>
 /// An <see cref="IBufferWriter{T}"/> over arrays rented from <see cref="ArrayPool{T}.Shared"/>, returned on

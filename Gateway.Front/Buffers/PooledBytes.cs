@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Gateway.Front.Streaming;
+namespace Gateway.Front.Buffers;
 
 /// <summary>Appending to a pooled array that grows by doubling: the taps' only buffering.</summary>
 internal static class PooledBytes
