@@ -87,8 +87,14 @@ public sealed class FolderDependencyTests(ITestOutputHelper output)
         return graph;
     }
 
-    private static readonly Regex Comment = new(@"//[^\n]*|/\*.*?\*/", RegexOptions.Singleline | RegexOptions.Compiled);
-    private static readonly Regex Literal = new(@"@""(?:[^""]|"""")*""|""(?:[^""\\\n]|\\.)*""|'(?:[^'\\\n]|\\.)'", RegexOptions.Compiled);
+    /// <summary>
+    /// Comments and literals, in one pass so a <c>//</c> inside a string is not a comment. Interpolated strings
+    /// are kept (their holes are code); other literals and comments are blanked.
+    /// </summary>
+    private static readonly Regex CommentOrLiteral = new(
+        @"(?<keep>\$@?""(?:[^""\\\n]|\\.)*"")|@""(?:[^""]|"""")*""|""(?:[^""\\\n]|\\.)*""|'(?:[^'\\\n]|\\.)'|//[^\n]*|/\*.*?\*/",
+        RegexOptions.Singleline | RegexOptions.Compiled);
+
     private static readonly Regex Qualified = new(@"\bGateway\.Front\.(\w+)", RegexOptions.Compiled);
     private static readonly Regex Relative = new(@"(?<![\w.])([A-Z]\w*)\.[A-Z]\w*", RegexOptions.Compiled);
 
@@ -103,7 +109,7 @@ public sealed class FolderDependencyTests(ITestOutputHelper output)
                 continue;
             }
             var from = relative[..relative.IndexOf('/')];
-            var text = Literal.Replace(Comment.Replace(File.ReadAllText(file), ""), "\"\"");
+            var text = CommentOrLiteral.Replace(File.ReadAllText(file), m => m.Groups["keep"].Success ? m.Value : m.Value.StartsWith('/') ? "" : "\"\"");
             var lines = text.Split('\n').Where(l => !l.TrimStart().StartsWith("namespace ", StringComparison.Ordinal)).ToArray();
             foreach (var line in lines)
             {
