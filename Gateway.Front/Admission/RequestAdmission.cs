@@ -1,7 +1,6 @@
 using Gateway.Front.Envelope;
 using Gateway.Front.Errors;
 using Gateway.Front.Metrics;
-using Gateway.Front.Settlement;
 using Gateway.Grains.Abstractions;
 using Gateway.Grains.Pricing;
 using Microsoft.Extensions.Options;
@@ -95,7 +94,7 @@ public sealed class RequestAdmission(LeaseBook leases, SessionCheck sessions, IO
             await AdmissionRejection.WriteAsync(context, admission);
             return null;
         }
-        if (context.Features.Get<Forwarding.TenantResponseHeaders>() is { } tenant)
+        if (context.Features.Get<TenantResponseHeaders>() is { } tenant)
         {
             // Successful answers carry the key's own figures, as its 429s do.
             tenant.Snapshot = admission.Snapshot;

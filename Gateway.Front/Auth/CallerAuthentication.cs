@@ -1,5 +1,5 @@
+using Gateway.Front.Admission;
 using Gateway.Front.Errors;
-using Gateway.Front.Forwarding;
 using Gateway.Front.Metrics;
 using Gateway.Grains.Abstractions;
 using Microsoft.Extensions.Options;

@@ -7,8 +7,8 @@ using Gateway.Front.Admission;
 using Gateway.Front.Auth;
 using Gateway.Front.Envelope;
 using Gateway.Front.Errors;
-using Gateway.Front.Hosting;
 using Gateway.Front.Metrics;
+using Gateway.Front.Upstreams;
 using Gateway.Grains.Abstractions;
 using Gateway.Grains.Pricing;
 using Gateway.Grains.Storage;
@@ -437,7 +437,7 @@ public static class BatchEndpoints
         return row;
     }
 
-    private static async ValueTask<(Routing.UpstreamProvider, Forwarding.UpstreamCredential)?> CredentialAsync(HttpContext context, BatchRecord row,
+    private static async ValueTask<(Upstreams.UpstreamProvider, Upstreams.UpstreamCredential)?> CredentialAsync(HttpContext context, BatchRecord row,
         BatchUpstream upstream)
     {
         if (upstream.Resolve(row.Provider, row.UpstreamKeyId) is { } found)

@@ -1,6 +1,6 @@
 using System.Net;
-using Gateway.Front.Forwarding;
 using Gateway.Front.Routing;
+using Gateway.Front.Upstreams;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Front.Batches;

@@ -1,4 +1,3 @@
-using Gateway.Front.Hosting;
 
 namespace Gateway.Front.Endpoints;
 

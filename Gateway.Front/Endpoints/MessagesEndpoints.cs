@@ -3,7 +3,6 @@ using Gateway.Front.Auth;
 using Gateway.Front.Envelope;
 using Gateway.Front.Errors;
 using Gateway.Front.Forwarding;
-using Gateway.Front.Hosting;
 using Gateway.Front.Metrics;
 using Gateway.Front.Rewrite;
 using Gateway.Front.Settlement;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Gateway.Front.Buffers;
 
 namespace Gateway.Front.Envelope;
 
@@ -64,10 +65,7 @@ public sealed class RequestBody : IDisposable
                     {
                         wanted = Math.Min(wanted, total);
                     }
-                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min(wanted, limit + 1));
-                    buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
+                    PooledArray.Grow(ref buffer, length, (int)Math.Min(wanted, limit + 1));
                 }
                 var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
                 if (read == 0)

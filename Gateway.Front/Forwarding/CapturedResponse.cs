@@ -1,3 +1,5 @@
+using Gateway.Front.Admission;
+
 namespace Gateway.Front.Forwarding;
 
 /// <summary>

@@ -1,3 +1,5 @@
+using Gateway.Front.Upstreams;
+
 namespace Gateway.Front.Forwarding;
 
 /// <summary>Source-generated log methods: no formatting cost on the hot path when the level is off.</summary>

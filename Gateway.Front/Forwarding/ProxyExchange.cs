@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Gateway.Front.Envelope;
 using Gateway.Front.Streaming;
+using Gateway.Front.Upstreams;
 
 namespace Gateway.Front.Forwarding;
 
@@ -37,10 +38,10 @@ public sealed class ProxyExchange : IDisposable
     internal int Step { get; set; }
 
     /// <summary>The provider of the current route step (null before routing).</summary>
-    internal Routing.UpstreamProvider? CurrentProvider => Route is { } route && Step < route.Steps.Count ? route.Steps[Step].Provider : null;
+    internal Upstreams.UpstreamProvider? CurrentProvider => Route is { } route && Step < route.Steps.Count ? route.Steps[Step].Provider : null;
 
     /// <summary>The pooled key of the current attempt (null: the client's credential went through).</summary>
-    internal Routing.PooledKey? Key { get; set; }
+    internal Upstreams.PooledKey? Key { get; set; }
 
     /// <summary>The model class of the current attempt: a 429 cools the key for this class only.</summary>
     internal Gateway.Grains.Abstractions.ModelClass ModelClass { get; set; }

@@ -5,6 +5,7 @@ using Gateway.Front.Errors;
 using Gateway.Front.Metrics;
 using Gateway.Front.OpenAi.Provider;
 using Gateway.Front.Routing;
+using Gateway.Front.Upstreams;
 using Gateway.Grains.Abstractions;
 using Microsoft.Extensions.Options;
 using Polly;

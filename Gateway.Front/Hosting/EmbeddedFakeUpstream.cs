@@ -1,5 +1,6 @@
 using Gateway.FakeUpstream;
 using Gateway.Front.Forwarding;
+using Gateway.Front.Upstreams;
 
 namespace Gateway.Front.Hosting;
 

@@ -1,3 +1,4 @@
+using Gateway.Front.Buffers;
 using Gateway.Front.Envelope;
 using Microsoft.Extensions.Options;
 

@@ -1,4 +1,4 @@
-using Gateway.Front.Forwarding;
+using Gateway.Front.Upstreams;
 using Gateway.Grains.Pricing;
 using Microsoft.Extensions.Options;
 

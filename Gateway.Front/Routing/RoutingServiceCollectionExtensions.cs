@@ -1,3 +1,4 @@
+using Gateway.Front.Upstreams;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Front.Routing;

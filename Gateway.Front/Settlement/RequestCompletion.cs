@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Gateway.Front.Admission;
 using Gateway.Front.Audit;
 using Gateway.Front.Envelope;
 using Gateway.Front.Errors;

@@ -1,3 +1,4 @@
+using Gateway.Front.Buffers;
 using System.Buffers;
 using System.Text.Json;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Gateway.FakeUpstream;
+using Gateway.Front.Upstreams;
 using Gateway.Grains.Abstractions;
 using Microsoft.Extensions.DependencyInjection;
 using Gateway.Tests.Infrastructure;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gateway.Front.Buffers;
 using Gateway.Front.Envelope;
 using Gateway.Front.Rewrite;
 using Gateway.Tests.Rewrite;

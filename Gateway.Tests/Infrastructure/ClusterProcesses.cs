@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
+using Gateway.Front.Upstreams;
 using Gateway.FakeUpstream;
 using Gateway.Front.Forwarding;
 using Gateway.Grains.Hosting;

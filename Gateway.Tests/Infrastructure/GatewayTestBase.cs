@@ -1,4 +1,5 @@
 using Gateway.FakeUpstream;
+using Gateway.Front.Upstreams;
 
 namespace Gateway.Tests.Infrastructure;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Gateway.FakeUpstream;
+using Gateway.Front.Upstreams;
 
 namespace Gateway.Tests.Infrastructure;
 

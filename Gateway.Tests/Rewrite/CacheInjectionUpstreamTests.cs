@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Gateway.FakeUpstream;
+using Gateway.Front.Buffers;
 using Gateway.Front.Rewrite;
 using static Gateway.Tests.FakeUpstream.FakeUpstreamTestKit;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Gateway.Front.Buffers;
 using Gateway.Front.Rewrite;
 using static Gateway.Tests.Rewrite.RewriteKit;
 

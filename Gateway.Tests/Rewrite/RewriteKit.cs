@@ -1,4 +1,5 @@
 using System.Text;
+using Gateway.Front.Buffers;
 using Gateway.Front.Rewrite;
 using Gateway.Tests.Infrastructure;
 

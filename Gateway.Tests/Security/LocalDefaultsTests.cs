@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using System.Xml.Linq;
+using Gateway.Front.Upstreams;
 using Gateway.FakeUpstream;
 using Gateway.Front.Forwarding;
 using Gateway.Grains.Storage;

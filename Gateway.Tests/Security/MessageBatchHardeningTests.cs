@@ -1,6 +1,7 @@
 using System.Net;
 using Gateway.Front.Batches;
 using Gateway.FakeUpstream;
+using Gateway.Front.Upstreams;
 using Gateway.Grains.Storage;
 using Gateway.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
@@ -172,7 +173,7 @@ public sealed class MessageBatchHardeningTests(BatchHost host) : IClassFixture<B
                 KeyId = key.KeyId,
                 TeamId = key.TeamId,
                 Provider = "anthropic",
-                UpstreamKeyId = Gateway.Front.Forwarding.UpstreamCredential.From("sk-upstream-test").Id,
+                UpstreamKeyId = Gateway.Front.Upstreams.UpstreamCredential.From("sk-upstream-test").Id,
                 ReservedUsd = 0,
                 Status = "ended",
                 CreatedAt = start.AddSeconds(i),

@@ -1,5 +1,5 @@
 using System.Net;
-using Gateway.Front.Forwarding;
+using Gateway.Front.Admission;
 using Gateway.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

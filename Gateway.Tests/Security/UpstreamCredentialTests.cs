@@ -1,4 +1,4 @@
-using Gateway.Front.Forwarding;
+using Gateway.Front.Upstreams;
 
 namespace Gateway.Tests.Security;
 

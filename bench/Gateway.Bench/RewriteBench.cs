@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Gateway.Front.Buffers;
 using Gateway.Front.Envelope;
 using Gateway.FakeUpstream;
 using Gateway.Front.Rewrite;

@@ -1,5 +1,5 @@
 using System.Buffers;
-using Gateway.Front.Streaming;
+using Gateway.Front.Buffers;
 
 namespace Gateway.Front.OpenAi.Provider;
 

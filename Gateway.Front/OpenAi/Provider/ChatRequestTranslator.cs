@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
+using Gateway.Front.Buffers;
 using Gateway.Front.Envelope;
-using Gateway.Front.Rewrite;
 
 namespace Gateway.Front.OpenAi.Provider;
 

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
-using Gateway.Front.Rewrite;
+using Gateway.Front.Buffers;
 using Gateway.Front.Streaming;
 
 namespace Gateway.Front.OpenAi.Surface;

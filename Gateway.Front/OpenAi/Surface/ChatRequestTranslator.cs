@@ -2,8 +2,8 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using Gateway.Front.Buffers;
 using Gateway.Front.Envelope;
-using Gateway.Front.Rewrite;
 
 namespace Gateway.Front.OpenAi.Surface;
 

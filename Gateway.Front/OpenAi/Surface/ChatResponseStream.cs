@@ -1,6 +1,6 @@
 using System.Buffers;
+using Gateway.Front.Buffers;
 using Gateway.Front.Errors;
-using Gateway.Front.Rewrite;
 
 namespace Gateway.Front.OpenAi.Surface;
 

@@ -5,6 +5,7 @@ using Anthropic;
 using Anthropic.Exceptions;
 using Anthropic.Models.Messages;
 using Gateway.FakeUpstream;
+using Gateway.Front.Upstreams;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -340,7 +341,7 @@ public sealed class OpenAiProviderEndToEndTests : IAsyncLifetime
         using var client = _front.CreateClient();
         using var response = await client.PostAsync("v1/messages", Json.Body(Json.SmallRequest.Replace("claude-sonnet-4-5", "gpt-4o")));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var directory = _front.Services.GetRequiredService<Gateway.Front.Forwarding.UpstreamDirectory>();
+        var directory = _front.Services.GetRequiredService<Gateway.Front.Upstreams.UpstreamDirectory>();
         var key = directory.Find("oai")!.Pool.Keys.Single();
         // 9 of 10 left right after the request: about 0.9, refilling from there.
         Assert.InRange(key.Headroom(DateTimeOffset.UtcNow), 0.85, 0.95);

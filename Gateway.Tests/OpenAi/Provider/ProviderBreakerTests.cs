@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Gateway.FakeUpstream;
 using Gateway.Front.Forwarding;
+using Gateway.Front.Upstreams;
 using Gateway.Tests.Infrastructure;
 using Gateway.Tests.Routing;
 using Microsoft.Extensions.DependencyInjection;

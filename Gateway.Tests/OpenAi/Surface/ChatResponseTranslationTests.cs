@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Gateway.Front.Buffers;
 using Gateway.Front.OpenAi.Surface;
-using Gateway.Front.Rewrite;
 
 namespace Gateway.Tests.OpenAi.Surface;
 

@@ -1,6 +1,7 @@
+using Gateway.Front.Admission;
 using Gateway.Front.Auth;
 
-namespace Gateway.Front.Admission;
+namespace Gateway.Front.Hosting;
 
 /// <summary>Twice a second: hand unused slices back to their grains and drop stale key-cache entries.</summary>
 internal sealed class LeaseSweeper(LeaseBook leases, KeyAuthenticator authenticator) : BackgroundService

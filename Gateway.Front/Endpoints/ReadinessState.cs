@@ -1,6 +1,6 @@
 using Gateway.Grains.Hosting;
 
-namespace Gateway.Front.Hosting;
+namespace Gateway.Front.Endpoints;
 
 /// <summary>
 /// Ready once the host has started, until it begins to stop (so a draining pod leaves the load

@@ -2,10 +2,12 @@ using System.Net;
 using Gateway.FakeUpstream;
 using Gateway.Front.Forwarding;
 using Gateway.Front.Routing;
+using Gateway.Front.Upstreams;
 using Gateway.Grains.Abstractions;
 using Gateway.Tests.Infrastructure;
+using Gateway.Tests.Routing;
 
-namespace Gateway.Tests.Routing;
+namespace Gateway.Tests.Upstreams;
 
 /// <summary>A provider's pool of upstream keys in pass-through mode (local view only, no cluster).</summary>
 public sealed class KeyPoolTests

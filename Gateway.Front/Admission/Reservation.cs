@@ -1,6 +1,6 @@
 using Gateway.Front.Admission;
 
-namespace Gateway.Front.Settlement;
+namespace Gateway.Front.Admission;
 
 /// <summary>What admission took from the key's buckets for one request, to be trued up at settlement.</summary>
 public readonly record struct Reservation(string KeyId, long InputTokens, long OutputTokens)

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Gateway.Front.Forwarding;
+namespace Gateway.Front.Upstreams;
 
 /// <summary>Fails start-up with a message naming the configuration key that is wrong.</summary>
 /// <param name="embeddedFakeServes">

@@ -1,6 +1,6 @@
 using Gateway.Grains.Abstractions;
 
-namespace Gateway.Front.Routing;
+namespace Gateway.Front.Upstreams;
 
 /// <summary>
 /// A provider's credentials. A pick takes the key with the most headroom that is not cooling down (for

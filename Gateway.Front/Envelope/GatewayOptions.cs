@@ -1,4 +1,4 @@
-namespace Gateway.Front.Hosting;
+namespace Gateway.Front.Envelope;
 
 /// <summary>Limits of the HTTP edge. Section <c>Gateway</c>.</summary>
 public sealed class GatewayOptions

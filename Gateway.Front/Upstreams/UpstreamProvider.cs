@@ -1,8 +1,7 @@
-using Gateway.Front.Forwarding;
 using Polly;
 using Polly.CircuitBreaker;
 
-namespace Gateway.Front.Routing;
+namespace Gateway.Front.Upstreams;
 
 /// <summary>
 /// One upstream provider: where it is, its key pool, and its own circuit breaker (a dead provider

@@ -1,8 +1,7 @@
-using Gateway.Front.Forwarding;
 using Gateway.Grains.Abstractions;
 using Microsoft.Extensions.Options;
 
-namespace Gateway.Front.Routing;
+namespace Gateway.Front.Upstreams;
 
 /// <summary>
 /// Keeps every pooled key's local view in step with its <see cref="IUpstreamKeyGrain"/>, off the

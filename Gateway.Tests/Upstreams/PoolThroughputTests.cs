@@ -3,9 +3,10 @@ using System.Globalization;
 using System.Net;
 using Gateway.FakeUpstream;
 using Gateway.Tests.Infrastructure;
+using Gateway.Tests.Routing;
 using Xunit.Abstractions;
 
-namespace Gateway.Tests.Routing;
+namespace Gateway.Tests.Upstreams;
 
 /// <summary>
 /// Measurement: a pool of three keys, each limited by the fake upstream, hammered through the gateway.

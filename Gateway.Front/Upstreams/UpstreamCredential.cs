@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Gateway.Front.Forwarding;
+namespace Gateway.Front.Upstreams;
 
 /// <summary>
 /// An upstream API key and the id it is known by in logs, metrics and the audit log: a short hash,

@@ -3,9 +3,10 @@ using Gateway.FakeUpstream;
 using Gateway.Grains.Abstractions;
 using Gateway.Tests.Hosting;
 using Gateway.Tests.Infrastructure;
+using Gateway.Tests.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Gateway.Tests.Routing;
+namespace Gateway.Tests.Upstreams;
 
 /// <summary>With virtual keys the pool's view is shared through <see cref="IUpstreamKeyGrain"/>: one front's 429 cools the key everywhere.</summary>
 public sealed class ClusterCoolDownTests

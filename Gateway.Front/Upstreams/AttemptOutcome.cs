@@ -1,4 +1,4 @@
-namespace Gateway.Front.Forwarding;
+namespace Gateway.Front.Upstreams;
 
 /// <summary>How one upstream attempt ended, as the retry and breaker strategies see it.</summary>
 internal enum AttemptOutcome

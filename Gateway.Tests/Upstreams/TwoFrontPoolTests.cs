@@ -3,9 +3,10 @@ using System.Net;
 using Gateway.FakeUpstream;
 using Gateway.Tests.Hosting;
 using Gateway.Tests.Infrastructure;
+using Gateway.Tests.Routing;
 using Xunit.Abstractions;
 
-namespace Gateway.Tests.Routing;
+namespace Gateway.Tests.Upstreams;
 
 /// <summary>
 /// Two front processes and a silo sharing one pool of three upstream keys, each limited by the fake

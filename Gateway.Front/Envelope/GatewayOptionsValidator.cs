@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace Gateway.Front.Hosting;
+namespace Gateway.Front.Envelope;
 
 public sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
 {

@@ -1,7 +1,6 @@
-using Gateway.Front.Forwarding;
 using Gateway.Grains.Abstractions;
 
-namespace Gateway.Front.Routing;
+namespace Gateway.Front.Upstreams;
 
 /// <summary>
 /// A front's local view of one upstream credential: headroom from the newest rate-limit headers

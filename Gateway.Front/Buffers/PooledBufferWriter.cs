@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Gateway.Front.Rewrite;
+namespace Gateway.Front.Buffers;
 
 /// <summary>
 /// An <see cref="IBufferWriter{T}"/> over arrays rented from <see cref="ArrayPool{T}.Shared"/>, returned on
@@ -54,10 +54,7 @@ public sealed class PooledBufferWriter : IBufferWriter<byte>, IDisposable
         {
             return;
         }
-        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, (int)Math.Min(Array.MaxLength, 2L * _buffer.Length)));
-        _buffer.AsSpan(0, _written).CopyTo(larger);
-        ArrayPool<byte>.Shared.Return(_buffer);
-        _buffer = larger;
+        PooledArray.Grow(ref _buffer, _written, Math.Max(needed, (int)Math.Min(Array.MaxLength, 2L * _buffer.Length)));
     }
 
     public void Dispose()

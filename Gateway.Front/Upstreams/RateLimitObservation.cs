@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using Gateway.Grains.Abstractions;
 
-namespace Gateway.Front.Routing;
+namespace Gateway.Front.Upstreams;
 
 /// <summary>
 /// Reads what an Anthropic response says about its key: the

@@ -3,9 +3,10 @@ using System.Net.Http.Headers;
 using Gateway.Front.Admission;
 using Gateway.Front.Errors;
 using Gateway.Front.Forwarding;
+using Gateway.Front.Upstreams;
 using Microsoft.Extensions.Options;
 
-namespace Gateway.Front.OpenAi.Provider;
+namespace Gateway.Front.Forwarding;
 
 /// <summary>
 /// What differs on the wire when the route's provider is of kind <c>openai</c>: the path

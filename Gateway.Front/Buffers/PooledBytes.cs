@@ -1,6 +1,4 @@
-using System.Buffers;
-
-namespace Gateway.Front.Streaming;
+namespace Gateway.Front.Buffers;
 
 /// <summary>Appending to a pooled array that grows by doubling: the taps' only buffering.</summary>
 internal static class PooledBytes
@@ -9,10 +7,7 @@ internal static class PooledBytes
     {
         if (length + bytes.Length > buffer.Length)
         {
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(buffer.Length * 2, length + bytes.Length));
-            buffer.AsSpan(0, length).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(buffer);
-            buffer = larger;
+            PooledArray.Grow(ref buffer, length, Math.Max(buffer.Length * 2, length + bytes.Length));
         }
         bytes.CopyTo(buffer.AsSpan(length));
         length += bytes.Length;

@@ -1,7 +1,8 @@
 using Gateway.Front.Auth;
+using Gateway.Front.Upstreams;
 using Microsoft.Extensions.Options;
 
-namespace Gateway.Front.Forwarding;
+namespace Gateway.Front.Auth;
 
 /// <summary>
 /// With virtual keys, the client's credential is the gateway's own and must never travel upstream,

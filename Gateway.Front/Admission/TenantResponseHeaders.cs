@@ -1,7 +1,7 @@
 using Gateway.Front.Admission;
 using Gateway.Grains.Abstractions;
 
-namespace Gateway.Front.Forwarding;
+namespace Gateway.Front.Admission;
 
 /// <summary>
 /// Set on a request authenticated by a virtual key (a request feature): the upstream organisation's

@@ -1,4 +1,4 @@
-namespace Gateway.Front.Forwarding;
+namespace Gateway.Front.Upstreams;
 
 /// <summary>Where requests go and how hard the gateway tries. Section <c>Upstream</c>.</summary>
 public sealed class UpstreamOptions

@@ -1,7 +1,6 @@
-using Gateway.Front.Routing;
 using Microsoft.Extensions.Options;
 
-namespace Gateway.Front.Forwarding;
+namespace Gateway.Front.Upstreams;
 
 /// <summary>
 /// The configured providers (<c>Upstream:Providers</c>, or the flat <c>Upstream:BaseUrl</c> +
