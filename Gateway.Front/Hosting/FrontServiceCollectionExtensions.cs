@@ -9,6 +9,7 @@ using Gateway.Grains.Hosting;
 using Gateway.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Gateway.Front.Endpoints;
+using Gateway.Front.Envelope;
 using Gateway.Front.Errors;
 using Gateway.Front.Forwarding;
 using Gateway.Front.Metrics;
@@ -114,6 +115,7 @@ public static class FrontServiceCollectionExtensions
             : sp.GetRequiredService<CacheInjection>());
         services.AddSingleton<RequestAudit>();
         services.AddSingleton<RequestCompletion>();
+        services.AddSingleton(sp => new RequestBodyLimit(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.MaxRequestBodyBytes));
         services.AddSingleton<MessagesPipeline>();
         services.AddGatewayAudit(builder.Configuration);
         services.AddHttpForwarder();

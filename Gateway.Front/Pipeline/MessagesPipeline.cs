@@ -3,10 +3,8 @@ using Gateway.Front.Auth;
 using Gateway.Front.Envelope;
 using Gateway.Front.Errors;
 using Gateway.Front.Forwarding;
-using Gateway.Front.Hosting;
 using Gateway.Front.Metrics;
 using Gateway.Front.Rewrite;
-using Microsoft.Extensions.Options;
 
 namespace Gateway.Front.Pipeline;
 
@@ -31,12 +29,12 @@ namespace Gateway.Front.Pipeline;
 /// <item>Complete, whatever happened in step 7: settle, count toward the session, meter, audit (<see cref="RequestCompletion"/>).</item>
 /// </list>
 /// </remarks>
-public sealed class MessagesPipeline(ICallerAuthentication authentication, IOptions<GatewayOptions> options, IRequestRewrite rewrite,
+public sealed class MessagesPipeline(ICallerAuthentication authentication, RequestBodyLimit bodyLimit, IRequestRewrite rewrite,
     IRequestAdmission admission, UpstreamForwarder forwarder, RequestCompletion completion)
 {
     public const string SessionHeader = "X-Claude-Code-Session-Id";
 
-    private readonly long _maxBodyBytes = options.Value.MaxRequestBodyBytes;
+    private readonly long _maxBodyBytes = bodyLimit.MaxBytes;
 
     public async Task RunAsync(HttpContext context, PipelineEndpoint endpoint)
     {
