@@ -12,7 +12,7 @@ namespace Gateway.Front.Admission;
 /// lease), and the session's limits when the key sets any. Writes the rejection itself.
 /// </summary>
 public sealed class RequestAdmission(LeaseBook leases, SessionCheck sessions, IOptions<AdmissionOptions> options, PriceTable prices,
-    Routing.RouteTable routes)
+    Routing.RouteTable routes) : IRequestAdmission
 {
     private readonly AdmissionOptions _options = options.Value;
 
@@ -42,6 +42,32 @@ public sealed class RequestAdmission(LeaseBook leases, SessionCheck sessions, IO
         return routes.MostExpensive(envelope.Model, key.TeamId, model => prices.Cost(model, inputTokens, outputTokens, 0, 0));
     }
 
+    public async ValueTask<(bool Admitted, Reservation? Reservation)> AdmitMessagesAsync(HttpContext context, KeyDescriptor? key,
+        RequestEnvelope envelope, RequestBody body, bool reservesTokens)
+    {
+        if (key is null)
+        {
+            return (true, null);
+        }
+        if (await AdmitAsync(context, key, envelope, Reserve(key, envelope, body, reservesTokens)) is not { } admitted)
+        {
+            return (false, null);
+        }
+        // A count is not settled: no charge, no usage on the key.
+        return (true, reservesTokens ? admitted : null);
+    }
+
+    /// <summary>What a Messages call takes from the key's buckets while it runs: nothing but a request for a count.</summary>
+    private Reservation Reserve(KeyDescriptor key, RequestEnvelope envelope, RequestBody body, bool reservesTokens)
+    {
+        if (!reservesTokens)
+        {
+            return new Reservation(key.KeyId, 0, 0);
+        }
+        var input = EstimateInputTokens(envelope.BodyBytes);
+        return new Reservation(key.KeyId, input, ReserveOutputTokens(envelope.MaxTokens)) { WorstCaseUsd = WorstCaseUsd(key, envelope, input, body.Span) };
+    }
+
     /// <summary>Admits the request against <paramref name="reservation"/>; null once it has written the refusal.</summary>
     public async ValueTask<Reservation?> AdmitAsync(HttpContext context, KeyDescriptor key, RequestEnvelope envelope, Reservation reservation)
     {
@@ -62,8 +88,8 @@ public sealed class RequestAdmission(LeaseBook leases, SessionCheck sessions, IO
     /// Admits a call that costs one request and nothing else (model listing): the key's request bucket only,
     /// no tokens, no money; false once it has written the refusal.
     /// </summary>
-    public async ValueTask<bool> AdmitRequestAsync(HttpContext context, KeyDescriptor key) =>
-        await AdmitFromLeaseAsync(context, key, sessionId: null, 0, 0, stream: false, worstCaseUsd: 0) is not null;
+    public async ValueTask<bool> AdmitRequestAsync(HttpContext context, KeyDescriptor? key) =>
+        key is null || await AdmitFromLeaseAsync(context, key, sessionId: null, 0, 0, stream: false, worstCaseUsd: 0) is not null;
 
     private async ValueTask<Admission?> AdmitFromLeaseAsync(HttpContext context, KeyDescriptor key, string? sessionId, long inputTokens,
         long outputTokens, bool stream, decimal worstCaseUsd)

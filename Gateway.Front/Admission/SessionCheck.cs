@@ -15,7 +15,7 @@ namespace Gateway.Front.Admission;
 /// its limit by the requests in flight; with several fronts it can also pass it by what the other fronts
 /// settle within one interval.
 /// </summary>
-public sealed class SessionCheck : IDisposable
+public sealed class SessionCheck : ISessionSettlements, IDisposable
 {
     private readonly IGrainFactory _grains;
     private readonly AdmissionOptions _options;

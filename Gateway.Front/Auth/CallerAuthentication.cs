@@ -2,27 +2,18 @@ using Gateway.Front.Admission;
 using Gateway.Front.Errors;
 using Gateway.Front.Metrics;
 using Gateway.Grains.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace Gateway.Front.Auth;
 
 /// <summary>
-/// The first step of every API request: who is calling. Writes the 401 (or 503 when the key service
-/// cannot be reached) itself and returns false; in pass-through mode every caller is let through.
+/// Authentication with virtual keys: writes the 401 (a 429 to an address that keeps failing, a 503 when
+/// the key service cannot be reached) itself and returns false. Pass-through mode registers
+/// <see cref="PassThroughAuthentication"/> instead.
 /// </summary>
-public sealed class CallerAuthentication(IServiceProvider services, IOptions<AuthOptions> options)
+public sealed class CallerAuthentication(KeyAuthenticator authenticator) : ICallerAuthentication
 {
-    private readonly bool _passThrough = options.Value.Mode == AuthMode.PassThrough;
-    private KeyAuthenticator? _authenticator;
-
-    public bool Enabled => !_passThrough;
-
     public async ValueTask<(bool Ok, KeyDescriptor? Key)> AuthenticateAsync(HttpContext context)
     {
-        if (_passThrough)
-        {
-            return (true, null);
-        }
         if (!ClientCredential.TryGet(context.Request, out var secret))
         {
             FrontMetrics.Rejected("authentication");
@@ -34,8 +25,7 @@ public sealed class CallerAuthentication(IServiceProvider services, IOptions<Aut
         var client = context.Connection.RemoteIpAddress;
         try
         {
-            _authenticator ??= services.GetRequiredService<KeyAuthenticator>();
-            var lookup = _authenticator.Lookup(secret, client);
+            var lookup = authenticator.Lookup(secret, client);
             if (lookup.RetryAfter is { } wait)
             {
                 // Before any grain call: a scan of made-up keys from one address stops costing the cluster anything.

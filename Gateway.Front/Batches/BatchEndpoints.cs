@@ -61,7 +61,7 @@ public static class BatchEndpoints
         return app;
     }
 
-    private static async Task CreateAsync(HttpContext context, CallerAuthentication auth, IOptions<GatewayOptions> gateway,
+    private static async Task CreateAsync(HttpContext context, ICallerAuthentication auth, IOptions<GatewayOptions> gateway,
         IOptions<BatchOptions> options, IOptions<AdmissionOptions> admission, LeaseBook leases, PriceTable prices, BatchUpstream upstream,
         IBatchStore store, IGrainFactory grains, TimeProvider time, ILogger<BatchSettlement> logger)
     {
@@ -239,7 +239,7 @@ public static class BatchEndpoints
         return Math.Round(total * multiplier, 8, MidpointRounding.AwayFromZero);
     }
 
-    private static async Task ListAsync(HttpContext context, CallerAuthentication auth, RequestAdmission admission, BatchUpstream upstream,
+    private static async Task ListAsync(HttpContext context, ICallerAuthentication auth, RequestAdmission admission, BatchUpstream upstream,
         IBatchStore store, BatchSettlement settlement)
     {
         // Every read costs the key one request: it makes upstream calls on the shared credentials.
@@ -309,7 +309,7 @@ public static class BatchEndpoints
         return ResultsUrl.Rewrite(JsonNode.Parse(bytes), gatewayBase);
     }
 
-    private static async Task RetrieveAsync(HttpContext context, string id, CallerAuthentication auth, RequestAdmission admission,
+    private static async Task RetrieveAsync(HttpContext context, string id, ICallerAuthentication auth, RequestAdmission admission,
         BatchUpstream upstream, IBatchStore store, BatchSettlement settlement)
     {
         if (await OwnedAsync(context, id, auth, admission, store) is not { } row || await CredentialAsync(context, row, upstream) is not var (provider, credential))
@@ -327,7 +327,7 @@ public static class BatchEndpoints
         await RelayAsync(context, response, bytes);
     }
 
-    private static async Task CancelAsync(HttpContext context, string id, CallerAuthentication auth, RequestAdmission admission,
+    private static async Task CancelAsync(HttpContext context, string id, ICallerAuthentication auth, RequestAdmission admission,
         BatchUpstream upstream, IBatchStore store)
     {
         if (await OwnedAsync(context, id, auth, admission, store) is not { } row || await CredentialAsync(context, row, upstream) is not var (provider, credential))
@@ -344,7 +344,7 @@ public static class BatchEndpoints
         await RelayAsync(context, response, bytes);
     }
 
-    private static async Task ResultsAsync(HttpContext context, string id, CallerAuthentication auth, RequestAdmission admission,
+    private static async Task ResultsAsync(HttpContext context, string id, ICallerAuthentication auth, RequestAdmission admission,
         BatchUpstream upstream, IBatchStore store, BatchSettlement settlement)
     {
         if (await OwnedAsync(context, id, auth, admission, store) is not { } row || await CredentialAsync(context, row, upstream) is not var (provider, credential))
@@ -363,7 +363,7 @@ public static class BatchEndpoints
         await stream.CopyToAsync(context.Response.Body, context.RequestAborted);
     }
 
-    private static async Task DeleteAsync(HttpContext context, string id, CallerAuthentication auth, RequestAdmission admission,
+    private static async Task DeleteAsync(HttpContext context, string id, ICallerAuthentication auth, RequestAdmission admission,
         BatchUpstream upstream, IBatchStore store, BatchSettlement settlement, TimeProvider time)
     {
         if (await OwnedAsync(context, id, auth, admission, store) is not { } row || await CredentialAsync(context, row, upstream) is not var (provider, credential))
@@ -408,7 +408,7 @@ public static class BatchEndpoints
         await RelayAsync(context, response, bytes);
     }
 
-    private static async ValueTask<KeyDescriptor?> AuthenticateAsync(HttpContext context, CallerAuthentication auth)
+    private static async ValueTask<KeyDescriptor?> AuthenticateAsync(HttpContext context, ICallerAuthentication auth)
     {
         var (ok, key) = await auth.AuthenticateAsync(context);
         return ok ? key : null;
@@ -418,7 +418,7 @@ public static class BatchEndpoints
     /// The caller's batch, or null after writing a 404 that reads the same for an id that does not exist,
     /// is malformed, was deleted, or belongs to another team.
     /// </summary>
-    private static async ValueTask<BatchRecord?> OwnedAsync(HttpContext context, string id, CallerAuthentication auth, RequestAdmission admission,
+    private static async ValueTask<BatchRecord?> OwnedAsync(HttpContext context, string id, ICallerAuthentication auth, RequestAdmission admission,
         IBatchStore store)
     {
         // Admitted before the lookup: every read costs the key one request, a probe for others' ids included.

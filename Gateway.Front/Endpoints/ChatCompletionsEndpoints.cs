@@ -4,16 +4,19 @@ using Gateway.Front.Buffers;
 using Gateway.Front.Envelope;
 using Gateway.Front.Forwarding;
 using Gateway.Front.Metrics;
-using Gateway.Front.OpenAi;
 using Gateway.Front.OpenAi.Surface;
+using Gateway.Front.OpenAi;
+using Gateway.Front.Pipeline;
+using Gateway.Front.Rewrite;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Front.Endpoints;
 
 /// <summary>
 /// <c>POST /v1/chat/completions</c>: the OpenAI surface. The body is translated into a Messages request and
-/// goes through the same pipeline as <c>/v1/messages</c> (virtual key, envelope, cache injection, admission,
-/// forwarding, settlement and audit, under the endpoint name <see cref="Endpoint"/>); every response,
+/// goes through the same <see cref="MessagesPipeline"/> as <c>/v1/messages</c> (virtual key, envelope, cache injection,
+/// admission, forwarding, settlement and audit, under the endpoint name <see cref="Endpoint"/>); every response,
 /// the gateway's own errors included, is translated back by <see cref="ChatResponseStream"/>.
 /// </summary>
 public static class ChatCompletionsEndpoints
@@ -31,6 +34,8 @@ public static class ChatCompletionsEndpoints
 
     private const string AnthropicVersionHeader = "anthropic-version";
 
+    private static readonly PipelineEndpoint Chat = new(Endpoint, ReservesTokens: true, TranslateAsync);
+
     public static IEndpointRouteBuilder MapChatCompletionsEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost(Path, HandleAsync);
@@ -38,15 +43,15 @@ public static class ChatCompletionsEndpoints
         return app;
     }
 
-    private static async Task HandleAsync(HttpContext context, UpstreamForwarder forwarder, IOptions<GatewayOptions> options,
-        CallerAuthentication auth, TimeProvider time)
+    private static async Task HandleAsync(HttpContext context, MessagesPipeline pipeline, TimeProvider time)
     {
         var original = context.Response.Body;
         var response = ChatResponseStream.Install(context, time);
+        // The translation (a static step of the pipeline) tells the response stream what the client asked for.
+        context.Features.Set(response);
         try
         {
-            await MessagesEndpoints.ForwardMessagesAsync(context, Endpoint, forwarder, options, auth,
-                context.RequestServices.GetService<RequestAdmission>(), (ctx, body) => TranslateAsync(ctx, body, response));
+            await pipeline.RunAsync(context, Chat);
         }
         finally
         {
@@ -68,7 +73,7 @@ public static class ChatCompletionsEndpoints
         }
     }
 
-    private static async ValueTask<RequestBody?> TranslateAsync(HttpContext context, RequestBody body, ChatResponseStream response)
+    private static async ValueTask<RequestBody?> TranslateAsync(HttpContext context, RequestBody body)
     {
         using var output = new PooledBufferWriter(body.Length + body.Length / 4 + 256);
         if (!ChatRequestTranslator.TryTranslate(body.Span, output, out var shape, out var error))
@@ -78,7 +83,7 @@ public static class ChatCompletionsEndpoints
             await OpenAiErrorBody.WriteResponseAsync(context, StatusCodes.Status400BadRequest, error!.Message, OpenAiErrorTypes.InvalidRequest, error.Param);
             return null;
         }
-        response.Request = shape;
+        context.Features.GetRequiredFeature<ChatResponseStream>().Request = shape;
         context.Request.Path = MessagesPath;
         if (!context.Request.Headers.ContainsKey(AnthropicVersionHeader))
         {

@@ -25,10 +25,10 @@ public static class ModelsEndpoints
         return app;
     }
 
-    private static async Task ListAsync(HttpContext context, UpstreamForwarder forwarder, CallerAuthentication auth)
+    private static async Task ListAsync(HttpContext context, UpstreamForwarder forwarder, ICallerAuthentication auth, IRequestAdmission admission)
     {
         var (authenticated, key) = await auth.AuthenticateAsync(context);
-        if (!authenticated || !await AdmitAsync(context, key))
+        if (!authenticated || !await admission.AdmitRequestAsync(context, key))
         {
             return;
         }
@@ -39,7 +39,8 @@ public static class ModelsEndpoints
         await forwarder.ForwardAsync(context, exchange);
     }
 
-    private static async Task GetAsync(string id, HttpContext context, UpstreamForwarder forwarder, CallerAuthentication auth)
+    private static async Task GetAsync(string id, HttpContext context, UpstreamForwarder forwarder, ICallerAuthentication auth,
+        IRequestAdmission admission)
     {
         var (authenticated, key) = await auth.AuthenticateAsync(context);
         if (!authenticated)
@@ -52,17 +53,11 @@ public static class ModelsEndpoints
                 $"model: {Paths.CanonicalPath.Quote(id)}");
             return;
         }
-        if (!await AdmitAsync(context, key))
+        if (!await admission.AdmitRequestAsync(context, key))
         {
             return;
         }
         using var exchange = new ProxyExchange();
         await forwarder.ForwardAsync(context, exchange);
     }
-
-    /// <summary>One request from the key's bucket (pass-through mode has no keys and admits everything).</summary>
-    private static ValueTask<bool> AdmitAsync(HttpContext context, KeyDescriptor? key) =>
-        key is not null && context.RequestServices.GetService<RequestAdmission>() is { } admission
-            ? admission.AdmitRequestAsync(context, key)
-            : ValueTask.FromResult(true);
 }

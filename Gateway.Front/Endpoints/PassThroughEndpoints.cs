@@ -1,3 +1,4 @@
+using Gateway.Front.Audit;
 using Gateway.Front.Auth;
 using Gateway.Front.Errors;
 using Gateway.Front.Forwarding;
@@ -20,7 +21,7 @@ public static class PassThroughEndpoints
 {
     public static IEndpointRouteBuilder MapPassThroughEndpoints(this IEndpointRouteBuilder app)
     {
-        app.Map("/v1/{**path}", async (HttpContext context, UpstreamForwarder forwarder, CallerAuthentication auth) =>
+        app.Map("/v1/{**path}", async (HttpContext context, UpstreamForwarder forwarder, ICallerAuthentication auth, IAuditSink audit) =>
         {
             var (authenticated, key) = await auth.AuthenticateAsync(context);
             if (!authenticated)
@@ -43,7 +44,7 @@ public static class PassThroughEndpoints
                     + "it meters. An administrator can open a path for a key (open_paths), knowingly unmetered.");
                 return;
             }
-            await OpenPathForwarding.ForwardAsync(context, forwarder, key);
+            await OpenPathForwarding.ForwardAsync(context, forwarder, audit, key);
         });
         app.MapFallback((HttpContext context) => GatewayError.WriteAsync(context, StatusCodes.Status404NotFound,
             AnthropicErrorTypes.NotFound, $"No such endpoint: {context.Request.Method} {CanonicalPath.Quote(context.Request.Path.Value)}"));

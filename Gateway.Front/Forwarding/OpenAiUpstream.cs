@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net.Http.Headers;
-using Gateway.Front.Admission;
 using Gateway.Front.Errors;
 using Gateway.Front.Forwarding;
 using Gateway.Front.Upstreams;
@@ -27,7 +26,7 @@ internal static class OpenAiUpstream
 
     /// <summary>
     /// Answers what an OpenAI-compatible provider cannot: <c>count_tokens</c> gets the gateway's own
-    /// estimate (the same bytes-per-token rule admission reserves with; Chat Completions has no
+    /// estimate (<see cref="ProxyExchange.EstimatedInputTokens"/>, admission's bytes-per-token rule; Chat Completions has no
     /// counting endpoint, and Claude Code uses the count only to size its context), and any other
     /// path (models, files, batches) a 404. False: the request is a Messages call to translate.
     /// </summary>
@@ -37,10 +36,9 @@ internal static class OpenAiUpstream
         {
             return false;
         }
-        if (context.Request.Path.Equals(CountTokensPath, StringComparison.OrdinalIgnoreCase) && exchange.Envelope is { } envelope)
+        if (context.Request.Path.Equals(CountTokensPath, StringComparison.OrdinalIgnoreCase) && exchange.Envelope is not null)
         {
-            var perToken = context.RequestServices.GetService<IOptions<AdmissionOptions>>()?.Value.BytesPerInputToken ?? 4;
-            var tokens = (long)Math.Ceiling(envelope.BodyBytes / perToken);
+            var tokens = exchange.EstimatedInputTokens;
             var response = context.Response;
             response.StatusCode = StatusCodes.Status200OK;
             response.ContentType = "application/json";

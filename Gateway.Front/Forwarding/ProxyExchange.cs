@@ -6,8 +6,10 @@ using Gateway.Front.Upstreams;
 namespace Gateway.Front.Forwarding;
 
 /// <summary>
-/// Per-request state shared by the endpoint, the retry loop and the transformer
-/// (which YARP calls as a singleton, so state travels on the <see cref="HttpContext"/>).
+/// One forwarded request: what the caller hands in (body, envelope, limits flag, success rewrite), the
+/// retry loop's own state, and the transformer's answer for the current attempt
+/// (<see cref="Answer"/>; YARP calls the transformer as a singleton, so it travels on the
+/// <see cref="HttpContext"/>). What the caller reads back is <see cref="Outcome"/>.
 /// </summary>
 public sealed class ProxyExchange : IDisposable
 {
@@ -18,6 +20,9 @@ public sealed class ProxyExchange : IDisposable
 
     public RequestEnvelope? Envelope { get; init; }
 
+    /// <summary>Input tokens estimated from the body size (admission's rule), the answer to count_tokens where no upstream counts.</summary>
+    public long EstimatedInputTokens { get; init; }
+
     /// <summary>
     /// Whether the response speaks for the upstream key's Messages limits: its rate-limit headers feed the
     /// pool's headroom and its 429 cools the key's model class. Only Messages calls do; count_tokens, model
@@ -27,7 +32,7 @@ public sealed class ProxyExchange : IDisposable
     public bool ReadsMessageLimits { get; init; }
 
     /// <summary>The credential sent upstream, or null to pass the client's own through.</summary>
-    public UpstreamCredential? Upstream { get; set; }
+    public UpstreamCredential? Upstream { get; internal set; }
 
     /// <summary>The provider the last attempt went to (the audit record's <c>provider</c>).</summary>
     public string? Provider { get; internal set; }
@@ -80,22 +85,20 @@ public sealed class ProxyExchange : IDisposable
     /// </summary>
     internal Func<HttpContent, HttpContent>? RewriteSuccess { get; init; }
 
-    /// <summary>Set by the transformer when it held back the current attempt's response.</summary>
-    internal bool CurrentAttemptHeld { get; set; }
+    /// <summary>The transformer's answer for the current attempt; reset before each one.</summary>
+    internal UpstreamAnswer Answer { get; set; }
 
     public int Attempts { get; internal set; }
 
-    public IResponseTap? Tap { get; internal set; }
-
-    public ObservedUsage? Usage => Tap?.Usage;
-
-    public int? UpstreamStatus { get; internal set; }
+    /// <summary>What the forwarding did, as the caller records it (also after a throw mid-forward).</summary>
+    public ForwardOutcome Outcome => new(Provider ?? "anthropic", Upstream?.Id, Attempts, Answer.Tap?.Usage, StartTimestamp);
 
     public void Dispose()
     {
         Body?.Dispose();
         RoutedBody?.Dispose();
-        Tap?.Dispose();
+        // Only a delivered attempt is tapped, and none follows it: the current answer holds the only tap.
+        Answer.Tap?.Dispose();
     }
 }
 

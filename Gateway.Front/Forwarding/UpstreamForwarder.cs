@@ -67,8 +67,11 @@ public sealed class UpstreamForwarder
         _pipeline = BuildPipeline();
     }
 
-    /// <summary>Forwards the request and writes the response (or the gateway's own error) to the client.</summary>
-    public async Task ForwardAsync(HttpContext context, ProxyExchange exchange)
+    /// <summary>
+    /// Forwards the request and writes the response (or the gateway's own error) to the client; returns
+    /// what it did for the caller to record.
+    /// </summary>
+    public async Task<ForwardOutcome> ForwardAsync(HttpContext context, ProxyExchange exchange)
     {
         context.Features.Set(exchange);
         exchange.Route ??= _routes.Resolve(exchange.Envelope?.Model, context.Features.Get<Gateway.Grains.Abstractions.KeyDescriptor>()?.TeamId);
@@ -84,7 +87,7 @@ public sealed class UpstreamForwarder
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
-            return;
+            return exchange.Outcome;
         }
         finally
         {
@@ -132,6 +135,7 @@ public sealed class UpstreamForwarder
                     soonest > TimeSpan.Zero ? soonest : TimeSpan.FromSeconds(1), shouldRetry: true);
                 break;
         }
+        return exchange.Outcome;
     }
 
     private static RouteStep CurrentStep(ProxyExchange exchange) => exchange.Route!.Steps[exchange.Step];
@@ -203,7 +207,7 @@ public sealed class UpstreamForwarder
             return AttemptOutcome.Delivered;
         }
         exchange.Attempts++;
-        exchange.CurrentAttemptHeld = false;
+        exchange.Answer = default;
         exchange.MayRetryResponse = CanBackoff(exchange) || (HasFallback(exchange) && CanMove(exchange));
         exchange.MayRetryRateLimit = exchange.Key is { } current && CanMove(exchange)
             && exchange.KeySwitches < provider.Pool.Keys.Count - 1
@@ -229,9 +233,11 @@ public sealed class UpstreamForwarder
         var error = await _forwarder.SendAsync(context, provider.DestinationPrefix, _invoker, _requestConfig,
             UpstreamTransformer.Instance, cancellationToken);
 
-        if (exchange.CurrentAttemptHeld)
+        var answer = exchange.Answer;
+        if (answer.Held is { } held)
         {
-            var status = exchange.HeldFailure!.Status;
+            exchange.HeldFailure = held;
+            var status = held.Status;
             FrontMetrics.UpstreamError(provider.Name, exchange.Upstream?.Id ?? "",
                 status == 429 ? "status_429" : status == RetryPolicy.Overloaded ? "status_529" : "status_5xx");
             return status == 429 ? AttemptOutcome.RateLimited : AttemptOutcome.RetryableStatus;
@@ -255,8 +261,8 @@ public sealed class UpstreamForwarder
             AttemptOutcome.ConnectFailure => "connect",
             AttemptOutcome.TimedOut => "timeout",
             _ when error is not ForwarderError.None => "mid_stream",
-            _ when exchange.UpstreamStatus is 429 => "status_429",
-            _ when exchange.UpstreamStatus >= 500 => exchange.UpstreamStatus == RetryPolicy.Overloaded ? "status_529" : "status_5xx",
+            _ when answer.Status is 429 => "status_429",
+            _ when answer.Status >= 500 => answer.Status == RetryPolicy.Overloaded ? "status_529" : "status_5xx",
             _ => null,
         };
         if (kind is not null)
@@ -382,7 +388,7 @@ public sealed class UpstreamForwarder
                 {
                     var provider = args.Context.Properties.TryGetValue(ExchangeKey, out var exchange) ? exchange.Provider ?? "" : "";
                     FrontMetrics.UpstreamRetry(provider, args.Outcome.Result.ToString());
-                    ForwardingLog.Retrying(_logger, args.AttemptNumber + 1, args.Outcome.Result, exchange?.UpstreamStatus, args.RetryDelay.TotalMilliseconds);
+                    ForwardingLog.Retrying(_logger, args.AttemptNumber + 1, args.Outcome.Result, exchange?.Answer.Status is > 0 and var status ? status : null, args.RetryDelay.TotalMilliseconds);
                     return ValueTask.CompletedTask;
                 },
             })

@@ -10,7 +10,8 @@ namespace Gateway.Front.Forwarding;
 /// <summary>
 /// YARP transform for every upstream call: swaps the client's credential for the upstream one,
 /// holds back retryable failures while a retry is still possible, and puts the usage tap on the
-/// response body. YARP's default copy keeps every other header (minus hop-by-hop and host).
+/// response body. YARP's default copy keeps every other header (minus hop-by-hop and host). What it
+/// made of the response goes back to the retry loop as one <see cref="UpstreamAnswer"/>.
 /// </summary>
 internal sealed class UpstreamTransformer : HttpTransformer
 {
@@ -45,7 +46,7 @@ internal sealed class UpstreamTransformer : HttpTransformer
             return await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         }
         var status = (int)proxyResponse.StatusCode;
-        exchange.UpstreamStatus = status;
+        exchange.Answer = new UpstreamAnswer(status, null, null);
         if (exchange.Key is { } key && exchange.ReadsMessageLimits)
         {
             // What the response says about its key feeds the pool (and, in the background, the cluster).
@@ -75,8 +76,7 @@ internal sealed class UpstreamTransformer : HttpTransformer
         {
             var held = await CapturedResponse.CaptureAsync(proxyResponse, cancellationToken);
             // Replayed to an Anthropic client if no retry succeeds: in Anthropic's shape, headers kept.
-            exchange.HeldFailure = openAi ? held.TranslatedFromOpenAi() : held;
-            exchange.CurrentAttemptHeld = true;
+            exchange.Answer = new UpstreamAnswer(status, openAi ? held.TranslatedFromOpenAi() : held, null);
             return false;
         }
 
@@ -95,7 +95,7 @@ internal sealed class UpstreamTransformer : HttpTransformer
         }
         var mediaType = proxyResponse.Content.Headers.ContentType?.MediaType;
         IResponseTap tap = mediaType is "text/event-stream" ? new SseUsageTap() : new JsonUsageTap();
-        exchange.Tap = tap;
+        exchange.Answer = new UpstreamAnswer(status, null, tap);
         proxyResponse.Content = new TappedContent(proxyResponse.Content, tap);
         return true;
     }

@@ -11,10 +11,12 @@ using Gateway.Grains.Hosting;
 using Gateway.Grains.Storage;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Gateway.Front.Endpoints;
+using Gateway.Front.Envelope;
 using Gateway.Front.Errors;
 using Gateway.Front.Forwarding;
 using Gateway.Front.Metrics;
 using Gateway.Front.Paths;
+using Gateway.Front.Pipeline;
 using Gateway.Front.Rewrite;
 using Gateway.Front.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -74,7 +76,6 @@ public static class FrontServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddPricing(builder.Configuration);
-        services.AddSingleton<CallerAuthentication>();
         var virtualKeys = builder.Configuration.GetSection(AuthOptions.Section).Get<AuthOptions>()?.Mode != AuthMode.PassThrough;
         if (virtualKeys)
         {
@@ -87,19 +88,38 @@ public static class FrontServiceCollectionExtensions
             }
             services.AddGatewayAdmin(builder.Configuration);
             services.AddSingleton<KeyAuthenticator>();
+            services.AddSingleton<ICallerAuthentication, CallerAuthentication>();
             services.AddUnknownKeyDefences();
             services.AddSingleton<LeaseBook>();
             services.AddHostedService<LeaseSweeper>();
             services.AddSingleton<RequestAdmission>();
+            services.AddSingleton<IRequestAdmission>(sp => sp.GetRequiredService<RequestAdmission>());
             services.AddSingleton<SessionCheck>();
+            services.AddSingleton<ISessionSettlements>(sp => sp.GetRequiredService<SessionCheck>());
             services.AddSingleton<UsageSettler>();
+            services.AddSingleton<IRequestSettlement, ReservationSettlement>();
             services.AddHostedService(sp => sp.GetRequiredService<UsageSettler>());
             services.AddHostedService<LocalDevKeySeeder>();
             services.AddGatewayBatches();
         }
+        else
+        {
+            // Pass-through mode: the Messages pipeline's key-bound steps do nothing.
+            services.AddSingleton<ICallerAuthentication, PassThroughAuthentication>();
+            services.AddSingleton<IRequestAdmission, PassThroughAdmission>();
+            services.AddSingleton<ISessionSettlements, NoSessionSettlements>();
+            services.AddSingleton<IRequestSettlement, NoSettlement>();
+        }
 
-        services.AddSingleton<RequestCompletion>();
         services.AddCacheInjection(builder.Configuration);
+        // Without keys, nothing can switch injection on when the options switch it off.
+        services.AddSingleton<IRequestRewrite>(sp => !virtualKeys && !sp.GetRequiredService<IOptions<CacheInjectionOptions>>().Value.Enabled
+            ? new NoRequestRewrite()
+            : sp.GetRequiredService<CacheInjection>());
+        services.AddSingleton<RequestAudit>();
+        services.AddSingleton<RequestCompletion>();
+        services.AddSingleton(sp => new RequestBodyLimit(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.MaxRequestBodyBytes));
+        services.AddSingleton<MessagesPipeline>();
         services.AddGatewayAudit(builder.Configuration);
         services.AddHttpForwarder();
         services.AddSingleton<UpstreamDirectory>();

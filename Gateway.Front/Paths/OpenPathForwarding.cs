@@ -17,28 +17,25 @@ public static class OpenPathForwarding
 {
     public const string Endpoint = "passthrough";
 
-    public static async Task ForwardAsync(HttpContext context, UpstreamForwarder forwarder, KeyDescriptor key)
+    public static async Task ForwardAsync(HttpContext context, UpstreamForwarder forwarder, IAuditSink audit, KeyDescriptor key)
     {
         using var exchange = new ProxyExchange();
+        ForwardOutcome? forwarded = null;
         try
         {
-            await forwarder.ForwardAsync(context, exchange);
+            forwarded = await forwarder.ForwardAsync(context, exchange);
         }
         finally
         {
-            Record(context, exchange, key);
+            Record(context, forwarded ?? exchange.Outcome, audit, key);
         }
     }
 
-    private static void Record(HttpContext context, ProxyExchange exchange, KeyDescriptor key)
+    private static void Record(HttpContext context, ForwardOutcome forwarded, IAuditSink audit, KeyDescriptor key)
     {
         var status = context.Response.StatusCode;
-        var latency = Stopwatch.GetElapsedTime(exchange.StartTimestamp);
+        var latency = Stopwatch.GetElapsedTime(forwarded.StartTimestamp);
         FrontMetrics.RequestCompleted(Endpoint, "", key.TeamId, status, false, latency.TotalSeconds, null, 0, 0, 0, 0, 0, 0);
-        if (context.RequestServices.GetService<IAuditSink>() is not { } audit)
-        {
-            return;
-        }
         var headers = context.Request.Headers;
         var agent = headers.UserAgent.Count > 0 ? headers.UserAgent[0] : null;
         audit.Write(new AuditRecord
@@ -50,15 +47,15 @@ public static class OpenPathForwarding
             BillingTag = key.BillingTag,
             // No model: the gateway does not read these bodies. The path is not stored (it may carry ids).
             ModelRequested = "",
-            Provider = exchange.Provider ?? "anthropic",
-            UpstreamKeyId = exchange.Upstream?.Id,
+            Provider = forwarded.Provider,
+            UpstreamKeyId = forwarded.UpstreamKeyId,
             Endpoint = Endpoint,
             Status = status,
-            ErrorType = status >= 400 ? exchange.Usage?.ErrorType : null,
+            ErrorType = status >= 400 ? forwarded.Usage?.ErrorType : null,
             LatencyMs = latency.TotalMilliseconds,
             RequestBytes = (int)Math.Min(int.MaxValue, context.Request.ContentLength ?? 0),
             UserAgent = agent is { Length: > 256 } ? agent[..256] : agent,
-            Attempts = exchange.Attempts,
+            Attempts = forwarded.Attempts,
         });
     }
 }

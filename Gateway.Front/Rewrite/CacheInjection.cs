@@ -1,5 +1,7 @@
 using Gateway.Front.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using Gateway.Front.Envelope;
+using Gateway.Grains.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Front.Rewrite;
@@ -12,7 +14,7 @@ namespace Gateway.Front.Rewrite;
 /// if (cacheInjection.Apply(body, envelope, policy, out var injected) is { } rewritten) { body.Dispose(); body = rewritten; }
 /// </code>
 /// </summary>
-public sealed class CacheInjection
+public sealed class CacheInjection : IRequestRewrite
 {
     private readonly CacheInjector _injector;
     private readonly CacheInjectionOptions _options;
@@ -45,6 +47,25 @@ public sealed class CacheInjection
     /// </summary>
     public bool MayRewrite(int bodyBytes, string model) =>
         bodyBytes / Math.Max(1, _options.BytesPerToken) >= _injector.MinimumCacheableTokens(model);
+
+    /// <summary>
+    /// The request-path step: the key's switch and TTL and the client's header decide the policy; a body
+    /// too small for any breakpoint is not read again.
+    /// </summary>
+    public bool TryRewrite(IHeaderDictionary headers, KeyDescriptor? key, RequestBody body, RequestEnvelope envelope,
+        [NotNullWhen(true)] out RequestBody? rewritten, [NotNullWhen(true)] out RequestEnvelope? rewrittenEnvelope)
+    {
+        if (MayRewrite(body.Length, envelope.Model)
+            && Apply(body, envelope, ResolvePolicy(headers, key?.CacheInjection, key?.CacheTtl), out var injected) is { } withBreakpoints)
+        {
+            rewritten = withBreakpoints;
+            rewrittenEnvelope = envelope with { BodyBytes = withBreakpoints.Length, CacheBreakpoints = injected.BreakpointsAfter };
+            return true;
+        }
+        rewritten = null;
+        rewrittenEnvelope = null;
+        return false;
+    }
 
     /// <summary>
     /// The body with breakpoints added, in a new pooled <see cref="RequestBody"/> the caller owns and

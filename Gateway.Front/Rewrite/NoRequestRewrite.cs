@@ -1,0 +1,17 @@
+using System.Diagnostics.CodeAnalysis;
+using Gateway.Front.Envelope;
+using Gateway.Grains.Abstractions;
+
+namespace Gateway.Front.Rewrite;
+
+/// <summary>Cache injection off with no key to switch it on (pass-through mode): every body goes as it came.</summary>
+public sealed class NoRequestRewrite : IRequestRewrite
+{
+    public bool TryRewrite(IHeaderDictionary headers, KeyDescriptor? key, RequestBody body, RequestEnvelope envelope,
+        [NotNullWhen(true)] out RequestBody? rewritten, [NotNullWhen(true)] out RequestEnvelope? rewrittenEnvelope)
+    {
+        rewritten = null;
+        rewrittenEnvelope = null;
+        return false;
+    }
+}
