@@ -1,5 +1,4 @@
 using Gateway.Front.Envelope;
-using Gateway.Front.Settlement;
 using Gateway.Grains.Abstractions;
 using Microsoft.Extensions.Options;
 
