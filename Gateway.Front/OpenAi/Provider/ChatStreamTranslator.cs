@@ -64,19 +64,10 @@ internal sealed class ChatStreamTranslator : IChatTranslator
 
     private void OnLine(ReadOnlySpan<byte> line, IBufferWriter<byte> output)
     {
-        if (!line.IsEmpty && line[^1] == (byte)'\r')
-        {
-            line = line[..^1];
-        }
-        if (_ended || !line.StartsWith("data:"u8))
+        if (_ended || !SseLine.TryData(SseLine.TrimCarriageReturn(line), out var data))
         {
             // Blank separators, comments (": keep-alive") and event names carry nothing to translate.
             return;
-        }
-        var data = line[5..];
-        if (!data.IsEmpty && data[0] == (byte)' ')
-        {
-            data = data[1..];
         }
         if (data.SequenceEqual("[DONE]"u8))
         {

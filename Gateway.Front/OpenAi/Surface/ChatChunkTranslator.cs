@@ -33,9 +33,7 @@ public sealed class ChatChunkTranslator : IDisposable, ISseLineSink
     private JsonEncodedText _id;
     private JsonEncodedText _model;
     private readonly SseLineSplitter _lines = new(MaxEvent);
-    private byte[] _data = ArrayPool<byte>.Shared.Rent(1024);
-    private int _dataLength;
-    private bool _dataOverflow;
+    private readonly SseEventData _event = new(MaxEvent);
     /// <summary>Content block index → tool call index + 1 (0: the block is not a tool call).</summary>
     private int[] _toolIndex = new int[8];
     private int _tools;
@@ -74,42 +72,25 @@ public sealed class ChatChunkTranslator : IDisposable, ISseLineSink
 
     void ISseLineSink.OnLine(ReadOnlySpan<byte> line)
     {
-        if (!line.IsEmpty && line[^1] == (byte)'\r')
-        {
-            line = line[..^1];
-        }
+        line = SseLine.TrimCarriageReturn(line);
         if (line.IsEmpty)
         {
             Dispatch();
         }
-        else if (line.StartsWith("data:"u8))
+        else if (SseLine.TryData(line, out var data))
         {
-            var value = line[5..];
-            if (!value.IsEmpty && value[0] == (byte)' ')
-            {
-                value = value[1..];
-            }
-            if (_dataLength + value.Length + 1 > MaxEvent)
-            {
-                _dataOverflow = true;
-                return;
-            }
-            if (_dataLength > 0)
-            {
-                PooledBytes.Append(ref _data, ref _dataLength, "\n"u8);
-            }
-            PooledBytes.Append(ref _data, ref _dataLength, value);
+            _event.Append(data);
         }
         // "event:" names repeat the payload's "type"; comments and ids carry nothing to translate.
     }
 
     private void Dispatch()
     {
-        if (_dataLength > 0 && !_dataOverflow && !Finished)
+        if (_event.HasPayload && !Finished)
         {
             try
             {
-                Translate(_data.AsSpan(0, _dataLength));
+                Translate(_event.Payload);
             }
             catch (Exception e) when (e is JsonException or InvalidOperationException)
             {
@@ -117,8 +98,7 @@ public sealed class ChatChunkTranslator : IDisposable, ISseLineSink
                 _writer.Reset(_output);
             }
         }
-        _dataLength = 0;
-        _dataOverflow = false;
+        _event.Clear();
     }
 
     private void Translate(ReadOnlySpan<byte> payload)
@@ -399,7 +379,6 @@ public sealed class ChatChunkTranslator : IDisposable, ISseLineSink
         _writer.Dispose();
         _output.Dispose();
         _lines.Dispose();
-        ArrayPool<byte>.Shared.Return(_data);
-        _data = [];
+        _event.Dispose();
     }
 }
