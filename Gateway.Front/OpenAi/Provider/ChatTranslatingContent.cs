@@ -30,13 +30,13 @@ internal sealed class ChatTranslatingContent : WrappingContent
         var isStream = response.Content.Headers.ContentType?.MediaType == SseMediaType;
         if (status < 300 && isStream)
         {
-            return new(response.Content, new ChatStreamTranslator(), SseMediaType);
+            return new(response.Content, new ChatToMessagesStream(), SseMediaType);
         }
         if (status < 300)
         {
-            return new(response.Content, new BufferedChatTranslator(ChatResponseTranslator.Translate), JsonMediaType);
+            return new(response.Content, new BufferedChatTranslator(ChatToMessagesResponse.Translate), JsonMediaType);
         }
-        return new(response.Content, new BufferedChatTranslator((body, output) => ChatErrorTranslator.Translate(status, body.Span, output)), JsonMediaType);
+        return new(response.Content, new BufferedChatTranslator((body, output) => ChatToMessagesError.Translate(status, body.Span, output)), JsonMediaType);
     }
 
     protected override Stream Wrap(Stream inner) => new ChatTranslatingStream(inner, _translator);

@@ -15,7 +15,7 @@ namespace Gateway.Front.OpenAi.Provider;
 /// because with <c>stream_options.include_usage</c> the usage comes in a last chunk after the
 /// <c>finish_reason</c>. Written by hand: it is push-style over partial chunks, which no SSE library offers.
 /// </summary>
-internal sealed class ChatStreamTranslator : IChatTranslator
+internal sealed class ChatToMessagesStream : IChatTranslator
 {
     /// <summary>A single data line past this is dropped (real chunks are well under 64 KB).</summary>
     private const int MaxLine = 4 * 1024 * 1024;
@@ -108,7 +108,7 @@ internal sealed class ChatStreamTranslator : IChatTranslator
                 "{\"error\":"u8.CopyTo(wrapped);
                 json[start..(int)reader.BytesConsumed].CopyTo(wrapped.AsSpan(9));
                 wrapped[^1] = (byte)'}';
-                ChatErrorTranslator.Translate(500, wrapped, body);
+                ChatToMessagesError.Translate(500, wrapped, body);
                 EnsureStarted(output);
                 CloseBlock(output);
                 WriteEvent(output, "error"u8, body.WrittenSpan);
@@ -369,7 +369,7 @@ internal sealed class ChatStreamTranslator : IChatTranslator
     {
         _ended = true;
         var body = new ArrayBufferWriter<byte>(256);
-        ChatErrorTranslator.WriteError(body, type, message);
+        ChatToMessagesError.WriteError(body, type, message);
         WriteEvent(output, "error"u8, body.WrittenSpan);
     }
 
@@ -417,7 +417,7 @@ internal sealed class ChatStreamTranslator : IChatTranslator
     }
 
     /// <summary>Carries the output along to the line handler without a closure.</summary>
-    private readonly struct LineSink(ChatStreamTranslator translator, IBufferWriter<byte> output) : ISseLineSink
+    private readonly struct LineSink(ChatToMessagesStream translator, IBufferWriter<byte> output) : ISseLineSink
     {
         public void OnLine(ReadOnlySpan<byte> line) => translator.OnLine(line, output);
     }

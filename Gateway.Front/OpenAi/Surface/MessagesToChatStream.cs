@@ -20,7 +20,7 @@ namespace Gateway.Front.OpenAi.Surface;
 /// <c>error</c> event → an OpenAI error data line, and the stream ends. Thinking, signatures, citations
 /// and pings have no Chat Completions form and are dropped.
 /// </remarks>
-public sealed class ChatChunkTranslator : IDisposable, ISseLineSink
+public sealed class MessagesToChatStream : IDisposable, ISseLineSink
 {
     /// <summary>An event larger than this is skipped (real ones are a few KB; text deltas a few bytes).</summary>
     private const int MaxEvent = 4 * 1024 * 1024;
@@ -38,13 +38,13 @@ public sealed class ChatChunkTranslator : IDisposable, ISseLineSink
     private int[] _toolIndex = new int[8];
     private int _tools;
 
-    public ChatChunkTranslator(string requestedModel, long created, bool includeUsage)
+    public MessagesToChatStream(string requestedModel, long created, bool includeUsage)
     {
-        _writer = new Utf8JsonWriter(_output, ChatRequestTranslator.WriterOptions);
+        _writer = new Utf8JsonWriter(_output, OpenAiJson.SurfaceWriterOptions);
         _created = created;
         _includeUsage = includeUsage;
-        _model = JsonEncodedText.Encode(requestedModel, ChatRequestTranslator.WriterOptions.Encoder);
-        _id = JsonEncodedText.Encode(ChatCompletionWriter.IdPrefix + GatewayError.NewRequestId());
+        _model = JsonEncodedText.Encode(requestedModel, OpenAiJson.SurfaceWriterOptions.Encoder);
+        _id = JsonEncodedText.Encode(MessagesToChatResponse.IdPrefix + GatewayError.NewRequestId());
     }
 
     /// <summary>Translated bytes not yet sent; the caller writes them and calls <see cref="ClearPending"/>.</summary>
@@ -143,7 +143,7 @@ public sealed class ChatChunkTranslator : IDisposable, ISseLineSink
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.String)
                     {
-                        _id = JsonEncodedText.Encode(ChatCompletionWriter.IdPrefix + reader.GetString());
+                        _id = JsonEncodedText.Encode(MessagesToChatResponse.IdPrefix + reader.GetString());
                     }
                 }
                 else if (reader.ValueTextEquals("model"u8))
@@ -151,7 +151,7 @@ public sealed class ChatChunkTranslator : IDisposable, ISseLineSink
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.String)
                     {
-                        _model = JsonEncodedText.Encode(reader.GetString()!, ChatRequestTranslator.WriterOptions.Encoder);
+                        _model = JsonEncodedText.Encode(reader.GetString()!, OpenAiJson.SurfaceWriterOptions.Encoder);
                     }
                 }
                 else if (reader.ValueTextEquals("usage"u8)) { reader.Read(); UsageJson.ReadUsage(ref reader, _usage); }
