@@ -32,11 +32,9 @@ public sealed class RequestCompletion(PriceTable prices, IAuditSink audit, TimeP
     {
         var usage = exchange.Usage;
         var model = usage?.ServedModel ?? envelope.Model;
-        long input = usage?.InputTokens ?? 0, output = usage?.OutputTokens ?? 0;
-        long cacheWrite = usage?.CacheCreationInputTokens ?? 0, cacheRead = usage?.CacheReadInputTokens ?? 0;
-        var cacheWrite1h = usage?.CacheCreation1hInputTokens ?? 0;
-        var cost = prices.Cost(model, input, output, cacheWrite, cacheRead, cacheWrite1h);
-        var savings = prices.CacheSavings(model, cacheWrite, cacheRead, cacheWrite1h);
+        var tokens = usage?.Tokens ?? default;
+        var cost = prices.Cost(model, tokens);
+        var savings = prices.CacheSavings(model, tokens);
         var now = time.GetUtcNow();
         var requestId = context.Response.Headers[GatewayError.RequestIdHeader].ToString() is { Length: > 0 } id ? id : "gw_" + context.TraceIdentifier;
 
@@ -52,11 +50,7 @@ public sealed class RequestCompletion(PriceTable prices, IAuditSink audit, TimeP
                 Model = model,
                 ReservedInputTokens = reserved.InputTokens,
                 ReservedOutputTokens = reserved.OutputTokens,
-                InputTokens = input,
-                OutputTokens = output,
-                CacheCreationInputTokens = cacheWrite,
-                CacheCreation1hInputTokens = cacheWrite1h,
-                CacheReadInputTokens = cacheRead,
+                Tokens = tokens,
                 SessionId = envelope.SessionId,
                 ToolCalls = usage?.ToolCalls ?? 0,
                 At = now,
@@ -73,7 +67,7 @@ public sealed class RequestCompletion(PriceTable prices, IAuditSink audit, TimeP
         var latency = Stopwatch.GetElapsedTime(exchange.StartTimestamp);
         TimeSpan? firstByte = usage?.FirstByteTimestamp is > 0 and var first ? Stopwatch.GetElapsedTime(exchange.StartTimestamp, first) : null;
         FrontMetrics.RequestCompleted(endpoint, model, key?.TeamId ?? "", context.Response.StatusCode, envelope.Stream,
-            latency.TotalSeconds, firstByte?.TotalSeconds, input, output, cacheWrite, cacheRead, cost, savings);
+            latency.TotalSeconds, firstByte?.TotalSeconds, tokens.Input, tokens.Output, tokens.CacheCreation, tokens.CacheRead, cost, savings);
 
         var headers = context.Request.Headers;
         audit.Write(new AuditRecord
@@ -94,10 +88,7 @@ public sealed class RequestCompletion(PriceTable prices, IAuditSink audit, TimeP
             Status = context.Response.StatusCode,
             ErrorType = usage?.ErrorType ?? ErrorTypeOf(context.Response.StatusCode),
             Stream = envelope.Stream,
-            InputTokens = input,
-            OutputTokens = output,
-            CacheCreationInputTokens = cacheWrite,
-            CacheReadInputTokens = cacheRead,
+            Tokens = tokens,
             CostUsd = cost,
             CacheSavingsUsd = savings,
             LatencyMs = latency.TotalMilliseconds,
