@@ -7,39 +7,15 @@ namespace Gateway.Front.OpenAi.Surface;
 internal static class ChatToMessagesContent
 {
     /// <summary>A message's content (string, array of parts, or null) as blocks of the given turn.</summary>
-    internal static void WriteContent(ReadOnlySpan<byte> content, MessagesTurnWriter turns, string role, FieldPath path, bool allowImages)
-    {
-        if (content.IsEmpty || content[0] == (byte)'n')
-        {
-            return;
-        }
-        if (content[0] == (byte)'"')
-        {
-            if (content.Length > 2)
-            {
-                WriteTextBlock(turns.Block(role), content);
-            }
-            return;
-        }
-        if (content[0] != (byte)'[')
-        {
-            throw new InvalidChatRequestException($"Invalid type for '{path}': expected a string or an array of content parts.", path.ToString());
-        }
-        var reader = new Utf8JsonReader(content, ReaderOptions);
-        reader.Read();
-        var index = 0;
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-        {
-            var start = (int)reader.TokenStartIndex;
-            reader.Skip();
-            var part = content[start..(int)reader.BytesConsumed];
-            WritePart(part, role, path.At(index), allowImages, turns, null);
-            index++;
-        }
-    }
+    internal static void WriteContent(ReadOnlySpan<byte> content, MessagesTurnWriter turns, string role, FieldPath path, bool allowImages) =>
+        WriteBlocks(content, role, path, allowImages, turns, null);
 
     /// <summary>Text (and, for user turns, images) of a content value into an open array of blocks.</summary>
-    internal static void WriteTextBlocks(ReadOnlySpan<byte> content, Utf8JsonWriter writer, FieldPath path, bool allowImages)
+    internal static void WriteTextBlocks(ReadOnlySpan<byte> content, Utf8JsonWriter writer, FieldPath path, bool allowImages) =>
+        WriteBlocks(content, null, path, allowImages, null, writer);
+
+    /// <summary>A content value's blocks: to a turn (<paramref name="turns"/>) or to an open block array (<paramref name="target"/>).</summary>
+    private static void WriteBlocks(ReadOnlySpan<byte> content, string? role, FieldPath path, bool allowImages, MessagesTurnWriter? turns, Utf8JsonWriter? target)
     {
         if (content.IsEmpty || content[0] == (byte)'n')
         {
@@ -49,7 +25,7 @@ internal static class ChatToMessagesContent
         {
             if (content.Length > 2)
             {
-                WriteTextBlock(writer, content);
+                WriteTextBlock(target ?? turns!.Block(role!), content);
             }
             return;
         }
@@ -64,7 +40,7 @@ internal static class ChatToMessagesContent
         {
             var start = (int)reader.TokenStartIndex;
             reader.Skip();
-            WritePart(content[start..(int)reader.BytesConsumed], null, path.At(index), allowImages, null, writer);
+            WritePart(content[start..(int)reader.BytesConsumed], role, path.At(index), allowImages, turns, target);
             index++;
         }
     }
