@@ -1,8 +1,8 @@
 namespace Gateway.Front.Streaming;
 
 /// <summary>
-/// The shared frame of a read-side wrapper over an upstream body (<see cref="TappingStream"/>, the
-/// OpenAI provider's translating stream): read-only, not seekable, sync and array reads routed to the one
+/// The shared frame of a read-side wrapper over an upstream body (<see cref="TappingStream"/>,
+/// <see cref="TranslatingStream"/>): read-only, not seekable, sync and array reads routed to the one
 /// <see cref="Stream.ReadAsync(Memory{byte}, CancellationToken)"/> a wrapper overrides, and the inner body
 /// disposed with it. Only the override runs per read; nothing here allocates.
 /// </summary>

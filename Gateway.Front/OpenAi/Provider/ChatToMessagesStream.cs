@@ -15,7 +15,7 @@ namespace Gateway.Front.OpenAi.Provider;
 /// because with <c>stream_options.include_usage</c> the usage comes in a last chunk after the
 /// <c>finish_reason</c>. Written by hand: it is push-style over partial chunks, which no SSE library offers.
 /// </summary>
-internal sealed partial class ChatToMessagesStream : IChatTranslator
+internal sealed partial class ChatToMessagesStream : IBodyTranslator
 {
     /// <summary>A single data line past this is dropped (real chunks are well under 64 KB).</summary>
     private const int MaxLine = 4 * 1024 * 1024;

@@ -10,9 +10,9 @@ namespace Gateway.Front.OpenAi.Provider;
 /// </summary>
 internal sealed class ChatTranslatingContent : WrappingContent
 {
-    private readonly IChatTranslator _translator;
+    private readonly IBodyTranslator _translator;
 
-    private ChatTranslatingContent(HttpContent inner, IChatTranslator translator, string mediaType)
+    private ChatTranslatingContent(HttpContent inner, IBodyTranslator translator, string mediaType)
         : base(inner, static name => !name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
             && !name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
     {
@@ -34,10 +34,10 @@ internal sealed class ChatTranslatingContent : WrappingContent
         }
         if (status < 300)
         {
-            return new(response.Content, new BufferedChatTranslator(ChatToMessagesResponse.Translate), JsonMediaType);
+            return new(response.Content, new BufferedBodyTranslator(ChatToMessagesResponse.Translate), JsonMediaType);
         }
-        return new(response.Content, new BufferedChatTranslator((body, output) => ChatToMessagesError.Translate(status, body.Span, output)), JsonMediaType);
+        return new(response.Content, new BufferedBodyTranslator((body, output) => ChatToMessagesError.Translate(status, body.Span, output)), JsonMediaType);
     }
 
-    protected override Stream Wrap(Stream inner) => new ChatTranslatingStream(inner, _translator);
+    protected override Stream Wrap(Stream inner) => new TranslatingStream(inner, _translator);
 }

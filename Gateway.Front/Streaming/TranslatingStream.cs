@@ -1,15 +1,15 @@
 using System.Buffers;
-using Gateway.Front.Streaming;
 
-namespace Gateway.Front.OpenAi.Provider;
+namespace Gateway.Front.Streaming;
 
 /// <summary>
-/// Read-side wrapper over an OpenAI-compatible response body: each read takes what the upstream has,
+/// Read-side wrapper that rewrites an upstream body as it passes (an OpenAI-compatible answer into
+/// Anthropic's, a model list filtered): each read takes what the upstream has,
 /// translates it, and returns the translated bytes at once (a read returns as soon as one upstream
 /// chunk produced output), so every event reaches the forwarder's copy loop, and the client, when
 /// its source chunk arrives. Only output larger than the caller's buffer waits for the next read.
 /// </summary>
-internal sealed class ChatTranslatingStream(Stream inner, IChatTranslator translator) : ReadThroughStream(inner)
+internal sealed class TranslatingStream(Stream inner, IBodyTranslator translator) : ReadThroughStream(inner)
 {
     private readonly ArrayBufferWriter<byte> _pending = new(4096);
     private byte[] _scratch = ArrayPool<byte>.Shared.Rent(16 * 1024);
