@@ -1,3 +1,5 @@
+using Gateway.Grains.Abstractions;
+
 namespace Gateway.Front.Audit;
 
 /// <summary>
@@ -25,10 +27,9 @@ public sealed class AuditRecord
     public required int Status { get; init; }
     public string? ErrorType { get; init; }
     public bool Stream { get; init; }
-    public long InputTokens { get; init; }
-    public long OutputTokens { get; init; }
-    public long CacheCreationInputTokens { get; init; }
-    public long CacheReadInputTokens { get; init; }
+
+    /// <summary>The row keeps input, output, cache-write and cache-read counts (not the 1-hour part of the writes).</summary>
+    public TokenUsage Tokens { get; init; }
     public decimal CostUsd { get; init; }
 
     /// <summary>What the cache reads saved minus what the cache writes cost extra, versus no caching.</summary>

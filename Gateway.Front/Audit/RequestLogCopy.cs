@@ -48,10 +48,10 @@ internal static class RequestLogCopy
         await copy.WriteAsync(r.Status, NpgsqlDbType.Integer, ct);
         await TextAsync(copy, r.ErrorType, ct);
         await copy.WriteAsync(r.Stream, NpgsqlDbType.Boolean, ct);
-        await copy.WriteAsync(r.InputTokens, NpgsqlDbType.Bigint, ct);
-        await copy.WriteAsync(r.OutputTokens, NpgsqlDbType.Bigint, ct);
-        await copy.WriteAsync(r.CacheCreationInputTokens, NpgsqlDbType.Bigint, ct);
-        await copy.WriteAsync(r.CacheReadInputTokens, NpgsqlDbType.Bigint, ct);
+        await copy.WriteAsync(r.Tokens.Input, NpgsqlDbType.Bigint, ct);
+        await copy.WriteAsync(r.Tokens.Output, NpgsqlDbType.Bigint, ct);
+        await copy.WriteAsync(r.Tokens.CacheCreation, NpgsqlDbType.Bigint, ct);
+        await copy.WriteAsync(r.Tokens.CacheRead, NpgsqlDbType.Bigint, ct);
         await copy.WriteAsync(r.CostUsd, NpgsqlDbType.Numeric, ct);
         await copy.WriteAsync(r.CacheSavingsUsd, NpgsqlDbType.Numeric, ct);
         await copy.WriteAsync(r.LatencyMs, NpgsqlDbType.Double, ct);

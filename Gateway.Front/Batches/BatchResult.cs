@@ -1,3 +1,5 @@
+using Gateway.Grains.Abstractions;
+
 namespace Gateway.Front.Batches;
 
 /// <summary>One line of a batch's results: the request's custom id, how it ended and, if it succeeded, its usage.</summary>
@@ -9,10 +11,7 @@ public sealed record BatchResult
     public required string Type { get; init; }
     public string? Model { get; init; }
     public string? ErrorType { get; init; }
-    public long InputTokens { get; init; }
-    public long OutputTokens { get; init; }
-    public long CacheCreationInputTokens { get; init; }
-    public long CacheReadInputTokens { get; init; }
+    public TokenUsage Tokens { get; init; }
 
     public bool Succeeded => Type == "succeeded";
 }

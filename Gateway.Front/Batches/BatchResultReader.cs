@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
+using Gateway.Grains.Abstractions;
 
 namespace Gateway.Front.Batches;
 
@@ -94,10 +95,7 @@ public static class BatchResultReader
             Type = result.Type,
             Model = result.Model,
             ErrorType = result.ErrorType,
-            InputTokens = result.Input,
-            OutputTokens = result.Output,
-            CacheCreationInputTokens = result.CacheWrite,
-            CacheReadInputTokens = result.CacheRead,
+            Tokens = new TokenUsage(result.Input, result.Output, result.CacheWrite, result.CacheRead),
         };
     }
 

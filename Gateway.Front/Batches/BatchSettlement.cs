@@ -148,22 +148,18 @@ public sealed class BatchSettlement(IBatchStore store, BatchUpstream upstream, I
             decimal cost = 0, savings = 0;
             if (result.Succeeded)
             {
-                cost = Round(factor * prices.Cost(model, result.InputTokens, result.OutputTokens, result.CacheCreationInputTokens, result.CacheReadInputTokens));
-                savings = Round(factor * prices.CacheSavings(model, result.CacheCreationInputTokens, result.CacheReadInputTokens));
+                cost = Round(factor * prices.Cost(model, result.Tokens));
+                savings = Round(factor * prices.CacheSavings(model, result.Tokens));
                 total += cost;
-                var billedInput = result.InputTokens + result.CacheCreationInputTokens + result.CacheReadInputTokens;
                 charges.Add(new UsageCharge
                 {
                     RequestId = requestId,
                     Model = model,
                     // Reserved = used: batch usage does not draw on the key's per-minute token buckets
                     // (upstream, batches do not count against the Messages rate limits either).
-                    ReservedInputTokens = billedInput,
-                    ReservedOutputTokens = result.OutputTokens,
-                    InputTokens = result.InputTokens,
-                    OutputTokens = result.OutputTokens,
-                    CacheCreationInputTokens = result.CacheCreationInputTokens,
-                    CacheReadInputTokens = result.CacheReadInputTokens,
+                    ReservedInputTokens = result.Tokens.BilledInput,
+                    ReservedOutputTokens = result.Tokens.Output,
+                    Tokens = result.Tokens,
                     At = endedAt,
                     PriceMultiplier = factor,
                 });
@@ -259,10 +255,7 @@ public sealed class BatchSettlement(IBatchStore store, BatchUpstream upstream, I
         Endpoint = Endpoint,
         Status = result.Type switch { "succeeded" => 200, "canceled" => 499, "expired" => 504, _ => result.ErrorType == AnthropicErrorTypes.InvalidRequest ? 400 : 500 },
         ErrorType = result.Succeeded ? null : result.Type == "errored" ? result.ErrorType ?? AnthropicErrorTypes.Api : result.Type,
-        InputTokens = result.InputTokens,
-        OutputTokens = result.OutputTokens,
-        CacheCreationInputTokens = result.CacheCreationInputTokens,
-        CacheReadInputTokens = result.CacheReadInputTokens,
+        Tokens = result.Tokens,
         CostUsd = cost,
         CacheSavingsUsd = savings,
         LatencyMs = Math.Max(0, (endedAt - createdAt).TotalMilliseconds),

@@ -76,7 +76,7 @@ public static class ChatCompletionsEndpoints
     private static async ValueTask<RequestBody?> TranslateAsync(HttpContext context, RequestBody body)
     {
         using var output = new PooledBufferWriter(body.Length + body.Length / 4 + 256);
-        if (!ChatRequestTranslator.TryTranslate(body.Span, output, out var shape, out var error))
+        if (!ChatToMessagesRequest.TryTranslate(body.Span, output, out var shape, out var error))
         {
             // Before admission: nothing reserved, nothing charged, no audit row.
             FrontMetrics.Rejected("invalid_request");

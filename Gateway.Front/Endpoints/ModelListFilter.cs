@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text.Json;
-using Gateway.Front.OpenAi.Provider;
 using Gateway.Front.Streaming;
 using Gateway.Grains.Pricing;
 
@@ -26,7 +25,7 @@ internal sealed class ModelListFilter : WrappingContent
     public static Func<HttpContent, HttpContent> For(IReadOnlyList<string> allowed) => inner => new ModelListFilter(inner, allowed);
 
     // A whole-body rewrite: the same buffered stream the Chat translation uses.
-    protected override Stream Wrap(Stream inner) => new ChatTranslatingStream(inner, new BufferedChatTranslator(Filter));
+    protected override Stream Wrap(Stream inner) => new TranslatingStream(inner, new BufferedBodyTranslator(Filter));
 
     private void Filter(ReadOnlyMemory<byte> body, IBufferWriter<byte> output)
     {

@@ -67,7 +67,7 @@ internal sealed class CapturedResponse
     public CapturedResponse TranslatedFromOpenAi()
     {
         var body = new System.Buffers.ArrayBufferWriter<byte>(256);
-        OpenAi.Provider.ChatErrorTranslator.Translate(Status, Body, body);
+        OpenAi.Provider.ChatToMessagesError.Translate(Status, Body, body);
         var headers = Headers.Where(h => !h.Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)).ToList();
         headers.Add(new("Content-Type", ["application/json"]));
         if (!headers.Any(h => h.Key.Equals(Errors.GatewayError.RequestIdHeader, StringComparison.OrdinalIgnoreCase))

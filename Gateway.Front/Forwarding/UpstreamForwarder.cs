@@ -295,7 +295,7 @@ public sealed class UpstreamForwarder
                 exchange.RoutedBody?.Dispose();
                 exchange.RoutedBody = null;
                 exchange.RoutedAlias = null;
-                if (ChatRequestTranslator.Translate(messages.Span, model, out var error) is not { } chat)
+                if (MessagesToChatRequest.Translate(messages.Span, model, out var error) is not { } chat)
                 {
                     untranslatable = error;
                     return null;

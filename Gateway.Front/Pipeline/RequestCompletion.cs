@@ -37,8 +37,8 @@ public sealed class RequestCompletion(PriceTable prices, IRequestSettlement sett
         var latency = Stopwatch.GetElapsedTime(forwarded.StartTimestamp);
         TimeSpan? firstByte = forwarded.Usage?.FirstByteTimestamp is > 0 and var first ? Stopwatch.GetElapsedTime(forwarded.StartTimestamp, first) : null;
         FrontMetrics.RequestCompleted(endpoint, priced.Model, key?.TeamId ?? "", context.Response.StatusCode, envelope.Stream,
-            latency.TotalSeconds, firstByte?.TotalSeconds, priced.InputTokens, priced.OutputTokens, priced.CacheWriteTokens,
-            priced.CacheReadTokens, priced.CostUsd, priced.CacheSavingsUsd);
+            latency.TotalSeconds, firstByte?.TotalSeconds, priced.Tokens.Input, priced.Tokens.Output, priced.Tokens.CacheCreation,
+            priced.Tokens.CacheRead, priced.CostUsd, priced.CacheSavingsUsd);
 
         audit.Write(context, endpoint, envelope, key, requestId, now, priced, forwarded, latency, firstByte);
     }

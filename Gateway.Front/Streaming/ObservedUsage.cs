@@ -1,3 +1,4 @@
+using Gateway.Grains.Abstractions;
 using Gateway.Grains.Text;
 
 namespace Gateway.Front.Streaming;
@@ -51,5 +52,8 @@ public sealed class ObservedUsage
     /// <summary>Stopwatch timestamp of the first body byte, for time-to-first-byte.</summary>
     public long FirstByteTimestamp { get; set; }
 
-    public long TotalInputTokens => InputTokens + CacheCreationInputTokens + CacheReadInputTokens;
+    /// <summary>The counts seen so far as one value (set one by one above, as the parsers find them).</summary>
+    public TokenUsage Tokens => new(InputTokens, OutputTokens, CacheCreationInputTokens, CacheReadInputTokens, CacheCreation1hInputTokens);
+
+    public long TotalInputTokens => Tokens.BilledInput;
 }

@@ -22,10 +22,8 @@ public sealed class SseUsageTap : IResponseTap, ISseLineSink
     private const int MaxCarriedLine = 256 * 1024;
 
     private readonly SseLineSplitter _lines = new(MaxCarriedLine);
-    private byte[] _data = ArrayPool<byte>.Shared.Rent(1024);
-    private int _dataLength;
+    private readonly SseEventData _event = new(MaxCarriedLine);
     private bool _eventRelevant = true;
-    private bool _dataOverflow;
 
     public ObservedUsage Usage { get; } = new();
 
@@ -37,7 +35,7 @@ public sealed class SseUsageTap : IResponseTap, ISseLineSink
     public void Complete()
     {
         // A stream cut without a trailing blank line still delivered its last complete event.
-        if (_dataLength > 0)
+        if (_event.HasPayload)
         {
             Dispatch();
         }
@@ -45,56 +43,40 @@ public sealed class SseUsageTap : IResponseTap, ISseLineSink
 
     void ISseLineSink.OnLine(ReadOnlySpan<byte> line)
     {
-        if (!line.IsEmpty && line[^1] == (byte)'\r')
-        {
-            line = line[..^1];
-        }
+        line = SseLine.TrimCarriageReturn(line);
         if (line.IsEmpty)
         {
             Dispatch();
             return;
         }
-        if (line.StartsWith("event:"u8))
+        if (SseLine.TryEvent(line, out var name))
         {
-            var name = TrimLeadingSpace(line[6..]);
             _eventRelevant = name.SequenceEqual("message_start"u8)
                 || name.SequenceEqual("message_delta"u8)
                 || name.SequenceEqual("message_stop"u8)
                 || name.SequenceEqual("content_block_start"u8)
                 || name.SequenceEqual("error"u8);
         }
-        else if (line.StartsWith("data:"u8) && _eventRelevant && !_dataOverflow)
+        else if (_eventRelevant && SseLine.TryData(line, out var data))
         {
-            var data = TrimLeadingSpace(line[5..]);
-            if (_dataLength + 1 + data.Length > MaxCarriedLine)
-            {
-                _dataOverflow = true;
-                _dataLength = 0;
-                return;
-            }
-            if (_dataLength > 0)
-            {
-                PooledBytes.Append(ref _data, ref _dataLength, "\n"u8);
-            }
-            PooledBytes.Append(ref _data, ref _dataLength, data);
+            _event.Append(data);
         }
     }
 
     private void Dispatch()
     {
-        if (_dataLength > 0)
+        if (_event.HasPayload)
         {
             try
             {
-                ParsePayload(_data.AsSpan(0, _dataLength));
+                ParsePayload(_event.Payload);
             }
             catch (Exception e) when (e is JsonException or InvalidOperationException)
             {
                 // Observing only: a payload we cannot read is the client's to judge, not ours.
             }
         }
-        _dataLength = 0;
-        _dataOverflow = false;
+        _event.Clear();
         _eventRelevant = true;
     }
 
@@ -146,13 +128,9 @@ public sealed class SseUsageTap : IResponseTap, ISseLineSink
         }
     }
 
-    private static ReadOnlySpan<byte> TrimLeadingSpace(ReadOnlySpan<byte> value) =>
-        !value.IsEmpty && value[0] == (byte)' ' ? value[1..] : value;
-
     public void Dispose()
     {
         _lines.Dispose();
-        ArrayPool<byte>.Shared.Return(_data);
-        _data = [];
+        _event.Dispose();
     }
 }

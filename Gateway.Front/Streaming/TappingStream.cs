@@ -6,7 +6,7 @@ namespace Gateway.Front.Streaming;
 /// Read-side wrapper over the upstream body: every chunk is shown to the tap after it is read and
 /// before the forwarder writes it, so observing costs no extra copy and adds no delay to a byte.
 /// </summary>
-internal sealed class TappingStream(Stream inner, IResponseTap tap) : Stream
+internal sealed class TappingStream(Stream inner, IResponseTap tap) : ReadThroughStream(inner)
 {
     private bool _completed;
 
@@ -15,7 +15,7 @@ internal sealed class TappingStream(Stream inner, IResponseTap tap) : Stream
         int read;
         try
         {
-            read = await inner.ReadAsync(buffer, cancellationToken);
+            read = await Inner.ReadAsync(buffer, cancellationToken);
         }
         catch
         {
@@ -37,12 +37,6 @@ internal sealed class TappingStream(Stream inner, IResponseTap tap) : Stream
         return read;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) =>
-        ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
     private void Finish()
     {
         if (!_completed)
@@ -57,18 +51,7 @@ internal sealed class TappingStream(Stream inner, IResponseTap tap) : Stream
         if (disposing)
         {
             Finish();
-            inner.Dispose();
         }
         base.Dispose(disposing);
     }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -39,4 +39,11 @@ public sealed record KeyUsageView
     [Id(5)] public decimal SpentTodayUsd { get; init; }
     [Id(6)] public decimal SpentThisMonthUsd { get; init; }
     [Id(7)] public RateLimitSnapshot? Snapshot { get; init; }
+
+    /// <summary>The counts above as one value; reads and sets those fields, which keep their Ids.</summary>
+    public TokenUsage Tokens
+    {
+        get => new(InputTokens, OutputTokens, CacheCreationInputTokens, CacheReadInputTokens);
+        init => (InputTokens, OutputTokens, CacheCreationInputTokens, CacheReadInputTokens) = (value.Input, value.Output, value.CacheCreation, value.CacheRead);
+    }
 }

@@ -54,6 +54,13 @@ public sealed record SessionCharge
 
     /// <summary>What prompt caching saved on this request versus no caching, in USD (negative when writes were not reused).</summary>
     [Id(9)] public decimal CacheSavingsUsd { get; init; }
+
+    /// <summary>The counts above as one value; reads and sets those fields, which keep their Ids (sessions keep no 1-hour split).</summary>
+    public TokenUsage Tokens
+    {
+        get => new(InputTokens, OutputTokens, CacheCreationInputTokens, CacheReadInputTokens);
+        init => (InputTokens, OutputTokens, CacheCreationInputTokens, CacheReadInputTokens) = (value.Input, value.Output, value.CacheCreation, value.CacheRead);
+    }
 }
 
 [GenerateSerializer, Immutable]
@@ -71,4 +78,11 @@ public sealed record SessionUsageView
     [Id(9)] public DateTimeOffset? LastSeen { get; init; }
     [Id(10)] public string? TeamId { get; init; }
     [Id(11)] public decimal CacheSavingsUsd { get; init; }
+
+    /// <summary>The counts above as one value; reads and sets those fields, which keep their Ids.</summary>
+    public TokenUsage Tokens
+    {
+        get => new(InputTokens, OutputTokens, CacheCreationInputTokens, CacheReadInputTokens);
+        init => (InputTokens, OutputTokens, CacheCreationInputTokens, CacheReadInputTokens) = (value.Input, value.Output, value.CacheCreation, value.CacheRead);
+    }
 }

@@ -39,4 +39,12 @@ public sealed record UsageCharge
 
     /// <summary>The part of <see cref="CacheCreationInputTokens"/> written for an hour (priced at 2× input, not 1.25×).</summary>
     [Id(16)] public long CacheCreation1hInputTokens { get; init; }
+
+    /// <summary>The counts above as one value; reads and sets those fields, which keep their Ids (the wire is unchanged).</summary>
+    public TokenUsage Tokens
+    {
+        get => new(InputTokens, OutputTokens, CacheCreationInputTokens, CacheReadInputTokens, CacheCreation1hInputTokens);
+        init => (InputTokens, OutputTokens, CacheCreationInputTokens, CacheReadInputTokens, CacheCreation1hInputTokens) =
+            (value.Input, value.Output, value.CacheCreation, value.CacheRead, value.CacheCreation1h);
+    }
 }

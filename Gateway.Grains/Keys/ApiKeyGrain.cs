@@ -40,10 +40,7 @@ public sealed class ApiKeyGrain(
     private DateOnly _day;
     private bool _bucketsDirty;
     private long _requestCount;
-    private long _inputTokens;
-    private long _outputTokens;
-    private long _cacheWriteTokens;
-    private long _cacheReadTokens;
+    private TokenUsage _tokens;
 
     /// <summary>Budget money held for running requests and fronts' slices (keys with a budget only).</summary>
     private readonly BudgetHolds _budget = new();
@@ -208,15 +205,11 @@ public sealed class ApiKeyGrain(
         {
             foreach (var charge in batch.Charges)
             {
-                var billedInput = charge.InputTokens + charge.CacheCreationInputTokens + charge.CacheReadInputTokens;
-                _input?.Adjust(charge.ReservedInputTokens - billedInput, now);
+                _input?.Adjust(charge.ReservedInputTokens - charge.Tokens.BilledInput, now);
                 _output?.Adjust(charge.ReservedOutputTokens - charge.OutputTokens, now);
                 _budget.Release(charge.ReservedUsd, charge.BudgetEpoch, charge.FrontId);
                 _requestCount++;
-                _inputTokens += charge.InputTokens;
-                _outputTokens += charge.OutputTokens;
-                _cacheWriteTokens += charge.CacheCreationInputTokens;
-                _cacheReadTokens += charge.CacheReadInputTokens;
+                _tokens += charge.Tokens;
             }
             _spentToday += cost;
             _spentMonth += cost;
@@ -242,17 +235,13 @@ public sealed class ApiKeyGrain(
         var factor = charge.PriceMultiplier ?? 1m;
         var cost = charge.CostUsd is { } fixedCost
             ? Math.Max(0, fixedCost)
-            : factor * prices.Cost(charge.Model, charge.InputTokens, charge.OutputTokens, charge.CacheCreationInputTokens, charge.CacheReadInputTokens,
-                charge.CacheCreation1hInputTokens);
-        var savings = factor * prices.CacheSavings(charge.Model, charge.CacheCreationInputTokens, charge.CacheReadInputTokens, charge.CacheCreation1hInputTokens);
+            : factor * prices.Cost(charge.Model, charge.Tokens);
+        var savings = factor * prices.CacheSavings(charge.Model, charge.Tokens);
         return new PricedCharge
         {
             Model = charge.Model,
             Minute = PricedCharge.MinuteOf(charge.At == default ? now : charge.At),
-            InputTokens = charge.InputTokens,
-            OutputTokens = charge.OutputTokens,
-            CacheCreationTokens = charge.CacheCreationInputTokens,
-            CacheReadTokens = charge.CacheReadInputTokens,
+            Tokens = charge.Tokens,
             CostUsd = Math.Round(cost, MoneyScale, MidpointRounding.AwayFromZero),
             CacheSavingsUsd = Math.Round(savings, MoneyScale, MidpointRounding.AwayFromZero),
             ToolCalls = charge.ToolCalls,
@@ -294,10 +283,7 @@ public sealed class ApiKeyGrain(
         return Task.FromResult(new KeyUsageView
         {
             Requests = _requestCount,
-            InputTokens = _inputTokens,
-            OutputTokens = _outputTokens,
-            CacheCreationInputTokens = _cacheWriteTokens,
-            CacheReadInputTokens = _cacheReadTokens,
+            Tokens = _tokens,
             SpentTodayUsd = _spentToday,
             SpentThisMonthUsd = _spentMonth,
             Snapshot = Snapshot(now),

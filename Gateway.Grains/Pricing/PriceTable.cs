@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
+using Gateway.Grains.Abstractions;
 
 namespace Gateway.Grains.Pricing;
 
@@ -69,6 +70,14 @@ public sealed class PriceTable(IOptions<PricingOptions> options)
               + write1h * price.CacheWrite1h
               + cacheReadTokens * price.CacheRead) * PerToken;
     }
+
+    /// <summary>USD for <paramref name="tokens"/> (see the overload taking the counts one by one).</summary>
+    public decimal Cost(string model, TokenUsage tokens) =>
+        Cost(model, tokens.Input, tokens.Output, tokens.CacheCreation, tokens.CacheRead, tokens.CacheCreation1h);
+
+    /// <summary>What prompt caching saved on <paramref name="tokens"/> (see the overload taking the counts one by one).</summary>
+    public decimal CacheSavings(string model, TokenUsage tokens) =>
+        CacheSavings(model, tokens.CacheCreation, tokens.CacheRead, tokens.CacheCreation1h);
 
     /// <summary>The 1-hour part is bounded by the writes it belongs to (an upstream's figures are not trusted to add up).</summary>
     private static (long FiveMinutes, long OneHour) Split(long writes, long oneHour)

@@ -26,10 +26,7 @@ public sealed class SessionGrain(
     private string? _keyId;
     private string? _teamId;
     private long _requests;
-    private long _inputTokens;
-    private long _outputTokens;
-    private long _cacheWriteTokens;
-    private long _cacheReadTokens;
+    private TokenUsage _tokens;
     private decimal _cost;
     private decimal _cacheSavings;
     private long _toolCalls;
@@ -48,10 +45,7 @@ public sealed class SessionGrain(
             _keyId = saved.KeyId;
             _teamId = saved.TeamId;
             _requests = saved.Requests;
-            _inputTokens = saved.InputTokens;
-            _outputTokens = saved.OutputTokens;
-            _cacheWriteTokens = saved.CacheCreationTokens;
-            _cacheReadTokens = saved.CacheReadTokens;
+            _tokens = saved.Tokens;
             _cost = saved.CostUsd;
             _cacheSavings = saved.CacheSavingsUsd;
             _toolCalls = saved.ToolCalls;
@@ -112,10 +106,7 @@ public sealed class SessionGrain(
         // Fronts settle independently, so charges may arrive out of order.
         _firstSeen = _firstSeen is { } first && first <= at ? first : at;
         _lastSeen = _lastSeen is { } last && last >= at ? last : at;
-        _inputTokens += charge.InputTokens;
-        _outputTokens += charge.OutputTokens;
-        _cacheWriteTokens += charge.CacheCreationInputTokens;
-        _cacheReadTokens += charge.CacheReadInputTokens;
+        _tokens += charge.Tokens;
         _cost += charge.CostUsd;
         _cacheSavings += charge.CacheSavingsUsd;
         _toolCalls += charge.ToolCalls;
@@ -130,10 +121,7 @@ public sealed class SessionGrain(
         KeyId = _keyId,
         TeamId = _teamId,
         Requests = _requests,
-        InputTokens = _inputTokens,
-        OutputTokens = _outputTokens,
-        CacheCreationInputTokens = _cacheWriteTokens,
-        CacheReadInputTokens = _cacheReadTokens,
+        Tokens = _tokens,
         CostUsd = _cost,
         CacheSavingsUsd = _cacheSavings,
         ToolCalls = _toolCalls,
@@ -158,10 +146,7 @@ public sealed class SessionGrain(
                 FirstSeen = first,
                 LastSeen = last,
                 Requests = _requests,
-                InputTokens = _inputTokens,
-                OutputTokens = _outputTokens,
-                CacheCreationTokens = _cacheWriteTokens,
-                CacheReadTokens = _cacheReadTokens,
+                Tokens = _tokens,
                 CostUsd = _cost,
                 CacheSavingsUsd = _cacheSavings,
                 ToolCalls = _toolCalls,

@@ -1,3 +1,5 @@
+using Gateway.Grains.Abstractions;
+
 namespace Gateway.Grains.Storage;
 
 /// <summary>
@@ -26,10 +28,8 @@ public sealed record SessionUsageRecord
     public required DateTimeOffset FirstSeen { get; init; }
     public required DateTimeOffset LastSeen { get; init; }
     public long Requests { get; init; }
-    public long InputTokens { get; init; }
-    public long OutputTokens { get; init; }
-    public long CacheCreationTokens { get; init; }
-    public long CacheReadTokens { get; init; }
+    /// <summary>The row keeps input, output, cache-write and cache-read counts.</summary>
+    public TokenUsage Tokens { get; init; }
     public decimal CostUsd { get; init; }
     public decimal CacheSavingsUsd { get; init; }
     public long ToolCalls { get; init; }

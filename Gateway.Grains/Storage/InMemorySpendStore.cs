@@ -56,10 +56,10 @@ public sealed class InMemorySpendStore : ISpendStore
                 _rollups[id] = sum with
                 {
                     Requests = sum.Requests + row.Requests,
-                    InputTokens = sum.InputTokens + row.InputTokens,
-                    OutputTokens = sum.OutputTokens + row.OutputTokens,
-                    CacheCreationTokens = sum.CacheCreationTokens + row.CacheCreationTokens,
-                    CacheReadTokens = sum.CacheReadTokens + row.CacheReadTokens,
+                    InputTokens = sum.InputTokens + row.Tokens.Input,
+                    OutputTokens = sum.OutputTokens + row.Tokens.Output,
+                    CacheCreationTokens = sum.CacheCreationTokens + row.Tokens.CacheCreation,
+                    CacheReadTokens = sum.CacheReadTokens + row.Tokens.CacheRead,
                     CostUsd = Round(sum.CostUsd + row.CostUsd),
                     CacheSavingsUsd = Round(sum.CacheSavingsUsd + row.CacheSavingsUsd),
                     ToolCalls = sum.ToolCalls + row.ToolCalls,

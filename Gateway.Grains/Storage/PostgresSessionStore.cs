@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using Gateway.Grains.Abstractions;
 
 namespace Gateway.Grains.Storage;
 
@@ -27,10 +28,7 @@ public sealed class PostgresSessionStore(NpgsqlDataSource dataSource) : ISession
             FirstSeen = reader.GetFieldValue<DateTimeOffset>(2),
             LastSeen = reader.GetFieldValue<DateTimeOffset>(3),
             Requests = reader.GetInt64(4),
-            InputTokens = reader.GetInt64(5),
-            OutputTokens = reader.GetInt64(6),
-            CacheCreationTokens = reader.GetInt64(7),
-            CacheReadTokens = reader.GetInt64(8),
+            Tokens = new TokenUsage(reader.GetInt64(5), reader.GetInt64(6), reader.GetInt64(7), reader.GetInt64(8)),
             CostUsd = reader.GetDecimal(9),
             CacheSavingsUsd = reader.GetDecimal(10),
             ToolCalls = reader.GetInt64(11),
@@ -67,10 +65,10 @@ public sealed class PostgresSessionStore(NpgsqlDataSource dataSource) : ISession
         p.Add(new NpgsqlParameter<DateTimeOffset>("first_seen", usage.FirstSeen.ToUniversalTime()));
         p.Add(new NpgsqlParameter<DateTimeOffset>("last_seen", usage.LastSeen.ToUniversalTime()));
         p.Add(new NpgsqlParameter<long>("requests", usage.Requests));
-        p.Add(new NpgsqlParameter<long>("input_tokens", usage.InputTokens));
-        p.Add(new NpgsqlParameter<long>("output_tokens", usage.OutputTokens));
-        p.Add(new NpgsqlParameter<long>("cache_creation_tokens", usage.CacheCreationTokens));
-        p.Add(new NpgsqlParameter<long>("cache_read_tokens", usage.CacheReadTokens));
+        p.Add(new NpgsqlParameter<long>("input_tokens", usage.Tokens.Input));
+        p.Add(new NpgsqlParameter<long>("output_tokens", usage.Tokens.Output));
+        p.Add(new NpgsqlParameter<long>("cache_creation_tokens", usage.Tokens.CacheCreation));
+        p.Add(new NpgsqlParameter<long>("cache_read_tokens", usage.Tokens.CacheRead));
         p.Add(new NpgsqlParameter<decimal>("cost_usd", usage.CostUsd) { NpgsqlDbType = NpgsqlDbType.Numeric });
         p.Add(new NpgsqlParameter<decimal>("cache_savings_usd", usage.CacheSavingsUsd) { NpgsqlDbType = NpgsqlDbType.Numeric });
         p.Add(new NpgsqlParameter<long>("tool_calls", usage.ToolCalls));

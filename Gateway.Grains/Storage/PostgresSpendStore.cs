@@ -100,10 +100,10 @@ public sealed class PostgresSpendStore(NpgsqlDataSource dataSource) : ISpendStor
         p.Add(new NpgsqlParameter<string[]>("models", [.. rows.Select(r => r.Model)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         p.Add(new NpgsqlParameter<DateTimeOffset[]>("minutes", [.. rows.Select(r => r.Minute)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
         p.Add(Longs("requests", rows, r => r.Requests));
-        p.Add(Longs("input_tokens", rows, r => r.InputTokens));
-        p.Add(Longs("output_tokens", rows, r => r.OutputTokens));
-        p.Add(Longs("cache_creation_tokens", rows, r => r.CacheCreationTokens));
-        p.Add(Longs("cache_read_tokens", rows, r => r.CacheReadTokens));
+        p.Add(Longs("input_tokens", rows, r => r.Tokens.Input));
+        p.Add(Longs("output_tokens", rows, r => r.Tokens.Output));
+        p.Add(Longs("cache_creation_tokens", rows, r => r.Tokens.CacheCreation));
+        p.Add(Longs("cache_read_tokens", rows, r => r.Tokens.CacheRead));
         p.Add(Decimals("costs", rows, r => r.CostUsd));
         p.Add(Decimals("savings", rows, r => r.CacheSavingsUsd));
         p.Add(Longs("tool_calls", rows, r => r.ToolCalls));

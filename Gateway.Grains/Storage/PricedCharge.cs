@@ -1,3 +1,5 @@
+using Gateway.Grains.Abstractions;
+
 namespace Gateway.Grains.Storage;
 
 /// <summary>
@@ -15,10 +17,8 @@ public sealed record PricedCharge
     /// <summary>Requests this charge stands for (one per settled request, failed ones included).</summary>
     public long Requests { get; init; } = 1;
 
-    public long InputTokens { get; init; }
-    public long OutputTokens { get; init; }
-    public long CacheCreationTokens { get; init; }
-    public long CacheReadTokens { get; init; }
+    /// <summary>The rollup keeps input, output, cache-write and cache-read counts (not the 1-hour part of the writes).</summary>
+    public TokenUsage Tokens { get; init; }
 
     /// <summary>USD, at most eight decimals (the stores keep <c>numeric(20,8)</c>).</summary>
     public decimal CostUsd { get; init; }
@@ -67,10 +67,7 @@ internal static class UsageRollups
                 ? sum with
                 {
                     Requests = sum.Requests + charge.Requests,
-                    InputTokens = sum.InputTokens + charge.InputTokens,
-                    OutputTokens = sum.OutputTokens + charge.OutputTokens,
-                    CacheCreationTokens = sum.CacheCreationTokens + charge.CacheCreationTokens,
-                    CacheReadTokens = sum.CacheReadTokens + charge.CacheReadTokens,
+                    Tokens = sum.Tokens + charge.Tokens,
                     CostUsd = sum.CostUsd + charge.CostUsd,
                     CacheSavingsUsd = sum.CacheSavingsUsd + charge.CacheSavingsUsd,
                     ToolCalls = sum.ToolCalls + charge.ToolCalls,

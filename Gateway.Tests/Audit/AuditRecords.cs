@@ -1,4 +1,5 @@
 using Gateway.Front.Audit;
+using Gateway.Grains.Abstractions;
 using Npgsql;
 
 namespace Gateway.Tests.Audit;
@@ -34,10 +35,7 @@ internal static class AuditRecords
         Status = i % 50 == 0 ? 529 : 200,
         ErrorType = i % 50 == 0 ? "overloaded_error" : null,
         Stream = i % 2 == 0,
-        InputTokens = 1_000 + i,
-        OutputTokens = 200 + i % 800,
-        CacheCreationInputTokens = i % 10 == 0 ? 4_096 : 0,
-        CacheReadInputTokens = 20_000 + i,
+        Tokens = new TokenUsage(Input: 1_000 + i, Output: 200 + i % 800, CacheCreation: i % 10 == 0 ? 4_096 : 0, CacheRead: 20_000 + i),
         CostUsd = 0.01234567m + i * 0.00000001m,
         CacheSavingsUsd = 0.05m,
         LatencyMs = 1234.5 + i,
@@ -91,10 +89,7 @@ internal static class AuditRecords
                 Status = reader.GetInt32(14),
                 ErrorType = Text(15),
                 Stream = reader.GetBoolean(16),
-                InputTokens = reader.GetInt64(17),
-                OutputTokens = reader.GetInt64(18),
-                CacheCreationInputTokens = reader.GetInt64(19),
-                CacheReadInputTokens = reader.GetInt64(20),
+                Tokens = new TokenUsage(reader.GetInt64(17), reader.GetInt64(18), reader.GetInt64(19), reader.GetInt64(20)),
                 CostUsd = reader.GetDecimal(21),
                 CacheSavingsUsd = reader.GetDecimal(22),
                 LatencyMs = reader.GetDouble(23),
@@ -131,10 +126,7 @@ internal static class AuditRecords
         Assert.Equal(expected.Status, actual.Status);
         Assert.Equal(expected.ErrorType, actual.ErrorType);
         Assert.Equal(expected.Stream, actual.Stream);
-        Assert.Equal(expected.InputTokens, actual.InputTokens);
-        Assert.Equal(expected.OutputTokens, actual.OutputTokens);
-        Assert.Equal(expected.CacheCreationInputTokens, actual.CacheCreationInputTokens);
-        Assert.Equal(expected.CacheReadInputTokens, actual.CacheReadInputTokens);
+        Assert.Equal(expected.Tokens, actual.Tokens);
         Assert.Equal(expected.CostUsd, actual.CostUsd);
         Assert.Equal(expected.CacheSavingsUsd, actual.CacheSavingsUsd);
         Assert.Equal(expected.LatencyMs, actual.LatencyMs);

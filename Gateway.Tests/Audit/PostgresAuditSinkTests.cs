@@ -1,4 +1,5 @@
 using Gateway.Front.Audit;
+using Gateway.Grains.Abstractions;
 using Gateway.Grains.Storage;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
@@ -37,10 +38,7 @@ public sealed class PostgresAuditSinkTests
             Status = 200,
             ErrorType = null,
             Stream = true,
-            InputTokens = 123_456_789_012,
-            OutputTokens = 4_321,
-            CacheCreationInputTokens = 2_048,
-            CacheReadInputTokens = 90_000,
+            Tokens = new TokenUsage(Input: 123_456_789_012, Output: 4_321, CacheCreation: 2_048, CacheRead: 90_000),
             CostUsd = 12345.67890123m,
             CacheSavingsUsd = -0.00000001m,
             LatencyMs = 98765.4321,

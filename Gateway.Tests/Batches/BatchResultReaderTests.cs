@@ -22,7 +22,7 @@ public sealed class BatchResultReaderTests
         Assert.Equal(["a", "b", "c", "d"], results.Select(r => r.CustomId));
         var a = results[0];
         Assert.True(a.Succeeded);
-        Assert.Equal(("claude-haiku-4-5", 10L, 20L, 3L, 4L), (a.Model, a.InputTokens, a.OutputTokens, a.CacheCreationInputTokens, a.CacheReadInputTokens));
+        Assert.Equal(("claude-haiku-4-5", 10L, 20L, 3L, 4L), (a.Model, a.Tokens.Input, a.Tokens.Output, a.Tokens.CacheCreation, a.Tokens.CacheRead));
         Assert.Equal(("errored", "invalid_request_error"), (results[1].Type, results[1].ErrorType));
         Assert.Equal(["canceled", "expired"], results.Skip(2).Select(r => r.Type));
     }

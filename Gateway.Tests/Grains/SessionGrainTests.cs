@@ -51,7 +51,7 @@ public sealed class SessionGrainTests(GrainClusterFixture fixture)
         Assert.Equal(new SessionUsageRecord
         {
             SessionId = id, KeyId = "key_1", TeamId = "team_1", FirstSeen = at, LastSeen = at, Requests = 1,
-            InputTokens = 7, CacheReadTokens = 3, CostUsd = 0.12345679m, CacheSavingsUsd = 0.01m, ToolCalls = 2,
+            Tokens = new TokenUsage(Input: 7, Output: 0, CacheCreation: 0, CacheRead: 3), CostUsd = 0.12345679m, CacheSavingsUsd = 0.01m, ToolCalls = 2,
         }, saved);
 
         await fixture.Cluster.DeactivateAsync(session);

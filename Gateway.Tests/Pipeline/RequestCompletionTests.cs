@@ -37,8 +37,8 @@ public sealed class RequestCompletionTests
 
         var settled = Assert.Single(settlement.Calls);
         Assert.Equal("req_1", settled.RequestId);
-        Assert.Equal(1000, settled.Usage.InputTokens);
-        Assert.Equal(200, settled.Usage.OutputTokens);
+        Assert.Equal(1000, settled.Usage.Tokens.Input);
+        Assert.Equal(200, settled.Usage.Tokens.Output);
         Assert.True(settled.Usage.CostUsd > 0);
         Assert.Equal(300, settled.Reservation!.Value.InputTokens);
         var counted = Assert.Single(sessions.Calls);

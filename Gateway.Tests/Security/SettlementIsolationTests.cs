@@ -129,7 +129,7 @@ public sealed class SettlementIsolationTests(HostileStringHost host)
         var now = DateTimeOffset.UtcNow;
         PricedCharge Charge(string model) => new()
         {
-            Model = model, Minute = PricedCharge.MinuteOf(now), InputTokens = 10, OutputTokens = 1, CostUsd = 0.5m,
+            Model = model, Minute = PricedCharge.MinuteOf(now), Tokens = new TokenUsage(Input: 10, Output: 1, CacheCreation: 0, CacheRead: 0), CostUsd = 0.5m,
         };
 
         var refused = await Assert.ThrowsAsync<PostgresException>(() =>

@@ -1,3 +1,4 @@
+using Gateway.Grains.Abstractions;
 using Gateway.Grains.Storage;
 
 namespace Gateway.Tests.Storage;
@@ -189,10 +190,7 @@ public abstract class SpendStoreContract
         {
             Model = model,
             Minute = at,
-            InputTokens = input,
-            OutputTokens = output,
-            CacheCreationTokens = cacheWrite,
-            CacheReadTokens = cacheRead,
+            Tokens = new TokenUsage(input, output, cacheWrite, cacheRead),
             CostUsd = cost,
             CacheSavingsUsd = savings,
             ToolCalls = tools,

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using Gateway.Front.Audit;
+using Gateway.Grains.Abstractions;
 using Gateway.Grains.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -258,10 +259,7 @@ internal static class AuditBench
                 Status = failed ? 529 : 200,
                 ErrorType = failed ? "overloaded_error" : null,
                 Stream = random.Next(10) != 0,
-                InputTokens = input,
-                OutputTokens = output,
-                CacheCreationInputTokens = random.Next(5) == 0 ? random.Next(1_024, 30_000) : 0,
-                CacheReadInputTokens = cacheRead,
+                Tokens = new TokenUsage(input, output, random.Next(5) == 0 ? random.Next(1_024, 30_000) : 0, cacheRead),
                 CostUsd = Math.Round((input * 3m + output * 15m + cacheRead * 0.3m) / 1_000_000m, 8),
                 CacheSavingsUsd = Math.Round(cacheRead * 2.7m / 1_000_000m, 8),
                 LatencyMs = random.NextDouble() * 60_000,

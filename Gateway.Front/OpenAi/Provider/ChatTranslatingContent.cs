@@ -10,9 +10,9 @@ namespace Gateway.Front.OpenAi.Provider;
 /// </summary>
 internal sealed class ChatTranslatingContent : WrappingContent
 {
-    private readonly IChatTranslator _translator;
+    private readonly IBodyTranslator _translator;
 
-    private ChatTranslatingContent(HttpContent inner, IChatTranslator translator, string mediaType)
+    private ChatTranslatingContent(HttpContent inner, IBodyTranslator translator, string mediaType)
         : base(inner, static name => !name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)
             && !name.Equals("Content-Type", StringComparison.OrdinalIgnoreCase))
     {
@@ -30,14 +30,14 @@ internal sealed class ChatTranslatingContent : WrappingContent
         var isStream = response.Content.Headers.ContentType?.MediaType == SseMediaType;
         if (status < 300 && isStream)
         {
-            return new(response.Content, new ChatStreamTranslator(), SseMediaType);
+            return new(response.Content, new ChatToMessagesStream(), SseMediaType);
         }
         if (status < 300)
         {
-            return new(response.Content, new BufferedChatTranslator(ChatResponseTranslator.Translate), JsonMediaType);
+            return new(response.Content, new BufferedBodyTranslator(ChatToMessagesResponse.Translate), JsonMediaType);
         }
-        return new(response.Content, new BufferedChatTranslator((body, output) => ChatErrorTranslator.Translate(status, body.Span, output)), JsonMediaType);
+        return new(response.Content, new BufferedBodyTranslator((body, output) => ChatToMessagesError.Translate(status, body.Span, output)), JsonMediaType);
     }
 
-    protected override Stream Wrap(Stream inner) => new ChatTranslatingStream(inner, _translator);
+    protected override Stream Wrap(Stream inner) => new TranslatingStream(inner, _translator);
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gateway.Grains.Abstractions;
 
 namespace Gateway.Front.OpenAi.Provider;
 
@@ -14,6 +15,9 @@ internal struct ChatUsage
     public long CachedTokens;
 
     public readonly long InputTokens => Math.Max(0, PromptTokens - CachedTokens);
+
+    /// <summary>The counts in Anthropic's parts (Chat reports no cache writes).</summary>
+    public readonly TokenUsage Tokens => new(InputTokens, CompletionTokens, CacheCreation: 0, CacheRead: CachedTokens);
 
     /// <summary>Reads a <c>usage</c> value (null is ignored); values overwrite, as a later usage is the final one.</summary>
     public void Read(ref Utf8JsonReader reader)
@@ -70,11 +74,12 @@ internal struct ChatUsage
     /// <summary>Writes Anthropic's <c>usage</c> object (the cumulative totals).</summary>
     public readonly void Write(Utf8JsonWriter w)
     {
+        var tokens = Tokens;
         w.WriteStartObject("usage"u8);
-        w.WriteNumber("input_tokens"u8, InputTokens);
-        w.WriteNumber("cache_creation_input_tokens"u8, 0);
-        w.WriteNumber("cache_read_input_tokens"u8, CachedTokens);
-        w.WriteNumber("output_tokens"u8, CompletionTokens);
+        w.WriteNumber("input_tokens"u8, tokens.Input);
+        w.WriteNumber("cache_creation_input_tokens"u8, tokens.CacheCreation);
+        w.WriteNumber("cache_read_input_tokens"u8, tokens.CacheRead);
+        w.WriteNumber("output_tokens"u8, tokens.Output);
         w.WriteEndObject();
     }
 

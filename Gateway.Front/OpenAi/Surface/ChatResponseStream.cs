@@ -25,7 +25,7 @@ public sealed class ChatResponseStream : Stream
     private Mode _mode;
     private PooledBufferWriter? _held;
     private bool _heldOverflow;
-    private ChatChunkTranslator? _chunks;
+    private MessagesToChatStream? _chunks;
     private bool _completed;
 
     private ChatResponseStream(HttpContext context, long created)
@@ -82,7 +82,7 @@ public sealed class ChatResponseStream : Stream
         {
             _mode = Mode.Events;
             var request = Request ?? new ChatRequestShape("", Stream: true, IncludeUsage: false);
-            _chunks = new ChatChunkTranslator(request.Model, _created, request.IncludeUsage);
+            _chunks = new MessagesToChatStream(request.Model, _created, request.IncludeUsage);
         }
         else if (contentType.Contains("json", StringComparison.OrdinalIgnoreCase))
         {
@@ -188,7 +188,7 @@ public sealed class ChatResponseStream : Stream
         {
             OpenAiErrorBody.Write(output, "The upstream answer was too large to translate.", OpenAiErrorTypes.Server, null, null);
         }
-        else if (!ChatCompletionWriter.TryWrite(_held.WrittenSpan, output, Request?.Model ?? "", _created))
+        else if (!MessagesToChatResponse.TryWrite(_held.WrittenSpan, output, Request?.Model ?? "", _created))
         {
             // Not a Message (an unexpected body on a 2xx): passed on as it came rather than invented.
             output.Write(_held.WrittenSpan);

@@ -18,7 +18,7 @@ public static class OpenAiErrorBody
 
     public static void Write(IBufferWriter<byte> output, string message, string type, string? param, string? code)
     {
-        using var writer = new Utf8JsonWriter(output, ChatRequestTranslator.WriterOptions);
+        using var writer = new Utf8JsonWriter(output, OpenAiJson.SurfaceWriterOptions);
         WriteObject(writer, message, type, param, code);
     }
 

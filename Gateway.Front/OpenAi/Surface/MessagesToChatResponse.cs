@@ -10,7 +10,7 @@ namespace Gateway.Front.OpenAi.Surface;
 /// into <c>message.content</c>, <c>tool_use</c> blocks into <c>message.tool_calls</c> (input object → the
 /// arguments string), thinking blocks dropped, <c>stop_reason</c> → <c>finish_reason</c>, usage summed.
 /// </summary>
-public static class ChatCompletionWriter
+public static class MessagesToChatResponse
 {
     public const string IdPrefix = "chatcmpl-";
 
@@ -62,7 +62,7 @@ public static class ChatCompletionWriter
             return false;
         }
 
-        using var writer = new Utf8JsonWriter(output, ChatRequestTranslator.WriterOptions);
+        using var writer = new Utf8JsonWriter(output, OpenAiJson.SurfaceWriterOptions);
         writer.WriteStartObject();
         writer.WriteString("id"u8, IdPrefix + (id ?? Errors.GatewayError.NewRequestId()));
         writer.WriteString("object"u8, "chat.completion"u8);

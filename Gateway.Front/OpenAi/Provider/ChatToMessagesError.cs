@@ -11,7 +11,7 @@ namespace Gateway.Front.OpenAi.Provider;
 /// <c>{"error":{"message","type","code"}}</c> and the shapes other servers use (<c>{"error":"..."}</c>,
 /// <c>{"detail":"..."}</c>, <c>{"message":"..."}</c>); a body that is not JSON becomes a message naming the status.
 /// </summary>
-public static class ChatErrorTranslator
+public static class ChatToMessagesError
 {
     private const int MaxMessageChars = 2000;
 

@@ -8,7 +8,7 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.Tests.OpenAi.Provider;
 
 /// <summary>Chat Completions SSE → Anthropic events, fed as a whole, chunk by chunk, and split at every byte.</summary>
-public sealed class ChatStreamTranslatorTests
+public sealed class ChatToMessagesStreamTests
 {
     private static string Chunk(string delta, string? finish = null) =>
         $$"""data: {"id":"chatcmpl-9","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":[{"index":0,"delta":{{delta}},"logprobs":null,"finish_reason":{{(finish is null ? "null" : $"\"{finish}\"")}}}]}""" + "\n\n";
@@ -33,7 +33,7 @@ public sealed class ChatStreamTranslatorTests
 
     private static string Translate(IEnumerable<byte[]> pieces)
     {
-        using var translator = new ChatStreamTranslator();
+        using var translator = new ChatToMessagesStream();
         var output = new ArrayBufferWriter<byte>();
         foreach (var piece in pieces)
         {
@@ -122,7 +122,7 @@ public sealed class ChatStreamTranslatorTests
     [Fact]
     public void Each_source_chunk_is_translated_when_it_arrives()
     {
-        using var translator = new ChatStreamTranslator();
+        using var translator = new ChatToMessagesStream();
         var output = new ArrayBufferWriter<byte>();
         translator.Feed(Encoding.UTF8.GetBytes(TextAndTools[0] + TextAndTools[1]), output);
         var first = Encoding.UTF8.GetString(output.WrittenSpan);

@@ -15,7 +15,7 @@ namespace Gateway.Front.OpenAi.Provider;
 /// because with <c>stream_options.include_usage</c> the usage comes in a last chunk after the
 /// <c>finish_reason</c>. Written by hand: it is push-style over partial chunks, which no SSE library offers.
 /// </summary>
-internal sealed class ChatStreamTranslator : IChatTranslator
+internal sealed partial class ChatToMessagesStream : IBodyTranslator
 {
     /// <summary>A single data line past this is dropped (real chunks are well under 64 KB).</summary>
     private const int MaxLine = 4 * 1024 * 1024;
@@ -64,19 +64,10 @@ internal sealed class ChatStreamTranslator : IChatTranslator
 
     private void OnLine(ReadOnlySpan<byte> line, IBufferWriter<byte> output)
     {
-        if (!line.IsEmpty && line[^1] == (byte)'\r')
-        {
-            line = line[..^1];
-        }
-        if (_ended || !line.StartsWith("data:"u8))
+        if (_ended || !SseLine.TryData(SseLine.TrimCarriageReturn(line), out var data))
         {
             // Blank separators, comments (": keep-alive") and event names carry nothing to translate.
             return;
-        }
-        var data = line[5..];
-        if (!data.IsEmpty && data[0] == (byte)' ')
-        {
-            data = data[1..];
         }
         if (data.SequenceEqual("[DONE]"u8))
         {
@@ -117,7 +108,7 @@ internal sealed class ChatStreamTranslator : IChatTranslator
                 "{\"error\":"u8.CopyTo(wrapped);
                 json[start..(int)reader.BytesConsumed].CopyTo(wrapped.AsSpan(9));
                 wrapped[^1] = (byte)'}';
-                ChatErrorTranslator.Translate(500, wrapped, body);
+                ChatToMessagesError.Translate(500, wrapped, body);
                 EnsureStarted(output);
                 CloseBlock(output);
                 WriteEvent(output, "error"u8, body.WrittenSpan);
@@ -277,156 +268,14 @@ internal sealed class ChatStreamTranslator : IChatTranslator
         }
     }
 
-    private void TextDelta(ReadOnlySpan<byte> rawString, IBufferWriter<byte> output)
-    {
-        if (_open != Block.Text)
-        {
-            CloseBlock(output);
-            _open = Block.Text;
-            var start = BeginEvent(output, "content_block_start"u8);
-            start.WriteStartObject();
-            start.WriteString("type"u8, "content_block_start"u8);
-            start.WriteNumber("index"u8, _nextBlock);
-            start.WriteStartObject("content_block"u8);
-            start.WriteString("type"u8, "text"u8);
-            start.WriteString("text"u8, ""u8);
-            start.WriteEndObject();
-            start.WriteEndObject();
-            EndEvent(output);
-            _nextBlock++;
-        }
-        var w = BeginEvent(output, "content_block_delta"u8);
-        w.WriteStartObject();
-        w.WriteString("type"u8, "content_block_delta"u8);
-        w.WriteNumber("index"u8, _nextBlock - 1);
-        w.WriteStartObject("delta"u8);
-        w.WriteString("type"u8, "text_delta"u8);
-        w.WritePropertyName("text"u8);
-        // The string token is copied as it came (escapes and all): no decode, no re-encode.
-        w.WriteRawValue(rawString, skipInputValidation: true);
-        w.WriteEndObject();
-        w.WriteEndObject();
-        EndEvent(output);
-    }
-
-    private void CloseBlock(IBufferWriter<byte> output)
-    {
-        if (_open == Block.None)
-        {
-            return;
-        }
-        var index = _open == Block.Tool ? _toolBlocks[_openTool].Block : _nextBlock - 1;
-        _open = Block.None;
-        _openTool = -1;
-        var w = BeginEvent(output, "content_block_stop"u8);
-        w.WriteStartObject();
-        w.WriteString("type"u8, "content_block_stop"u8);
-        w.WriteNumber("index"u8, index);
-        w.WriteEndObject();
-        EndEvent(output);
-    }
-
-    private void EnsureStarted(IBufferWriter<byte> output)
-    {
-        if (_started)
-        {
-            return;
-        }
-        _started = true;
-        var w = BeginEvent(output, "message_start"u8);
-        w.WriteStartObject();
-        w.WriteString("type"u8, "message_start"u8);
-        w.WriteStartObject("message"u8);
-        w.WriteString("id"u8, _id ?? (_id = ChatIds.Message()));
-        w.WriteString("type"u8, "message"u8);
-        w.WriteString("role"u8, "assistant"u8);
-        w.WriteString("model"u8, _model ?? "");
-        w.WriteStartArray("content"u8);
-        w.WriteEndArray();
-        w.WriteNull("stop_reason"u8);
-        w.WriteNull("stop_sequence"u8);
-        // Chat streams report usage only at the end; message_delta carries the real input count.
-        _usage.Write(w);
-        w.WriteEndObject();
-        w.WriteEndObject();
-        EndEvent(output);
-    }
-
-    private void End(IBufferWriter<byte> output)
-    {
-        EnsureStarted(output);
-        CloseBlock(output);
-        _ended = true;
-        var w = BeginEvent(output, "message_delta"u8);
-        w.WriteStartObject();
-        w.WriteString("type"u8, "message_delta"u8);
-        w.WriteStartObject("delta"u8);
-        w.WriteString("stop_reason"u8, FinishReasons.ToAnthropic(_finishReason) ?? "end_turn");
-        w.WriteNull("stop_sequence"u8);
-        w.WriteEndObject();
-        _usage.Write(w);
-        w.WriteEndObject();
-        EndEvent(output);
-        w = BeginEvent(output, "message_stop"u8);
-        w.WriteStartObject();
-        w.WriteString("type"u8, "message_stop"u8);
-        w.WriteEndObject();
-        EndEvent(output);
-    }
-
-    private void Error(IBufferWriter<byte> output, string type, string message)
-    {
-        _ended = true;
-        var body = new ArrayBufferWriter<byte>(256);
-        ChatErrorTranslator.WriteError(body, type, message);
-        WriteEvent(output, "error"u8, body.WrittenSpan);
-    }
-
     private static ReadOnlySpan<byte> RawToken(ref Utf8JsonReader reader, ReadOnlySpan<byte> json)
     {
         var start = (int)reader.TokenStartIndex;
         return json[start..(start + reader.ValueSpan.Length + 2)];
     }
 
-    private static void WriteEvent(IBufferWriter<byte> output, ReadOnlySpan<byte> name, ReadOnlySpan<byte> data)
-    {
-        Write(output, "event: "u8);
-        Write(output, name);
-        Write(output, "\ndata: "u8);
-        Write(output, data);
-        Write(output, "\n\n"u8);
-    }
-
-    private Utf8JsonWriter BeginEvent(IBufferWriter<byte> output, ReadOnlySpan<byte> name)
-    {
-        Write(output, "event: "u8);
-        Write(output, name);
-        Write(output, "\ndata: "u8);
-        if (_json is null)
-        {
-            _json = new Utf8JsonWriter(output, OpenAiJson.WriterOptions);
-        }
-        else
-        {
-            _json.Reset(output);
-        }
-        return _json;
-    }
-
-    private void EndEvent(IBufferWriter<byte> output)
-    {
-        _json!.Flush();
-        Write(output, "\n\n"u8);
-    }
-
-    private static void Write(IBufferWriter<byte> output, ReadOnlySpan<byte> bytes)
-    {
-        bytes.CopyTo(output.GetSpan(bytes.Length));
-        output.Advance(bytes.Length);
-    }
-
     /// <summary>Carries the output along to the line handler without a closure.</summary>
-    private readonly struct LineSink(ChatStreamTranslator translator, IBufferWriter<byte> output) : ISseLineSink
+    private readonly struct LineSink(ChatToMessagesStream translator, IBufferWriter<byte> output) : ISseLineSink
     {
         public void OnLine(ReadOnlySpan<byte> line) => translator.OnLine(line, output);
     }

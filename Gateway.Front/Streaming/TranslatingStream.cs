@@ -1,14 +1,15 @@
 using System.Buffers;
 
-namespace Gateway.Front.OpenAi.Provider;
+namespace Gateway.Front.Streaming;
 
 /// <summary>
-/// Read-side wrapper over an OpenAI-compatible response body: each read takes what the upstream has,
+/// Read-side wrapper that rewrites an upstream body as it passes (an OpenAI-compatible answer into
+/// Anthropic's, a model list filtered): each read takes what the upstream has,
 /// translates it, and returns the translated bytes at once (a read returns as soon as one upstream
 /// chunk produced output), so every event reaches the forwarder's copy loop, and the client, when
 /// its source chunk arrives. Only output larger than the caller's buffer waits for the next read.
 /// </summary>
-internal sealed class ChatTranslatingStream(Stream inner, IChatTranslator translator) : Stream
+internal sealed class TranslatingStream(Stream inner, IBodyTranslator translator) : ReadThroughStream(inner)
 {
     private readonly ArrayBufferWriter<byte> _pending = new(4096);
     private byte[] _scratch = ArrayPool<byte>.Shared.Rent(16 * 1024);
@@ -29,7 +30,7 @@ internal sealed class ChatTranslatingStream(Stream inner, IChatTranslator transl
             {
                 return 0;
             }
-            var read = await inner.ReadAsync(_scratch, cancellationToken);
+            var read = await Inner.ReadAsync(_scratch, cancellationToken);
             if (read == 0)
             {
                 _innerDone = true;
@@ -46,17 +47,10 @@ internal sealed class ChatTranslatingStream(Stream inner, IChatTranslator transl
         return count;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) =>
-        ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            inner.Dispose();
             translator.Dispose();
             if (_scratch.Length > 0)
             {
@@ -66,14 +60,4 @@ internal sealed class ChatTranslatingStream(Stream inner, IChatTranslator transl
         }
         base.Dispose(disposing);
     }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -8,12 +8,12 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.Tests.OpenAi.Provider;
 
 /// <summary>Non-streaming Chat completions and OpenAI error bodies → Anthropic Messages and errors.</summary>
-public sealed class ChatResponseTranslatorTests
+public sealed class ChatToMessagesResponseTests
 {
     private static JsonElement Translate(string completion)
     {
         var output = new ArrayBufferWriter<byte>();
-        ChatResponseTranslator.Translate(Encoding.UTF8.GetBytes(completion), output);
+        ChatToMessagesResponse.Translate(Encoding.UTF8.GetBytes(completion), output);
         return Json.Parse(Encoding.UTF8.GetString(output.WrittenSpan));
     }
 
@@ -65,7 +65,7 @@ public sealed class ChatResponseTranslatorTests
     public void A_refusal_is_the_text_and_the_json_tap_reads_the_translated_usage()
     {
         var output = new ArrayBufferWriter<byte>();
-        ChatResponseTranslator.Translate(Encoding.UTF8.GetBytes(Completion("""{"role":"assistant","content":null,"refusal":"I can't help with that."}""", "content_filter")), output);
+        ChatToMessagesResponse.Translate(Encoding.UTF8.GetBytes(Completion("""{"role":"assistant","content":null,"refusal":"I can't help with that."}""", "content_filter")), output);
         var message = Json.Parse(Encoding.UTF8.GetString(output.WrittenSpan));
         Assert.Equal("I can't help with that.", message.GetProperty("content")[0].GetProperty("text").GetString());
         Assert.Equal("refusal", message.GetProperty("stop_reason").GetString());
@@ -98,7 +98,7 @@ public sealed class ChatResponseTranslatorTests
     public void Openai_errors_become_anthropic_errors(int status, string body, string type)
     {
         var output = new ArrayBufferWriter<byte>();
-        ChatErrorTranslator.Translate(status, Encoding.UTF8.GetBytes(body), output);
+        ChatToMessagesError.Translate(status, Encoding.UTF8.GetBytes(body), output);
         var text = Encoding.UTF8.GetString(output.WrittenSpan);
         Assert.Equal(type, Json.AssertAnthropicError(text));
         var message = Json.Parse(text).GetProperty("error").GetProperty("message").GetString()!;

@@ -1,9 +1,9 @@
 using System.Buffers;
 
-namespace Gateway.Front.OpenAi.Provider;
+namespace Gateway.Front.Streaming;
 
-/// <summary>Turns an OpenAI-compatible response body into Anthropic's, pushed chunk by chunk as it arrives.</summary>
-internal interface IChatTranslator : IDisposable
+/// <summary>Rewrites a response body pushed chunk by chunk as it arrives (e.g. an OpenAI-compatible body into Anthropic's).</summary>
+internal interface IBodyTranslator : IDisposable
 {
     /// <summary>Translates what it can of <paramref name="chunk"/> into <paramref name="output"/> at once.</summary>
     void Feed(ReadOnlySpan<byte> chunk, IBufferWriter<byte> output);

@@ -8,7 +8,7 @@ namespace Gateway.Front.OpenAi.Provider;
 /// text block, each tool call as a <c>tool_use</c> block, <c>finish_reason</c> → <c>stop_reason</c>
 /// through <see cref="FinishReasons"/>, and usage in Anthropic's terms (<see cref="ChatUsage"/>).
 /// </summary>
-public static class ChatResponseTranslator
+public static class ChatToMessagesResponse
 {
     /// <summary>Key holding tool arguments that are not a JSON object, so the Message stays valid (tool_use.input must be an object).</summary>
     public const string RawArgumentsKey = "_raw";
@@ -23,7 +23,7 @@ public static class ChatResponseTranslator
         }
         catch (JsonException)
         {
-            ChatErrorTranslator.WriteError(output, Errors.AnthropicErrorTypes.Api, "The OpenAI-compatible upstream returned a body that is not JSON.");
+            ChatToMessagesError.WriteError(output, Errors.AnthropicErrorTypes.Api, "The OpenAI-compatible upstream returned a body that is not JSON.");
             return;
         }
         using (document)
@@ -32,7 +32,7 @@ public static class ChatResponseTranslator
             if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("choices"u8, out var choices)
                 || choices.ValueKind != JsonValueKind.Array || choices.GetArrayLength() == 0)
             {
-                ChatErrorTranslator.Translate(200, body.Span, output);
+                ChatToMessagesError.Translate(200, body.Span, output);
                 return;
             }
             Write(root, choices[0], output);

@@ -6,19 +6,19 @@ using Gateway.Front.OpenAi.Surface;
 namespace Gateway.Tests.OpenAi.Surface;
 
 /// <summary>Golden Chat Completions requests and the Messages requests they must become.</summary>
-public sealed class ChatRequestTranslatorTests
+public sealed class ChatToMessagesRequestTests
 {
     private static (JsonNode Messages, ChatRequestShape Shape) Translate(string chat)
     {
         using var output = new PooledBufferWriter();
-        Assert.True(ChatRequestTranslator.TryTranslate(Encoding.UTF8.GetBytes(chat), output, out var shape, out var error), error?.Message);
+        Assert.True(ChatToMessagesRequest.TryTranslate(Encoding.UTF8.GetBytes(chat), output, out var shape, out var error), error?.Message);
         return (JsonNode.Parse(output.WrittenSpan)!, shape);
     }
 
     private static ChatRequestError Reject(string chat)
     {
         using var output = new PooledBufferWriter();
-        Assert.False(ChatRequestTranslator.TryTranslate(Encoding.UTF8.GetBytes(chat), output, out _, out var error));
+        Assert.False(ChatToMessagesRequest.TryTranslate(Encoding.UTF8.GetBytes(chat), output, out _, out var error));
         Assert.False(string.IsNullOrWhiteSpace(error!.Message));
         return error;
     }

@@ -6,7 +6,7 @@ using Gateway.Front.OpenAi.Surface;
 namespace Gateway.Tests.OpenAi.Surface;
 
 /// <summary>Messages SSE in, Chat Completions chunks out: event by event, whatever the byte boundaries.</summary>
-public sealed class ChatChunkTranslatorTests
+public sealed class MessagesToChatStreamTests
 {
     private static readonly string[] Events =
     [
@@ -36,7 +36,7 @@ public sealed class ChatChunkTranslatorTests
             return e["data: ".Length..];
         }).ToList();
 
-    private static string Drain(ChatChunkTranslator translator)
+    private static string Drain(MessagesToChatStream translator)
     {
         var text = Encoding.UTF8.GetString(translator.Pending.Span);
         translator.ClearPending();
@@ -46,7 +46,7 @@ public sealed class ChatChunkTranslatorTests
     [Fact]
     public void Each_event_is_translated_as_soon_as_it_is_fed()
     {
-        using var translator = new ChatChunkTranslator("claude-sonnet-4-5", 1_700_000_000, includeUsage: true);
+        using var translator = new MessagesToChatStream("claude-sonnet-4-5", 1_700_000_000, includeUsage: true);
         var perEvent = Events.Select(e =>
         {
             translator.Feed(Encoding.UTF8.GetBytes(e));
@@ -93,7 +93,7 @@ public sealed class ChatChunkTranslatorTests
         var bytes = Encoding.UTF8.GetBytes(string.Concat(Events));
         string Run(IEnumerable<int> cuts)
         {
-            using var translator = new ChatChunkTranslator("m", 1, includeUsage: true);
+            using var translator = new MessagesToChatStream("m", 1, includeUsage: true);
             var output = new StringBuilder();
             var at = 0;
             foreach (var cut in cuts.Append(bytes.Length))
@@ -120,7 +120,7 @@ public sealed class ChatChunkTranslatorTests
 
     private static byte[] Translate(byte[] sse)
     {
-        using var translator = new ChatChunkTranslator("m", 1, includeUsage: true);
+        using var translator = new MessagesToChatStream("m", 1, includeUsage: true);
         translator.Feed(sse);
         translator.Complete();
         return translator.Pending.ToArray();
@@ -129,7 +129,7 @@ public sealed class ChatChunkTranslatorTests
     [Fact]
     public void Without_include_usage_the_stream_ends_with_the_finish_chunk_and_done()
     {
-        using var translator = new ChatChunkTranslator("m", 1, includeUsage: false);
+        using var translator = new MessagesToChatStream("m", 1, includeUsage: false);
         foreach (var e in Events)
         {
             translator.Feed(Encoding.UTF8.GetBytes(e));
@@ -143,7 +143,7 @@ public sealed class ChatChunkTranslatorTests
     [Fact]
     public void A_mid_stream_error_becomes_an_openai_error_line_and_ends_the_stream()
     {
-        using var translator = new ChatChunkTranslator("m", 1, includeUsage: true);
+        using var translator = new MessagesToChatStream("m", 1, includeUsage: true);
         translator.Feed(Encoding.UTF8.GetBytes(Events[0] + Events[5] + Events[7]));
         translator.Feed("event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n"u8);
         translator.Feed(Encoding.UTF8.GetBytes(Events[8] + Events[^2] + Events[^1]));

@@ -1,13 +1,13 @@
 using System.Buffers;
 using Gateway.Front.Buffers;
 
-namespace Gateway.Front.OpenAi.Provider;
+namespace Gateway.Front.Streaming;
 
 /// <summary>
-/// A whole-body translation (a Chat completion, an error body): the body is kept in a pooled buffer
+/// A whole-body translation (a Chat completion, an error body, a model list): the body is kept in a pooled buffer
 /// and translated when it ends, since a JSON document cannot be rewritten before its last byte.
 /// </summary>
-internal sealed class BufferedChatTranslator(BufferedChatTranslator.Translate translate) : IChatTranslator
+internal sealed class BufferedBodyTranslator(BufferedBodyTranslator.Translate translate) : IBodyTranslator
 {
     public delegate void Translate(ReadOnlyMemory<byte> body, IBufferWriter<byte> output);
 

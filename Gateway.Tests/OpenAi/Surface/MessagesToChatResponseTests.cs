@@ -7,12 +7,12 @@ using Gateway.Front.OpenAi.Surface;
 namespace Gateway.Tests.OpenAi.Surface;
 
 /// <summary>Whole Messages answers and error bodies in OpenAI's shapes.</summary>
-public sealed class ChatResponseTranslationTests
+public sealed class MessagesToChatResponseTests
 {
     private static JsonNode Completion(string message)
     {
         using var output = new PooledBufferWriter();
-        Assert.True(ChatCompletionWriter.TryWrite(Encoding.UTF8.GetBytes(message), output, "requested-model", 1_700_000_000));
+        Assert.True(MessagesToChatResponse.TryWrite(Encoding.UTF8.GetBytes(message), output, "requested-model", 1_700_000_000));
         return JsonNode.Parse(output.WrittenSpan)!;
     }
 
@@ -66,8 +66,8 @@ public sealed class ChatResponseTranslationTests
     public void A_body_that_is_not_a_message_is_not_translated()
     {
         using var output = new PooledBufferWriter();
-        Assert.False(ChatCompletionWriter.TryWrite("""{"data":[]}"""u8, output, "m", 1));
-        Assert.False(ChatCompletionWriter.TryWrite("not json"u8, output, "m", 1));
+        Assert.False(MessagesToChatResponse.TryWrite("""{"data":[]}"""u8, output, "m", 1));
+        Assert.False(MessagesToChatResponse.TryWrite("not json"u8, output, "m", 1));
     }
 
     [Theory]

@@ -6,11 +6,11 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.Tests.OpenAi.Provider;
 
 /// <summary>Messages request bodies → Chat Completions bodies, compared whole (golden) or field by field.</summary>
-public sealed class ChatRequestTranslatorTests
+public sealed class MessagesToChatRequestTests
 {
     private static string Translate(string messages, string model = "gpt-4o")
     {
-        using var body = ChatRequestTranslator.Translate(Encoding.UTF8.GetBytes(messages), model, out var error);
+        using var body = MessagesToChatRequest.Translate(Encoding.UTF8.GetBytes(messages), model, out var error);
         Assert.True(body is not null, error);
         return Encoding.UTF8.GetString(body.Span);
     }
@@ -145,7 +145,7 @@ public sealed class ChatRequestTranslatorTests
     [InlineData("""{"model":"m","max_tokens":5,"messages":[{"role":"user","content":5}]}""", "content")]
     public void A_body_that_cannot_be_translated_is_refused_with_a_reason(string body, string mentions)
     {
-        Assert.Null(ChatRequestTranslator.Translate(Encoding.UTF8.GetBytes(body), "m", out var error));
+        Assert.Null(MessagesToChatRequest.Translate(Encoding.UTF8.GetBytes(body), "m", out var error));
         Assert.Contains(mentions, error);
     }
 }

@@ -20,7 +20,7 @@ namespace Gateway.Front.OpenAi.Surface;
 /// <c>error</c> event → an OpenAI error data line, and the stream ends. Thinking, signatures, citations
 /// and pings have no Chat Completions form and are dropped.
 /// </remarks>
-public sealed class ChatChunkTranslator : IDisposable, ISseLineSink
+public sealed partial class MessagesToChatStream : IDisposable, ISseLineSink
 {
     /// <summary>An event larger than this is skipped (real ones are a few KB; text deltas a few bytes).</summary>
     private const int MaxEvent = 4 * 1024 * 1024;
@@ -33,20 +33,18 @@ public sealed class ChatChunkTranslator : IDisposable, ISseLineSink
     private JsonEncodedText _id;
     private JsonEncodedText _model;
     private readonly SseLineSplitter _lines = new(MaxEvent);
-    private byte[] _data = ArrayPool<byte>.Shared.Rent(1024);
-    private int _dataLength;
-    private bool _dataOverflow;
+    private readonly SseEventData _event = new(MaxEvent);
     /// <summary>Content block index → tool call index + 1 (0: the block is not a tool call).</summary>
     private int[] _toolIndex = new int[8];
     private int _tools;
 
-    public ChatChunkTranslator(string requestedModel, long created, bool includeUsage)
+    public MessagesToChatStream(string requestedModel, long created, bool includeUsage)
     {
-        _writer = new Utf8JsonWriter(_output, ChatRequestTranslator.WriterOptions);
+        _writer = new Utf8JsonWriter(_output, OpenAiJson.SurfaceWriterOptions);
         _created = created;
         _includeUsage = includeUsage;
-        _model = JsonEncodedText.Encode(requestedModel, ChatRequestTranslator.WriterOptions.Encoder);
-        _id = JsonEncodedText.Encode(ChatCompletionWriter.IdPrefix + GatewayError.NewRequestId());
+        _model = JsonEncodedText.Encode(requestedModel, OpenAiJson.SurfaceWriterOptions.Encoder);
+        _id = JsonEncodedText.Encode(MessagesToChatResponse.IdPrefix + GatewayError.NewRequestId());
     }
 
     /// <summary>Translated bytes not yet sent; the caller writes them and calls <see cref="ClearPending"/>.</summary>
@@ -74,42 +72,25 @@ public sealed class ChatChunkTranslator : IDisposable, ISseLineSink
 
     void ISseLineSink.OnLine(ReadOnlySpan<byte> line)
     {
-        if (!line.IsEmpty && line[^1] == (byte)'\r')
-        {
-            line = line[..^1];
-        }
+        line = SseLine.TrimCarriageReturn(line);
         if (line.IsEmpty)
         {
             Dispatch();
         }
-        else if (line.StartsWith("data:"u8))
+        else if (SseLine.TryData(line, out var data))
         {
-            var value = line[5..];
-            if (!value.IsEmpty && value[0] == (byte)' ')
-            {
-                value = value[1..];
-            }
-            if (_dataLength + value.Length + 1 > MaxEvent)
-            {
-                _dataOverflow = true;
-                return;
-            }
-            if (_dataLength > 0)
-            {
-                PooledBytes.Append(ref _data, ref _dataLength, "\n"u8);
-            }
-            PooledBytes.Append(ref _data, ref _dataLength, value);
+            _event.Append(data);
         }
         // "event:" names repeat the payload's "type"; comments and ids carry nothing to translate.
     }
 
     private void Dispatch()
     {
-        if (_dataLength > 0 && !_dataOverflow && !Finished)
+        if (_event.HasPayload && !Finished)
         {
             try
             {
-                Translate(_data.AsSpan(0, _dataLength));
+                Translate(_event.Payload);
             }
             catch (Exception e) when (e is JsonException or InvalidOperationException)
             {
@@ -117,8 +98,7 @@ public sealed class ChatChunkTranslator : IDisposable, ISseLineSink
                 _writer.Reset(_output);
             }
         }
-        _dataLength = 0;
-        _dataOverflow = false;
+        _event.Clear();
     }
 
     private void Translate(ReadOnlySpan<byte> payload)
@@ -163,7 +143,7 @@ public sealed class ChatChunkTranslator : IDisposable, ISseLineSink
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.String)
                     {
-                        _id = JsonEncodedText.Encode(ChatCompletionWriter.IdPrefix + reader.GetString());
+                        _id = JsonEncodedText.Encode(MessagesToChatResponse.IdPrefix + reader.GetString());
                     }
                 }
                 else if (reader.ValueTextEquals("model"u8))
@@ -171,7 +151,7 @@ public sealed class ChatChunkTranslator : IDisposable, ISseLineSink
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.String)
                     {
-                        _model = JsonEncodedText.Encode(reader.GetString()!, ChatRequestTranslator.WriterOptions.Encoder);
+                        _model = JsonEncodedText.Encode(reader.GetString()!, OpenAiJson.SurfaceWriterOptions.Encoder);
                     }
                 }
                 else if (reader.ValueTextEquals("usage"u8)) { reader.Read(); UsageJson.ReadUsage(ref reader, _usage); }
@@ -307,82 +287,6 @@ public sealed class ChatChunkTranslator : IDisposable, ISseLineSink
         EndChoice(FinishReasons.ToOpenAi(stopReason) ?? "stop");
     }
 
-    private void OnMessageStop()
-    {
-        if (_includeUsage)
-        {
-            BeginChunk();
-            _writer.WriteStartArray("choices"u8);
-            _writer.WriteEndArray();
-            ChatUsageJson.Write(_writer, _usage);
-            EndChunk();
-        }
-        _output.Write("data: [DONE]\n\n"u8);
-        Finished = true;
-    }
-
-    private void OnError(ReadOnlySpan<byte> error)
-    {
-        string? type = null, message = null;
-        if (!error.IsEmpty)
-        {
-            var reader = new Utf8JsonReader(error);
-            if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
-            {
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    if (reader.ValueTextEquals("type"u8)) { reader.Read(); type = reader.TokenType == JsonTokenType.String ? reader.GetString() : null; }
-                    else if (reader.ValueTextEquals("message"u8)) { reader.Read(); message = reader.TokenType == JsonTokenType.String ? reader.GetString() : null; }
-                    else { reader.Read(); reader.Skip(); }
-                }
-            }
-        }
-        _usage.ErrorType = type ?? AnthropicErrorTypes.Api;
-        _output.Write("data: "u8);
-        _writer.Reset(_output);
-        OpenAiErrorBody.WriteObject(_writer, message ?? "The upstream stream failed.", OpenAiErrorTypes.FromAnthropic(_usage.ErrorType), null, _usage.ErrorType);
-        _output.Write("\n\n"u8);
-        Finished = true;
-    }
-
-    private void BeginChunk()
-    {
-        _output.Write("data: "u8);
-        _writer.Reset(_output);
-        _writer.WriteStartObject();
-        _writer.WriteString("id"u8, _id);
-        _writer.WriteString("object"u8, "chat.completion.chunk"u8);
-        _writer.WriteNumber("created"u8, _created);
-        _writer.WriteString("model"u8, _model);
-    }
-
-    private void EndChunk()
-    {
-        _writer.WriteEndObject();
-        _writer.Flush();
-        _output.Write("\n\n"u8);
-    }
-
-    /// <summary>Opens a chunk with one choice and its delta object; the caller writes the delta's fields.</summary>
-    private void BeginChoice()
-    {
-        BeginChunk();
-        _writer.WriteStartArray("choices"u8);
-        _writer.WriteStartObject();
-        _writer.WriteNumber("index"u8, 0);
-        _writer.WriteStartObject("delta"u8);
-    }
-
-    private void EndChoice(string? finishReason)
-    {
-        _writer.WriteEndObject();
-        _writer.WriteNull("logprobs"u8);
-        _writer.WriteString("finish_reason"u8, finishReason);
-        _writer.WriteEndObject();
-        _writer.WriteEndArray();
-        EndChunk();
-    }
-
     private static Range Value(ref Utf8JsonReader reader)
     {
         reader.Read();
@@ -399,7 +303,6 @@ public sealed class ChatChunkTranslator : IDisposable, ISseLineSink
         _writer.Dispose();
         _output.Dispose();
         _lines.Dispose();
-        ArrayPool<byte>.Shared.Return(_data);
-        _data = [];
+        _event.Dispose();
     }
 }
