@@ -1,5 +1,3 @@
-using Microsoft.AspNetCore.Http;
-
 namespace Gateway.FakeUpstream;
 
 /// <summary>Writes a fully built JSON body with a Content-Length, as the real API does for non-streaming replies.</summary>

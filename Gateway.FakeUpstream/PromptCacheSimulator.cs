@@ -75,7 +75,15 @@ internal sealed class PromptCacheSimulator
                 continue;
             }
             var portion = boundaries[i].Tokens - covered;
-            if (boundaries[i].Ttl1h) write1h += portion; else write5m += portion;
+            if (boundaries[i].Ttl1h)
+            {
+                write1h += portion;
+            }
+            else
+            {
+                write5m += portion;
+            }
+
             covered = boundaries[i].Tokens;
         }
 

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http;
 
 namespace Gateway.FakeUpstream.OpenAi;
 
@@ -158,7 +157,15 @@ internal sealed class ChatReplyWriter
         delta(_json, null);
         _json.WriteEndObject();
         _json.WriteNull("logprobs"u8);
-        if (finishReason is null) _json.WriteNull("finish_reason"u8); else _json.WriteString("finish_reason"u8, finishReason);
+        if (finishReason is null)
+        {
+            _json.WriteNull("finish_reason"u8);
+        }
+        else
+        {
+            _json.WriteString("finish_reason"u8, finishReason);
+        }
+
         _json.WriteEndObject();
         _json.WriteEndArray();
         _json.WriteEndObject();

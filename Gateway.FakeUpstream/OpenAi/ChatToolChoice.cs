@@ -28,8 +28,15 @@ internal static class ChatToolChoice
         {
             if (choice.ValueKind == JsonValueKind.String)
             {
-                if (choice.ValueEquals("none"u8)) return [];
-                if (choice.ValueEquals("required"u8)) return functions[..count];
+                if (choice.ValueEquals("none"u8))
+                {
+                    return [];
+                }
+
+                if (choice.ValueEquals("required"u8))
+                {
+                    return functions[..count];
+                }
             }
             else if (choice.ValueKind == JsonValueKind.Object && choice.TryGetProperty("function"u8, out var named)
                 && named.TryGetProperty("name"u8, out var name))

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
-using Microsoft.AspNetCore.Http;
 
 namespace Gateway.FakeUpstream.OpenAi;
 
@@ -44,7 +43,15 @@ internal static class OpenAiErrors
             json.WriteString("message"u8, message);
             json.WriteString("type"u8, type);
             json.WriteNull("param"u8);
-            if (code is null) json.WriteNull("code"u8); else json.WriteString("code"u8, code);
+            if (code is null)
+            {
+                json.WriteNull("code"u8);
+            }
+            else
+            {
+                json.WriteString("code"u8, code);
+            }
+
             json.WriteEndObject();
             json.WriteEndObject();
         }

@@ -1,5 +1,3 @@
-using Gateway.Front.Admission;
-
 namespace Gateway.Front.Admission;
 
 /// <summary>What admission took from the key's buckets for one request, to be trued up at settlement.</summary>

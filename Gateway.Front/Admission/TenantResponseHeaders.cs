@@ -1,4 +1,3 @@
-using Gateway.Front.Admission;
 using Gateway.Grains.Abstractions;
 
 namespace Gateway.Front.Admission;

@@ -1,4 +1,3 @@
-using Gateway.Grains.Abstractions;
 using Gateway.Grains.Storage;
 using Microsoft.Extensions.Options;
 

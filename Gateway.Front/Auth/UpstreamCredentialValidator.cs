@@ -1,4 +1,3 @@
-using Gateway.Front.Auth;
 using Gateway.Front.Upstreams;
 using Microsoft.Extensions.Options;
 

@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.Globalization;
-using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Gateway.Front.Admission;
@@ -8,7 +7,6 @@ using Gateway.Front.Auth;
 using Gateway.Front.Envelope;
 using Gateway.Front.Errors;
 using Gateway.Front.Metrics;
-using Gateway.Front.Upstreams;
 using Gateway.Grains.Abstractions;
 using Gateway.Grains.Pricing;
 using Gateway.Grains.Storage;

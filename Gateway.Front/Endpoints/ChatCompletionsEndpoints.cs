@@ -1,15 +1,10 @@
-using Gateway.Front.Admission;
-using Gateway.Front.Auth;
 using Gateway.Front.Buffers;
 using Gateway.Front.Envelope;
-using Gateway.Front.Forwarding;
 using Gateway.Front.Metrics;
-using Gateway.Front.OpenAi.Surface;
 using Gateway.Front.OpenAi;
+using Gateway.Front.OpenAi.Surface;
 using Gateway.Front.Pipeline;
-using Gateway.Front.Rewrite;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.Options;
 
 namespace Gateway.Front.Endpoints;
 

@@ -1,10 +1,5 @@
 using Gateway.Front.Errors;
-using Gateway.Front.Forwarding;
-using Gateway.Front.Metrics;
 using Gateway.Front.Pipeline;
-using Gateway.Front.Rewrite;
-using Gateway.Front.Settlement;
-using Microsoft.Extensions.Options;
 
 namespace Gateway.Front.Endpoints;
 

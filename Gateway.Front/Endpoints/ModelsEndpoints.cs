@@ -2,7 +2,6 @@ using Gateway.Front.Admission;
 using Gateway.Front.Auth;
 using Gateway.Front.Errors;
 using Gateway.Front.Forwarding;
-using Gateway.Grains.Abstractions;
 using Gateway.Grains.Pricing;
 
 namespace Gateway.Front.Endpoints;

@@ -1,9 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Headers;
 using Gateway.Front.Errors;
-using Gateway.Front.Forwarding;
 using Gateway.Front.Upstreams;
-using Microsoft.Extensions.Options;
 
 namespace Gateway.Front.Forwarding;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Gateway.Front.Envelope;
-using Gateway.Front.Streaming;
 using Gateway.Front.Upstreams;
 
 namespace Gateway.Front.Forwarding;

@@ -1,8 +1,8 @@
-using Microsoft.AspNetCore.Http.Features;
 using Gateway.Front.Admission;
 using Gateway.Front.OpenAi.Provider;
 using Gateway.Front.Streaming;
 using Gateway.Front.Upstreams;
+using Microsoft.AspNetCore.Http.Features;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Front.Forwarding;

@@ -1,5 +1,5 @@
-using Gateway.Front.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using Gateway.Front.Buffers;
 using Gateway.Front.Envelope;
 using Gateway.Grains.Abstractions;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,6 @@
-using Gateway.Front.Buffers;
 using System.Buffers;
 using System.Text.Json;
+using Gateway.Front.Buffers;
 
 namespace Gateway.Front.Streaming;
 
@@ -221,8 +221,14 @@ public sealed class JsonUsageTap : IResponseTap
                 }
                 else if (depth == 3 && _inBlock)
                 {
-                    if (_blockField == Sub.Type) _blockType = UsageJson.StringOf(ref reader);
-                    else if (_blockField == Sub.Name) _blockName = UsageJson.StringOf(ref reader);
+                    if (_blockField == Sub.Type)
+                    {
+                        _blockType = UsageJson.StringOf(ref reader);
+                    }
+                    else if (_blockField == Sub.Name)
+                    {
+                        _blockName = UsageJson.StringOf(ref reader);
+                    }
                 }
                 else if (depth == 3 && _inCacheCreation && _cacheField == Sub.CacheCreation1h
                          && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var hour))
@@ -237,8 +243,14 @@ public sealed class JsonUsageTap : IResponseTap
     {
         if (reader.TokenType == JsonTokenType.String)
         {
-            if (_top == Top.Model) Usage.ServedModel = UsageJson.StringOf(ref reader);
-            else if (_top == Top.StopReason) Usage.StopReason = UsageJson.StringOf(ref reader);
+            if (_top == Top.Model)
+            {
+                Usage.ServedModel = UsageJson.StringOf(ref reader);
+            }
+            else if (_top == Top.StopReason)
+            {
+                Usage.StopReason = UsageJson.StringOf(ref reader);
+            }
         }
         _top = Top.None;
     }

@@ -1,5 +1,5 @@
-using Gateway.Front.Buffers;
 using System.Buffers;
+using Gateway.Front.Buffers;
 
 namespace Gateway.Front.Streaming;
 

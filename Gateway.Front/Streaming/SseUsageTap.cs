@@ -1,5 +1,3 @@
-using Gateway.Front.Buffers;
-using System.Buffers;
 using System.Text.Json;
 
 namespace Gateway.Front.Streaming;
@@ -100,7 +98,15 @@ public sealed class SseUsageTap : IResponseTap, ISseLineSink
             else if (reader.ValueTextEquals("message"u8)) { reader.Read(); UsageJson.ReadMessage(ref reader, Usage); }
             else if (reader.ValueTextEquals("usage"u8)) { reader.Read(); UsageJson.ReadUsage(ref reader, Usage); }
             else if (reader.ValueTextEquals("delta"u8)) { reader.Read(); ReadDelta(ref reader); }
-            else if (reader.ValueTextEquals("content_block"u8)) { reader.Read(); if (reader.TokenType == JsonTokenType.StartObject) UsageJson.ReadContentBlock(ref reader, Usage); else reader.Skip(); }
+            else if (reader.ValueTextEquals("content_block"u8)) { reader.Read(); if (reader.TokenType == JsonTokenType.StartObject)
+                {
+                    UsageJson.ReadContentBlock(ref reader, Usage);
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
             else if (reader.ValueTextEquals("error"u8)) { reader.Read(); Usage.ErrorType = UsageJson.ReadErrorType(ref reader); }
             else { reader.Read(); reader.Skip(); }
         }

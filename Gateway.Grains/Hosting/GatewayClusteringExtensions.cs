@@ -4,8 +4,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
-using Orleans.Core;
-using Orleans.Runtime;
 using Orleans.Serialization;
 
 namespace Gateway.Grains.Hosting;
@@ -109,12 +107,39 @@ public static class GatewayClusteringExtensions
 
     private static void ApplyMembership(GatewayMembershipOptions from, ClusterMembershipOptions to)
     {
-        if (from.ProbeTimeout is { } probeTimeout) to.ProbeTimeout = probeTimeout;
-        if (from.NumMissedProbesLimit is { } missed) to.NumMissedProbesLimit = missed;
-        if (from.NumVotesForDeathDeclaration is { } votes) to.NumVotesForDeathDeclaration = votes;
-        if (from.IAmAliveTablePublishTimeout is { } iAmAlive) to.IAmAliveTablePublishTimeout = iAmAlive;
-        if (from.TableRefreshTimeout is { } refresh) to.TableRefreshTimeout = refresh;
-        if (from.DefunctSiloExpiration is { } expiration) to.DefunctSiloExpiration = expiration;
-        if (from.DefunctSiloCleanupPeriod is { } cleanup) to.DefunctSiloCleanupPeriod = cleanup;
+        if (from.ProbeTimeout is { } probeTimeout)
+        {
+            to.ProbeTimeout = probeTimeout;
+        }
+
+        if (from.NumMissedProbesLimit is { } missed)
+        {
+            to.NumMissedProbesLimit = missed;
+        }
+
+        if (from.NumVotesForDeathDeclaration is { } votes)
+        {
+            to.NumVotesForDeathDeclaration = votes;
+        }
+
+        if (from.IAmAliveTablePublishTimeout is { } iAmAlive)
+        {
+            to.IAmAliveTablePublishTimeout = iAmAlive;
+        }
+
+        if (from.TableRefreshTimeout is { } refresh)
+        {
+            to.TableRefreshTimeout = refresh;
+        }
+
+        if (from.DefunctSiloExpiration is { } expiration)
+        {
+            to.DefunctSiloExpiration = expiration;
+        }
+
+        if (from.DefunctSiloCleanupPeriod is { } cleanup)
+        {
+            to.DefunctSiloCleanupPeriod = cleanup;
+        }
     }
 }

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Options;
 using Gateway.Grains.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Grains.Pricing;
 

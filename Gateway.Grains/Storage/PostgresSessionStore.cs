@@ -1,6 +1,6 @@
+using Gateway.Grains.Abstractions;
 using Npgsql;
 using NpgsqlTypes;
-using Gateway.Grains.Abstractions;
 
 namespace Gateway.Grains.Storage;
 

@@ -1,5 +1,4 @@
 using Gateway.Grains.Hosting;
-using Orleans.Runtime;
 
 namespace Gateway.Silo.Hosting;
 

@@ -2,7 +2,6 @@ using System.Net;
 using System.Text.Json;
 using Gateway.Grains.Storage;
 using Gateway.Tests.Infrastructure;
-using Npgsql;
 
 namespace Gateway.Tests.Admin;
 

@@ -5,7 +5,6 @@ using System.Text.Json;
 using Gateway.FakeUpstream;
 using Gateway.Tests.Hosting;
 using Gateway.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Xunit.Abstractions;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Http.Json;
 using Gateway.FakeUpstream;
 using Gateway.Grains.Abstractions;
 using Gateway.Tests.Infrastructure;

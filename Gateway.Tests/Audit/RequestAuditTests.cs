@@ -1,7 +1,6 @@
 using System.Net;
 using Gateway.FakeUpstream;
 using Gateway.Tests.Infrastructure;
-using Npgsql;
 
 namespace Gateway.Tests.Audit;
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using Gateway.Front.Batches;
 using Gateway.Grains.Pricing;

@@ -1,9 +1,8 @@
 using System.Text;
 using Gateway.FakeUpstream;
-using Gateway.Front.Upstreams;
 using Gateway.Grains.Abstractions;
-using Microsoft.Extensions.DependencyInjection;
 using Gateway.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.Tests.Clients;
 

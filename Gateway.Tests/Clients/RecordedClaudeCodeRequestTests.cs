@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Gateway.FakeUpstream;
 using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Clients;

@@ -49,9 +49,18 @@ public sealed class AnthropicSdkCompatibilityTests
 
         await foreach (var ev in Client(server).Messages.CreateStreaming(Request()))
         {
-            if (ev.TryPickStart(out var start)) inputTokens = start.Message.Usage.InputTokens;
-            else if (ev.TryPickContentBlockDelta(out var delta) && delta.Delta.TryPickText(out var t)) text.Append(t.Text);
-            else if (ev.TryPickDelta(out var messageDelta)) outputTokens = messageDelta.Usage.OutputTokens;
+            if (ev.TryPickStart(out var start))
+            {
+                inputTokens = start.Message.Usage.InputTokens;
+            }
+            else if (ev.TryPickContentBlockDelta(out var delta) && delta.Delta.TryPickText(out var t))
+            {
+                text.Append(t.Text);
+            }
+            else if (ev.TryPickDelta(out var messageDelta))
+            {
+                outputTokens = messageDelta.Usage.OutputTokens;
+            }
         }
 
         Assert.Equal(server.Options.ReplyText, text.ToString());

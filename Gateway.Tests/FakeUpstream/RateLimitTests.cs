@@ -54,7 +54,14 @@ public sealed class RateLimitTests
         {
             var response = await http.SendAsync(Bearer());
             statuses.Add(response.StatusCode);
-            if (response.StatusCode == HttpStatusCode.TooManyRequests) limited = response; else response.Dispose();
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                limited = response;
+            }
+            else
+            {
+                response.Dispose();
+            }
         }
 
         Assert.NotNull(limited);

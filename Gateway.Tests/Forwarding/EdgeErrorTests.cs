@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using Gateway.FakeUpstream;
 using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Forwarding;

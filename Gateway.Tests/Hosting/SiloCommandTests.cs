@@ -1,5 +1,4 @@
 using Gateway.Tests.Infrastructure;
-using Npgsql;
 
 namespace Gateway.Tests.Hosting;
 

@@ -4,9 +4,8 @@ using System.Net.Sockets;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text;
-using Gateway.Front.Upstreams;
 using Gateway.FakeUpstream;
-using Gateway.Front.Forwarding;
+using Gateway.Front.Upstreams;
 using Gateway.Grains.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -533,8 +532,8 @@ public sealed class GatewayProcess : IAsyncDisposable
         }
 
         var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) Append(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Append("[stderr] " + e.Data); };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) { Append(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Append("[stderr] " + e.Data); } };
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();

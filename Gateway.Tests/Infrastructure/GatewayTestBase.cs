@@ -1,5 +1,4 @@
 using Gateway.FakeUpstream;
-using Gateway.Front.Upstreams;
 
 namespace Gateway.Tests.Infrastructure;
 

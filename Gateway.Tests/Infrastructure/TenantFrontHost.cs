@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using Gateway.FakeUpstream;
-using Gateway.Front.Upstreams;
 
 namespace Gateway.Tests.Infrastructure;
 

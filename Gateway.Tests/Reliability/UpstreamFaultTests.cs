@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
 using Gateway.FakeUpstream;
 using Gateway.Tests.Infrastructure;
 using Xunit.Abstractions;

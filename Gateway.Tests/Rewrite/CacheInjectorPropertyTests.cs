@@ -87,13 +87,41 @@ public sealed class CacheInjectorPropertyTests(ITestOutputHelper output)
                 () => { Key("max_tokens"); Raw(Pick("1024", "64000", "1e3")); },
                 () => { Key("messages"); Messages(); },
             };
-            if (Chance(0.7)) fields.Add(() => { Key("tools"); Tools(); });
-            if (Chance(0.8)) fields.Add(() => { Key("system"); System(); });
-            if (Chance(0.15)) fields.Add(() => { Key("cache_control"); Marker(); });
-            if (Chance(0.5)) fields.Add(() => { Key("stream"); Raw(Pick("true", "false")); });
-            if (Chance(0.4)) fields.Add(() => { Key("thinking"); Raw("""{"type":"enabled","budget_tokens":2048}"""); });
-            if (Chance(0.4)) fields.Add(() => { Key(Pick("context_management", "output_config", "x_future_field")); Unknown(2); });
-            if (Chance(0.3)) fields.Add(() => { Key("temperature"); Raw(Pick("1.50", "0", "-0.0", "3e2", "1E-7", "0.1000")); });
+            if (Chance(0.7))
+            {
+                fields.Add(() => { Key("tools"); Tools(); });
+            }
+
+            if (Chance(0.8))
+            {
+                fields.Add(() => { Key("system"); System(); });
+            }
+
+            if (Chance(0.15))
+            {
+                fields.Add(() => { Key("cache_control"); Marker(); });
+            }
+
+            if (Chance(0.5))
+            {
+                fields.Add(() => { Key("stream"); Raw(Pick("true", "false")); });
+            }
+
+            if (Chance(0.4))
+            {
+                fields.Add(() => { Key("thinking"); Raw("""{"type":"enabled","budget_tokens":2048}"""); });
+            }
+
+            if (Chance(0.4))
+            {
+                fields.Add(() => { Key(Pick("context_management", "output_config", "x_future_field")); Unknown(2); });
+            }
+
+            if (Chance(0.3))
+            {
+                fields.Add(() => { Key("temperature"); Raw(Pick("1.50", "0", "-0.0", "3e2", "1E-7", "0.1000")); });
+            }
+
             Shuffle(fields);
             Object(fields);
             return Encoding.UTF8.GetBytes(_json.ToString());
@@ -114,9 +142,21 @@ public sealed class CacheInjectorPropertyTests(ITestOutputHelper output)
                         () => { Key("description"); Text(); },
                         () => { Key("input_schema"); Raw("""{"type":"object","properties":{"cache_control":{"type":"object"},"path":{"type":"string"}}}"""); },
                     };
-                    if (Chance(0.15)) f.Add(() => { Key("cache_control"); Marker(); });
-                    if (Chance(0.15)) f.Add(() => { Key("defer_loading"); Raw(Pick("true", "false")); });
-                    if (Chance(0.05)) f.Clear();
+                    if (Chance(0.15))
+                    {
+                        f.Add(() => { Key("cache_control"); Marker(); });
+                    }
+
+                    if (Chance(0.15))
+                    {
+                        f.Add(() => { Key("defer_loading"); Raw(Pick("true", "false")); });
+                    }
+
+                    if (Chance(0.05))
+                    {
+                        f.Clear();
+                    }
+
                     Shuffle(f);
                     Object(f);
                 });
@@ -270,7 +310,11 @@ public sealed class CacheInjectorPropertyTests(ITestOutputHelper output)
                 case 3: Str("\\u00e9\\/\\\"\\\\"); break;
                 case 4:
                     var items = new List<Action>();
-                    for (var i = Next(0, 3); i > 0; i--) items.Add(() => Unknown(depth - 1));
+                    for (var i = Next(0, 3); i > 0; i--)
+                    {
+                        items.Add(() => Unknown(depth - 1));
+                    }
+
                     Array(items);
                     break;
                 default:
@@ -300,7 +344,11 @@ public sealed class CacheInjectorPropertyTests(ITestOutputHelper output)
             _json.Append('{');
             for (var i = 0; i < fields.Count; i++)
             {
-                if (i > 0) _json.Append(',');
+                if (i > 0)
+                {
+                    _json.Append(',');
+                }
+
                 Space();
                 fields[i]();
             }
@@ -313,7 +361,11 @@ public sealed class CacheInjectorPropertyTests(ITestOutputHelper output)
             _json.Append('[');
             for (var i = 0; i < items.Count; i++)
             {
-                if (i > 0) _json.Append(',');
+                if (i > 0)
+                {
+                    _json.Append(',');
+                }
+
                 Space();
                 items[i]();
             }

@@ -1,4 +1,3 @@
-using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Tests.Routing;

@@ -1,9 +1,7 @@
 using System.Diagnostics;
-using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Gateway.FakeUpstream;
-using Gateway.Front.Upstreams;
 using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Security;

@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
-using Gateway.Front.Admin;
 using Gateway.FakeUpstream;
+using Gateway.Front.Admin;
 using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Security;

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text;
 using Gateway.Grains.Text;
 using Gateway.Tests.Infrastructure;
 

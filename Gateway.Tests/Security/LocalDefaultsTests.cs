@@ -1,9 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using System.Xml.Linq;
-using Gateway.Front.Upstreams;
 using Gateway.FakeUpstream;
-using Gateway.Front.Forwarding;
+using Gateway.Front.Upstreams;
 using Gateway.Grains.Storage;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,7 +1,6 @@
 using System.Net;
-using Gateway.Front.Batches;
 using Gateway.FakeUpstream;
-using Gateway.Front.Upstreams;
+using Gateway.Front.Batches;
 using Gateway.Grains.Storage;
 using Gateway.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using Gateway.Front.Batches;
 using Gateway.Grains.Storage;
 using Gateway.Tests.Infrastructure;

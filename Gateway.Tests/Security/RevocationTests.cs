@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
-using Gateway.Front.Admin;
 using Gateway.FakeUpstream;
+using Gateway.Front.Admin;
 using Gateway.Grains.Keys;
 using Gateway.Tests.Infrastructure;
 using Xunit.Abstractions;

@@ -3,7 +3,6 @@ using Gateway.Front.Settlement;
 using Gateway.Grains.Abstractions;
 using Gateway.Grains.Pricing;
 using Gateway.Grains.Storage;
-using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Orleans.Serialization;

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Gateway.Front.Envelope;
 using Gateway.FakeUpstream;
+using Gateway.Front.Envelope;
 using Gateway.Tests.Infrastructure;
 using Gateway.Tests.Reliability;
 using Xunit.Abstractions;

@@ -1,13 +1,12 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
-using Gateway.Front.Auth;
 using Gateway.FakeUpstream;
+using Gateway.Front.Auth;
 using Gateway.Tests.Hosting;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Orleans.Runtime;
 using Xunit.Abstractions;
 
 namespace Gateway.Tests.Security;

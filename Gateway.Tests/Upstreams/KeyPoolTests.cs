@@ -1,7 +1,5 @@
 using System.Net;
 using Gateway.FakeUpstream;
-using Gateway.Front.Forwarding;
-using Gateway.Front.Routing;
 using Gateway.Front.Upstreams;
 using Gateway.Grains.Abstractions;
 using Gateway.Tests.Infrastructure;

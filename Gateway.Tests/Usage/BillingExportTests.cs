@@ -1,7 +1,5 @@
 using System.Net;
 using System.Text;
-using Gateway.Front.Admin;
-using Gateway.Grains.Storage;
 using Gateway.Tests.Admin;
 using Gateway.Tests.Infrastructure;
 

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Gateway.FakeUpstream;
-using Gateway.Front.Upstreams;
 using Gateway.Grains.Pricing;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

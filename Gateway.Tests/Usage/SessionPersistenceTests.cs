@@ -1,6 +1,5 @@
 using Gateway.Grains.Abstractions;
 using Gateway.Grains.Storage;
-using Orleans.Runtime;
 
 namespace Gateway.Tests.Usage;
 

@@ -40,7 +40,7 @@ internal sealed class ChildProcess : IAsyncDisposable
         var process = Process.Start(start)!;
         var name = Path.GetFileName(program == "dotnet" ? start.ArgumentList[0] : program);
         process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[{name}] {e.Data}"); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine($"[{name}] {e.Data}"); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var address = new Uri($"http://127.0.0.1:{port}/");

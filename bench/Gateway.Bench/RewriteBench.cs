@@ -5,12 +5,11 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Gateway.FakeUpstream;
 using Gateway.Front.Buffers;
 using Gateway.Front.Envelope;
-using Gateway.FakeUpstream;
 using Gateway.Front.Rewrite;
 using Gateway.Grains.Pricing;
-using Microsoft.Extensions.Options;
 
 namespace Gateway.Bench;
 

@@ -43,8 +43,14 @@ internal struct ChatUsage
                 {
                     var cached = reader.ValueTextEquals("cached_tokens"u8);
                     reader.Read();
-                    if (cached) CachedTokens = Long(ref reader);
-                    else reader.Skip();
+                    if (cached)
+                    {
+                        CachedTokens = Long(ref reader);
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
                 }
             }
             else { reader.Read(); reader.Skip(); }

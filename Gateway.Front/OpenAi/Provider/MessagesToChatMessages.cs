@@ -118,8 +118,14 @@ internal static class MessagesToChatMessages
         var tools = new List<Span>();
         foreach (var (block, type) in Blocks(blocks))
         {
-            if (type == BlockType.Text) texts.Add(block);
-            else if (type == BlockType.ToolUse) tools.Add(block);
+            if (type == BlockType.Text)
+            {
+                texts.Add(block);
+            }
+            else if (type == BlockType.ToolUse)
+            {
+                tools.Add(block);
+            }
             // thinking / redacted_thinking: no Chat equivalent (and their signatures mean nothing to another model).
         }
         if (texts.Count == 0 && tools.Count == 0)

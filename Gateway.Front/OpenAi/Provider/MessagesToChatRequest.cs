@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Gateway.Front.Envelope;
 using Gateway.Front.Buffers;
+using Gateway.Front.Envelope;
 using static Gateway.Front.OpenAi.Provider.MessagesBodyReader;
 
 namespace Gateway.Front.OpenAi.Provider;

@@ -69,9 +69,18 @@ internal static class MessagesToChatTools
             return;
         }
         var type = Field(choice, "type"u8);
-        if (type.SequenceEqual("\"auto\""u8)) w.WriteString("tool_choice"u8, "auto"u8);
-        else if (type.SequenceEqual("\"any\""u8)) w.WriteString("tool_choice"u8, "required"u8);
-        else if (type.SequenceEqual("\"none\""u8)) w.WriteString("tool_choice"u8, "none"u8);
+        if (type.SequenceEqual("\"auto\""u8))
+        {
+            w.WriteString("tool_choice"u8, "auto"u8);
+        }
+        else if (type.SequenceEqual("\"any\""u8))
+        {
+            w.WriteString("tool_choice"u8, "required"u8);
+        }
+        else if (type.SequenceEqual("\"none\""u8))
+        {
+            w.WriteString("tool_choice"u8, "none"u8);
+        }
         else if (type.SequenceEqual("\"tool\""u8) && Field(choice, "name"u8) is { Length: > 0 } name)
         {
             w.WriteStartObject("tool_choice"u8);

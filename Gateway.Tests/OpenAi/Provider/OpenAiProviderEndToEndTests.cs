@@ -5,7 +5,6 @@ using Anthropic;
 using Anthropic.Exceptions;
 using Anthropic.Models.Messages;
 using Gateway.FakeUpstream;
-using Gateway.Front.Upstreams;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -67,8 +66,14 @@ public sealed class OpenAiProviderEndToEndTests : IAsyncLifetime
             Messages = [new UserMessageParam { Content = "Say hello" }],
         }))
         {
-            if (ev.TryPickStart(out var start)) model = start.Message.Model.Raw();
-            else if (ev.TryPickContentBlockDelta(out var delta) && delta.Delta.TryPickText(out var t)) text.Append(t.Text);
+            if (ev.TryPickStart(out var start))
+            {
+                model = start.Message.Model.Raw();
+            }
+            else if (ev.TryPickContentBlockDelta(out var delta) && delta.Delta.TryPickText(out var t))
+            {
+                text.Append(t.Text);
+            }
             else if (ev.TryPickDelta(out var messageDelta))
             {
                 output = messageDelta.Usage.OutputTokens;

@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using Gateway.Front.OpenAi.Provider;
 
 namespace Gateway.Tests.OpenAi.Provider;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Net;
 using Gateway.FakeUpstream;
-using Gateway.Front.Forwarding;
 using Gateway.Front.Upstreams;
 using Gateway.Tests.Infrastructure;
 using Gateway.Tests.Routing;
