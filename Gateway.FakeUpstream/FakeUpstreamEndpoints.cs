@@ -106,7 +106,7 @@ internal sealed class FakeUpstreamEndpoints
     {
         if (await BeginAsync(ctx, HttpMethods.Post) is { } admitted)
         {
-            await _messages.CountTokensAsync(ctx, admitted);
+            await MessagesEndpoint.CountTokensAsync(ctx, admitted);
         }
     }
 

@@ -10,7 +10,7 @@ public sealed class FakeUpstreamOptions
     public string Url { get; set; } = "http://127.0.0.1:0";
 
     /// <summary>Delay between two SSE events, so tests can see chunks arrive one by one.</summary>
-    public int EventDelayMs { get; set; } = 0;
+    public int EventDelayMs { get; set; }
 
     /// <summary>Output tokens per reply; the reply text is cut into about one text delta per token.</summary>
     public int OutputTokens { get; set; } = 12;
@@ -21,7 +21,7 @@ public sealed class FakeUpstreamOptions
     public string[] ApiKeys { get; set; } = [];
 
     /// <summary>0 = unlimited; otherwise a per-key token bucket on POST /v1/messages that answers 429 when empty.</summary>
-    public int RequestsPerMinutePerKey { get; set; } = 0;
+    public int RequestsPerMinutePerKey { get; set; }
 
     /// <summary>
     /// Ring size of the request recorder. Bounded so a long benchmark does not keep every 50 KB body
@@ -33,19 +33,19 @@ public sealed class FakeUpstreamOptions
     /// Breakpoints whose prefix is shorter than this are ignored by the cache simulation, as Anthropic
     /// silently ignores prefixes below the model's minimum. 0 keeps small test prompts cacheable.
     /// </summary>
-    public int MinCacheablePrefixTokens { get; set; } = 0;
+    public int MinCacheablePrefixTokens { get; set; }
 
     /// <summary>
     /// <c>/v1/chat/completions</c> only: how many of each request's prompt tokens are reported as
     /// cached (<c>prompt_tokens_details.cached_tokens</c>), capped at the prompt size.
     /// </summary>
-    public int OpenAiCachedPromptTokens { get; set; } = 0;
+    public int OpenAiCachedPromptTokens { get; set; }
 
     /// <summary>Non-streaming replies only: a content block nested this deep comes before the real content (0 = none).</summary>
-    public int ReplyNestingDepth { get; set; } = 0;
+    public int ReplyNestingDepth { get; set; }
 
     /// <summary>Non-streaming replies only: about this many bytes of extra text blocks come before the real content (0 = none).</summary>
-    public long ReplyPaddingBytes { get; set; } = 0;
+    public long ReplyPaddingBytes { get; set; }
 
     /// <summary>How long a Message Batch stays <c>in_progress</c> before it ends with its results.</summary>
     public int BatchProcessingMs { get; set; } = 1000;

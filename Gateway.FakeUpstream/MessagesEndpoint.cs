@@ -47,7 +47,7 @@ internal sealed class MessagesEndpoint(FakeUpstreamState state)
         }
     }
 
-    public async Task CountTokensAsync(HttpContext ctx, AdmittedRequest admitted)
+    public static async Task CountTokensAsync(HttpContext ctx, AdmittedRequest admitted)
     {
         using var request = MessagesRequest.Parse(admitted.Body, requireMaxTokens: false, out var error);
         if (request is null)

@@ -13,7 +13,7 @@ namespace Gateway.FakeUpstream;
 /// its own (one chunk per event), and separated by <see cref="FakeUpstreamOptions.EventDelayMs"/>,
 /// so a test can watch a gateway pass chunks through one at a time.
 /// </summary>
-internal sealed class SseReplyWriter
+internal sealed class SseReplyWriter : IAsyncDisposable
 {
     /// <summary>Exactly what Anthropic sends when it is overloaded after the 200 went out.</summary>
     public static ReadOnlySpan<byte> OverloadedErrorData =>
@@ -51,16 +51,11 @@ internal sealed class SseReplyWriter
         response.ContentType = "text/event-stream; charset=utf-8";
         response.Headers.CacheControl = "no-cache";
 
-        var writer = new SseReplyWriter(ctx, options);
-        try
-        {
-            await writer.RunAsync(id, model, plan, usage, fault);
-        }
-        finally
-        {
-            await writer._json.DisposeAsync();
-        }
+        await using var writer = new SseReplyWriter(ctx, options);
+        await writer.RunAsync(id, model, plan, usage, fault);
     }
+
+    public ValueTask DisposeAsync() => _json.DisposeAsync();
 
     private async Task RunAsync(string id, string model, ReplyPlan plan, ReplyUsage usage, FaultPlan fault)
     {

@@ -10,7 +10,7 @@ namespace Gateway.FakeUpstream.OpenAi;
 /// <c>stream_options.include_usage</c> asked for it, then <c>[DONE]</c>), each flushed on its own and
 /// separated by <see cref="FakeUpstreamOptions.EventDelayMs"/>.
 /// </summary>
-internal sealed class ChatReplyWriter
+internal sealed class ChatReplyWriter : IAsyncDisposable
 {
     private readonly HttpContext _ctx;
     private readonly PipeWriter _pipe;
@@ -37,16 +37,11 @@ internal sealed class ChatReplyWriter
         ctx.Response.StatusCode = 200;
         ctx.Response.ContentType = "text/event-stream; charset=utf-8";
         ctx.Response.Headers.CacheControl = "no-cache";
-        var writer = new ChatReplyWriter(ctx, options, reply);
-        try
-        {
-            await writer.RunAsync(includeUsage, fault);
-        }
-        finally
-        {
-            await writer._json.DisposeAsync();
-        }
+        await using var writer = new ChatReplyWriter(ctx, options, reply);
+        await writer.RunAsync(includeUsage, fault);
     }
+
+    public ValueTask DisposeAsync() => _json.DisposeAsync();
 
     private async Task RunAsync(bool includeUsage, FaultPlan fault)
     {

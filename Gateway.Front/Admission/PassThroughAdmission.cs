@@ -7,15 +7,12 @@ namespace Gateway.Front.Admission;
 /// <summary>Pass-through mode: no keys, so no buckets or budgets; every request is admitted with nothing reserved.</summary>
 public sealed class PassThroughAdmission(IOptions<AdmissionOptions> options) : IRequestAdmission
 {
-    private static readonly ValueTask<(bool Admitted, Reservation? Reservation)> Unreserved =
-        ValueTask.FromResult<(bool, Reservation?)>((true, null));
-
     private readonly double _bytesPerToken = options.Value.BytesPerInputToken;
 
     public long EstimateInputTokens(int bodyBytes) => (long)Math.Ceiling(bodyBytes / _bytesPerToken);
 
     public ValueTask<(bool Admitted, Reservation? Reservation)> AdmitMessagesAsync(HttpContext context, KeyDescriptor? key,
-        RequestEnvelope envelope, RequestBody body, bool reservesTokens) => Unreserved;
+        RequestEnvelope envelope, RequestBody body, bool reservesTokens) => new((true, null));
 
     public ValueTask<bool> AdmitRequestAsync(HttpContext context, KeyDescriptor? key) => ValueTask.FromResult(true);
 }

@@ -239,7 +239,7 @@ public sealed class BatchSettlement(IBatchStore store, BatchUpstream upstream, I
         await store.MarkSettledAsync(batch.BatchId, charged, time.GetUtcNow());
     }
 
-    private AuditRecord Audit(BatchRecord batch, BatchResult result, string requestId, string model, decimal cost, decimal savings,
+    private static AuditRecord Audit(BatchRecord batch, BatchResult result, string requestId, string model, decimal cost, decimal savings,
         DateTimeOffset createdAt, DateTimeOffset endedAt) => new()
     {
         // The batch's end time, the same on every try: with the request id it is the audit row's key.

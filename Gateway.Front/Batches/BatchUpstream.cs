@@ -48,7 +48,7 @@ public sealed class BatchUpstream : IDisposable
 
     /// <summary>A credential of <paramref name="provider"/> for a new batch: the pool's pick, or any key when all are cooling.</summary>
     public static UpstreamCredential? PickCredential(UpstreamProvider provider) =>
-        (provider.Pool.Pick(DateTimeOffset.UtcNow) ?? provider.Pool.Keys.FirstOrDefault())?.Credential;
+        (provider.Pool.Pick(DateTimeOffset.UtcNow) ?? (provider.Pool.Keys.Count > 0 ? provider.Pool.Keys[0] : null))?.Credential;
 
     /// <summary>The credential that created a batch, by provider and id; null when it is no longer configured.</summary>
     public (UpstreamProvider Provider, UpstreamCredential Credential)? Resolve(string provider, string upstreamKeyId) =>

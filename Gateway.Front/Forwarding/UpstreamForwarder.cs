@@ -23,7 +23,7 @@ namespace Gateway.Front.Forwarding;
 /// the route's next fallback provider at once; other 5xx (and 529/connect failures with no fallback
 /// left) back off exponentially on the same provider.
 /// </summary>
-public sealed class UpstreamForwarder
+public sealed class UpstreamForwarder : IDisposable
 {
     private readonly IHttpForwarder _forwarder;
     private readonly RouteTable _routes;
@@ -393,4 +393,7 @@ public sealed class UpstreamForwarder
                 },
             })
             .Build();
+
+    /// <summary>The connection pool to the upstreams is the forwarder's own; the container disposes it at shutdown.</summary>
+    public void Dispose() => _invoker.Dispose();
 }

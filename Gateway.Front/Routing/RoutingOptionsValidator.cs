@@ -71,5 +71,8 @@ public sealed class RoutingOptionsValidator(IOptions<UpstreamOptions> upstream) 
     private static bool IsTeamId(string? team) =>
         team is { Length: > 5 and <= 64 }
         && team.StartsWith(StoreIds.TeamPrefix, StringComparison.Ordinal)
-        && team.AsSpan(StoreIds.TeamPrefix.Length).ContainsAnyExcept("abcdefghijklmnopqrstuvwxyz0123456789") is false;
+        && team.AsSpan(StoreIds.TeamPrefix.Length).ContainsAnyExcept(TeamIdCharacters) is false;
+
+    private static readonly System.Buffers.SearchValues<char> TeamIdCharacters =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyz0123456789");
 }

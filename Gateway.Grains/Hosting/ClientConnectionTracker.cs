@@ -16,7 +16,7 @@ internal sealed class ClientConnectionTracker(
     IServiceProvider services,
     IOptions<GatewayClusterOptions> options,
     ILogger<ClientConnectionTracker> logger)
-    : IClusterConnectionStatusObserver, ILifecycleParticipant<IClusterClientLifecycle>
+    : IClusterConnectionStatusObserver, ILifecycleParticipant<IClusterClientLifecycle>, IDisposable
 {
     private static readonly TimeSpan MinimumProbeInterval = TimeSpan.FromMilliseconds(200);
     private readonly CancellationTokenSource _stopping = new();
@@ -70,6 +70,12 @@ internal sealed class ClientConnectionTracker(
         }
     }
 
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        _connectionLost.Dispose();
+    }
+
     private async Task ReconnectWhileDisconnectedAsync(CancellationToken stopping)
     {
         var period = options.Value.GatewayListRefreshPeriod;
@@ -90,7 +96,7 @@ internal sealed class ClientConnectionTracker(
                 catch (Exception e) when (e is not OperationCanceledException || !stopping.IsCancellationRequested)
                 {
                     // Still no silo: try again after the next gateway list refresh.
-                    ClusterHostingLog.ReconnectProbeFailed(logger, e.GetType().Name, e.Message);
+                    ClusterHostingLog.ReconnectProbeFailed(logger, e);
                 }
                 await Task.Delay(MinimumProbeInterval, stopping);
             }

@@ -5,10 +5,10 @@ namespace Gateway.Grains.Hosting;
 internal static partial class ClusterHostingLog
 {
     [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Silo {Silo} is active in the cluster")]
-    public static partial void SiloActive(ILogger logger, string silo);
+    public static partial void SiloActive(ILogger logger, SiloAddress silo);
 
     [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Silo {Silo} is shutting down: not ready")]
-    public static partial void SiloStopping(ILogger logger, string silo);
+    public static partial void SiloStopping(ILogger logger, SiloAddress silo);
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Information, Message = "Cluster client connected ({Gateways} gateway connections)")]
     public static partial void ClientConnected(ILogger logger, int gateways);
@@ -23,6 +23,6 @@ internal static partial class ClusterHostingLog
         Message = "Cluster not reachable yet (attempt {Attempt}, retrying in {DelaySeconds:0.0} s): {ErrorType}: {Error}")]
     public static partial void ConnectionAttemptFailed(ILogger logger, int attempt, double delaySeconds, string errorType, string error);
 
-    [LoggerMessage(EventId = 4007, Level = LogLevel.Debug, Message = "Reconnect probe failed: {ErrorType}: {Error}")]
-    public static partial void ReconnectProbeFailed(ILogger logger, string errorType, string error);
+    [LoggerMessage(EventId = 4007, Level = LogLevel.Debug, Message = "Reconnect probe failed")]
+    public static partial void ReconnectProbeFailed(ILogger logger, Exception error);
 }

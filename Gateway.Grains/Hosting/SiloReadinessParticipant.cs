@@ -18,14 +18,14 @@ internal sealed class SiloReadinessParticipant(
     private Task OnActive(CancellationToken cancellationToken)
     {
         readiness.SiloActive(() => oracle.CurrentStatus == SiloStatus.Active);
-        ClusterHostingLog.SiloActive(logger, oracle.SiloAddress.ToString());
+        ClusterHostingLog.SiloActive(logger, oracle.SiloAddress);
         return Task.CompletedTask;
     }
 
     private Task OnStopping(CancellationToken cancellationToken)
     {
         readiness.Stopping();
-        ClusterHostingLog.SiloStopping(logger, oracle.SiloAddress.ToString());
+        ClusterHostingLog.SiloStopping(logger, oracle.SiloAddress);
         return Task.CompletedTask;
     }
 }

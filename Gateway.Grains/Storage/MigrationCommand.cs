@@ -22,7 +22,7 @@ public static class MigrationCommand
 
         if (string.IsNullOrWhiteSpace(connectionString))
         {
-            logger.LogError("No connection string: set {Setting} (environment: Postgres__ConnectionString)", $"{PostgresOptions.Section}:ConnectionString");
+            StorageLog.NoConnectionString(logger, $"{PostgresOptions.Section}:ConnectionString");
             return 2;
         }
         try
@@ -33,7 +33,7 @@ public static class MigrationCommand
         }
         catch (Exception e) when (e is NpgsqlException or ArgumentException or InvalidOperationException or OperationCanceledException)
         {
-            logger.LogError(e, "Schema migration failed");
+            StorageLog.MigrationFailed(logger, e);
             return 1;
         }
     }

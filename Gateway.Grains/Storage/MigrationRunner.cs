@@ -113,7 +113,7 @@ public static class MigrationRunner
         }
     }
 
-    private static IReadOnlyList<MigrationScript> LoadScripts()
+    private static List<MigrationScript> LoadScripts()
     {
         var assembly = typeof(MigrationRunner).Assembly;
         var scripts = new List<MigrationScript>();

@@ -27,7 +27,7 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
     private const string SelectKeys = $"SELECT {KeyColumns} FROM api_keys k JOIN teams t ON t.team_id = k.team_id";
 
     public async Task<KeyDescriptor?> FindByHashAsync(string secretHash, CancellationToken cancellationToken = default) =>
-        (await QueryKeyAsync($"{SelectKeys} WHERE k.secret_hash = @hash", cancellationToken, Text("hash", secretHash)))?.Key;
+        (await QueryKeyAsync($"{SelectKeys} WHERE k.secret_hash = @hash", Text("hash", secretHash), cancellationToken))?.Key;
 
     public async Task<KeyDescriptor?> FindByIdAsync(string keyId, CancellationToken cancellationToken = default) =>
         (await GetKeyAsync(keyId, cancellationToken))?.Key;
@@ -145,7 +145,7 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
     }
 
     public Task<KeyRecord?> GetKeyAsync(string keyId, CancellationToken cancellationToken = default) =>
-        QueryKeyAsync($"{SelectKeys} WHERE k.key_id = @key_id", cancellationToken, Text("key_id", keyId));
+        QueryKeyAsync($"{SelectKeys} WHERE k.key_id = @key_id", Text("key_id", keyId), cancellationToken);
 
     public async Task<KeyRecord?> UpdateKeyAsync(string keyId, KeyUpdate update, CancellationToken cancellationToken = default)
     {
@@ -222,7 +222,7 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
         return (string?)await command.ExecuteScalarAsync(cancellationToken);
     }
 
-    private async Task<KeyRecord?> QueryKeyAsync(string sql, CancellationToken cancellationToken, NpgsqlParameter parameter)
+    private async Task<KeyRecord?> QueryKeyAsync(string sql, NpgsqlParameter parameter, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(sql);
         command.Parameters.Add(parameter);

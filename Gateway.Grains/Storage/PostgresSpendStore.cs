@@ -161,10 +161,10 @@ public sealed class PostgresSpendStore(NpgsqlDataSource dataSource) : ISpendStor
         return command;
     }
 
-    private static NpgsqlParameter Longs(string name, List<PricedCharge> rows, Func<PricedCharge, long> value) =>
+    private static NpgsqlParameter<long[]> Longs(string name, List<PricedCharge> rows, Func<PricedCharge, long> value) =>
         new NpgsqlParameter<long[]>(name, [.. rows.Select(value)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint };
 
-    private static NpgsqlParameter Decimals(string name, List<PricedCharge> rows, Func<PricedCharge, decimal> value) =>
+    private static NpgsqlParameter<decimal[]> Decimals(string name, List<PricedCharge> rows, Func<PricedCharge, decimal> value) =>
         new NpgsqlParameter<decimal[]>(name, [.. rows.Select(value)]) { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Numeric };
 
     private static NpgsqlParameter Level(string name, double? value) =>

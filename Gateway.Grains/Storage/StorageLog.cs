@@ -19,4 +19,10 @@ internal static partial class StorageLog
 
     [LoggerMessage(5, LogLevel.Information, "Postgres:MigrateOnStart is false: schema migrations are left to the `migrate` command")]
     public static partial void MigrationsSkipped(ILogger logger);
+
+    [LoggerMessage(6, LogLevel.Error, "No connection string: set {Setting} (environment: Postgres__ConnectionString)")]
+    public static partial void NoConnectionString(ILogger logger, string setting);
+
+    [LoggerMessage(7, LogLevel.Error, "Schema migration failed")]
+    public static partial void MigrationFailed(ILogger logger, Exception error);
 }

@@ -9,7 +9,7 @@ namespace Gateway.Silo.Hosting;
 /// silo's own hosted service then finds it stopped. Silo process only: a front must drain its HTTP
 /// requests before its grains go.
 /// </summary>
-internal sealed class SiloFirstShutdown(Orleans.Runtime.Silo silo, ClusterReadiness readiness, ILogger<SiloFirstShutdown> logger)
+internal sealed partial class SiloFirstShutdown(Orleans.Runtime.Silo silo, ClusterReadiness readiness, ILogger<SiloFirstShutdown> logger)
     : IHostedLifecycleService
 {
     public async Task StoppingAsync(CancellationToken cancellationToken)
@@ -25,7 +25,7 @@ internal sealed class SiloFirstShutdown(Orleans.Runtime.Silo silo, ClusterReadin
         catch (InvalidOperationException e)
         {
             // The silo was not running after all (stop raced its start): its hosted service stops it.
-            logger.LogDebug(e, "Silo not stopped ahead of the HTTP server");
+            SiloNotStoppedFirst(logger, e);
         }
     }
 
@@ -34,4 +34,7 @@ internal sealed class SiloFirstShutdown(Orleans.Runtime.Silo silo, ClusterReadin
     public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 5101, Level = LogLevel.Debug, Message = "Silo not stopped ahead of the HTTP server")]
+    private static partial void SiloNotStoppedFirst(ILogger logger, Exception error);
 }

@@ -173,6 +173,6 @@ public sealed class SettlementIsolationTests(HostileStringHost host)
         Assert.False(SettlementFailures.IsPermanent(new InvalidOperationException("silo gone")));
         Assert.False(SettlementFailures.IsPermanent(new OperationCanceledException()));
         Assert.True(SettlementFailures.IsPermanent(new OverflowException()));
-        Assert.True(SettlementFailures.IsPermanent(new Exception("wrapped", new OverflowException())));
+        Assert.True(SettlementFailures.IsPermanent(new InvalidOperationException("wrapped", new OverflowException())));
     }
 }

@@ -132,9 +132,9 @@ public sealed class ChatToMessagesStreamTests
         output.ResetWrittenCount();
         // Half a line: nothing yet; the rest of it: its delta at once.
         var line = Encoding.UTF8.GetBytes(TextAndTools[2]);
-        translator.Feed(line[..10], output);
+        translator.Feed(line.AsSpan(..10), output);
         Assert.Equal(0, output.WrittenCount);
-        translator.Feed(line[10..], output);
+        translator.Feed(line.AsSpan(10..), output);
         Assert.Contains("🎉", Encoding.UTF8.GetString(output.WrittenSpan));
     }
 
