@@ -8,9 +8,9 @@ namespace Gateway.Front.Streaming;
 /// Taps a non-streaming JSON response: reads <c>usage</c>, <c>model</c>, <c>stop_reason</c>, tool
 /// names and the error type as the bytes pass, with one forward <see cref="Utf8JsonReader"/> resumed
 /// chunk after chunk. Only the fields of the top-level Message are read; everything else is passed
-/// over token by token, so neither the body's size nor its nesting matters (the earlier tap kept a copy
-/// of up to 8 MB and parsed it at the end with the reader's default depth of 64: a deeper or larger body
-/// was charged $0). What it keeps between chunks is the one token cut by a chunk boundary.
+/// over token by token, so neither the body's size nor its nesting matters: a body too deep or too large
+/// to buffer and parse at the end is still charged. What it keeps between chunks is the one token cut by
+/// a chunk boundary.
 /// </summary>
 public sealed class JsonUsageTap : IResponseTap
 {

@@ -98,7 +98,10 @@ public sealed class SseUsageTap : IResponseTap, ISseLineSink
             else if (reader.ValueTextEquals("message"u8)) { reader.Read(); UsageJson.ReadMessage(ref reader, Usage); }
             else if (reader.ValueTextEquals("usage"u8)) { reader.Read(); UsageJson.ReadUsage(ref reader, Usage); }
             else if (reader.ValueTextEquals("delta"u8)) { reader.Read(); ReadDelta(ref reader); }
-            else if (reader.ValueTextEquals("content_block"u8)) { reader.Read(); if (reader.TokenType == JsonTokenType.StartObject)
+            else if (reader.ValueTextEquals("content_block"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.StartObject)
                 {
                     UsageJson.ReadContentBlock(ref reader, Usage);
                 }

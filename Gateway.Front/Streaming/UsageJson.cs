@@ -15,26 +15,10 @@ internal static class UsageJson
         }
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("input_tokens"u8)) { reader.Read(); if (TryLong(ref reader, out var v))
-                {
-                    usage.InputTokens = v;
-                }
-            }
-            else if (reader.ValueTextEquals("output_tokens"u8)) { reader.Read(); if (TryLong(ref reader, out var v))
-                {
-                    usage.OutputTokens = v;
-                }
-            }
-            else if (reader.ValueTextEquals("cache_creation_input_tokens"u8)) { reader.Read(); if (TryLong(ref reader, out var v))
-                {
-                    usage.CacheCreationInputTokens = v;
-                }
-            }
-            else if (reader.ValueTextEquals("cache_read_input_tokens"u8)) { reader.Read(); if (TryLong(ref reader, out var v))
-                {
-                    usage.CacheReadInputTokens = v;
-                }
-            }
+            if (reader.ValueTextEquals("input_tokens"u8)) { reader.Read(); if (TryLong(ref reader, out var v)) { usage.InputTokens = v; } }
+            else if (reader.ValueTextEquals("output_tokens"u8)) { reader.Read(); if (TryLong(ref reader, out var v)) { usage.OutputTokens = v; } }
+            else if (reader.ValueTextEquals("cache_creation_input_tokens"u8)) { reader.Read(); if (TryLong(ref reader, out var v)) { usage.CacheCreationInputTokens = v; } }
+            else if (reader.ValueTextEquals("cache_read_input_tokens"u8)) { reader.Read(); if (TryLong(ref reader, out var v)) { usage.CacheReadInputTokens = v; } }
             else if (reader.ValueTextEquals("cache_creation"u8)) { reader.Read(); ReadCacheCreation(ref reader, usage); }
             else { reader.Read(); reader.Skip(); }
         }
@@ -50,11 +34,7 @@ internal static class UsageJson
         }
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("ephemeral_1h_input_tokens"u8)) { reader.Read(); if (TryLong(ref reader, out var v))
-                {
-                    usage.CacheCreation1hInputTokens = v;
-                }
-            }
+            if (reader.ValueTextEquals("ephemeral_1h_input_tokens"u8)) { reader.Read(); if (TryLong(ref reader, out var v)) { usage.CacheCreation1hInputTokens = v; } }
             else { reader.Read(); reader.Skip(); }
         }
     }
@@ -70,16 +50,8 @@ internal static class UsageJson
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("usage"u8)) { reader.Read(); ReadUsage(ref reader, usage); }
-            else if (reader.ValueTextEquals("model"u8)) { reader.Read(); if (reader.TokenType == JsonTokenType.String)
-                {
-                    usage.ServedModel = StringOf(ref reader);
-                }
-            }
-            else if (reader.ValueTextEquals("stop_reason"u8)) { reader.Read(); if (reader.TokenType == JsonTokenType.String)
-                {
-                    usage.StopReason = StringOf(ref reader);
-                }
-            }
+            else if (reader.ValueTextEquals("model"u8)) { reader.Read(); if (reader.TokenType == JsonTokenType.String) { usage.ServedModel = StringOf(ref reader); } }
+            else if (reader.ValueTextEquals("stop_reason"u8)) { reader.Read(); if (reader.TokenType == JsonTokenType.String) { usage.StopReason = StringOf(ref reader); } }
             else if (reader.ValueTextEquals("content"u8)) { reader.Read(); ReadContentArray(ref reader, usage); }
             else if (reader.ValueTextEquals("error"u8)) { reader.Read(); usage.ErrorType = ReadErrorType(ref reader); }
             else { reader.Read(); reader.Skip(); }

@@ -85,7 +85,7 @@ public sealed class EnvelopeReaderFuzzTests(ITestOutputHelper output)
 
     /// <summary>
     /// What a valid request is, read with JsonDocument: an object with at most one model/stream/max_tokens each,
-    /// of the right type, and a model of 1..256 printable characters (issue 13).
+    /// of the right type, and a model of 1..256 printable characters.
     /// </summary>
     private static Expected? Oracle(byte[] bytes)
     {

@@ -5,7 +5,7 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.Tests.Security;
 
 /// <summary>
-/// Issue 13, "hostile strings never reach accounting", through a real front with Postgres: a model that
+/// Hostile strings never reach accounting, through a real front with Postgres: a model that
 /// is not 1..256 printable characters, or a body with a second top-level model/stream/max_tokens, is a
 /// 400 naming the rule that reaches neither the upstream nor the books; the same key's requests before
 /// and after are all charged (spend in Postgres equals what the clients were told). Strings the gateway

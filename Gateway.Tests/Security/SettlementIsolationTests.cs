@@ -10,10 +10,10 @@ using Orleans.Serialization;
 namespace Gateway.Tests.Security;
 
 /// <summary>
-/// Issue 13, "one bad charge can never block or drop another": a charge Postgres refuses (made bad on
-/// purpose below the edge validation: a NUL in its model, which the envelope reader now refuses) is
-/// isolated from its batch, recorded in <c>settlement_rejects</c> and dropped; the batch's good charges
-/// and the key's later requests are all charged, well inside the retry window the bad batch used to hold.
+/// One bad charge never blocks or drops another: a charge Postgres refuses (made bad on purpose below the
+/// edge validation: a NUL in its model, which the envelope reader refuses) is isolated from its batch,
+/// recorded in <c>settlement_rejects</c> and dropped; the batch's good charges and the key's later
+/// requests are all charged, well inside the window a retried batch would otherwise hold them.
 /// </summary>
 [Collection(HostileStringCollection.Name)]
 public sealed class SettlementIsolationTests(HostileStringHost host)

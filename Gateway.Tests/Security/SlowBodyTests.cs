@@ -12,7 +12,7 @@ namespace Gateway.Tests.Security;
 /// <summary>
 /// Slow bodies: a client that declares a large Content-Length and sends slowly holds only what it sent
 /// (the body buffer starts at <see cref="RequestBody.InitialBufferBytes"/> and doubles as bytes arrive),
-/// so 32 such clients declaring 32 MB each no longer reserve 1 GiB. Bodies that do arrive, fast or slow,
+/// so 32 such clients declaring 32 MB each do not reserve 1 GiB. Bodies that do arrive, fast or slow,
 /// still reach the upstream byte for byte.
 /// </summary>
 [Trait(TestSuites.Category, TestSuites.Slow)]

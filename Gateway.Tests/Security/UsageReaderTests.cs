@@ -4,8 +4,8 @@ using Gateway.Tests.Infrastructure;
 namespace Gateway.Tests.Security;
 
 /// <summary>
-/// Issue 13, "the non-streaming usage reader gives up on JSON nested deeper than 64 or over 8 MB:
-/// charged $0": the fake upstream answers a reply nested 200 deep, and one of 9 MB; each is charged the
+/// A non-streaming reply is charged whatever its depth or size: the fake upstream answers a reply nested
+/// 200 deep (past the JSON reader's default depth of 64), and one of 9 MB; each is charged the
 /// usage the client was told, byte for byte what the upstream sent.
 /// </summary>
 [Collection(HostileStringCollection.Name)]

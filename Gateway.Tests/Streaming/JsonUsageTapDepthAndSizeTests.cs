@@ -5,7 +5,7 @@ namespace Gateway.Tests.Streaming;
 
 /// <summary>
 /// The non-streaming tap reads forward chunk by chunk: <c>usage</c> is found whatever the body's depth or
-/// size (the earlier tap stopped at depth 64 and 8 MB), however the bytes are cut into chunks.
+/// size (past the reader's default depth of 64, past 8 MB), however the bytes are cut into chunks.
 /// </summary>
 public class JsonUsageTapDepthAndSizeTests
 {

@@ -7,7 +7,7 @@ namespace Gateway.Tests.Streaming;
 /// <summary>
 /// Strings the taps observe in an upstream reply (served model, tool names a tenant defined and the model
 /// echoed, error types) reach Postgres and labels: they are cleaned and capped, and one that cannot be
-/// decoded (a lone surrogate escape) no longer costs the event its usage.
+/// decoded (a lone surrogate escape) does not cost the event its usage.
 /// </summary>
 public class ObservedStringsTests
 {

@@ -195,11 +195,7 @@ internal sealed partial class ChatToMessagesStream : IBodyTranslator
         int argumentsStart = -1, argumentsEnd = -1;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("index"u8)) { reader.Read(); if (reader.TokenType == JsonTokenType.Number)
-                {
-                    index = reader.GetInt32();
-                }
-            }
+            if (reader.ValueTextEquals("index"u8)) { reader.Read(); if (reader.TokenType == JsonTokenType.Number) { index = reader.GetInt32(); } }
             else if (reader.ValueTextEquals("id"u8)) { reader.Read(); id = reader.TokenType == JsonTokenType.String ? reader.GetString() : null; }
             else if (reader.ValueTextEquals("function"u8))
             {

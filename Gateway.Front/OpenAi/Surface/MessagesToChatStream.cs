@@ -112,11 +112,7 @@ public sealed partial class MessagesToChatStream : IDisposable, ISseLineSink
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("type"u8)) { type = Value(ref reader); }
-            else if (reader.ValueTextEquals("index"u8)) { reader.Read(); if (reader.TokenType == JsonTokenType.Number)
-                {
-                    reader.TryGetInt32(out index);
-                }
-            }
+            else if (reader.ValueTextEquals("index"u8)) { reader.Read(); if (reader.TokenType == JsonTokenType.Number) { reader.TryGetInt32(out index); } }
             else if (reader.ValueTextEquals("message"u8)) { message = Value(ref reader); }
             else if (reader.ValueTextEquals("content_block"u8)) { block = Value(ref reader); }
             else if (reader.ValueTextEquals("delta"u8)) { delta = Value(ref reader); }
