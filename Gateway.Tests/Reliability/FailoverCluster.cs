@@ -22,6 +22,9 @@ public sealed class FailoverCluster : IAsyncDisposable
 
     public IReadOnlyList<Uri> FrontAddresses => Processes.Fronts.Select(f => f.HttpAddress).ToList();
 
+    /// <summary>Connections the fronts hold open to the fake upstream: one per stream it is serving.</summary>
+    public int UpstreamOpenConnections => _upstream.State.OpenConnections;
+
     public static async Task<FailoverCluster> StartAsync(string redis, string postgres, IReadOnlyDictionary<string, string?>? frontSettings = null)
     {
         var cluster = new FailoverCluster();

@@ -195,7 +195,9 @@ public sealed class BudgetReservationTests(TenantPoolHost host, ITestOutputHelpe
         {
             streams.Add(StreamAsync(clients[i % 2]));
         }
-        await Task.Delay(1500); // admitted and streaming (each runs about 8 s)
+        // Admitted and streaming (each runs about 8 s): the upstream holds all of them open.
+        await Eventually.HoldsAsync($"{beforeKill} streams open upstream", () => Task.FromResult(cluster.UpstreamOpenConnections >= beforeKill),
+            TimeSpan.FromSeconds(30), () => $"{cluster.UpstreamOpenConnections} open");
         var victim = await cluster.Processes.SiloHostingAsync(key.KeyId);
         cluster.Processes.Silos[victim].Kill();
         for (var i = 0; i < afterKill; i++)
