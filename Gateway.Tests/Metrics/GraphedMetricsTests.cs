@@ -88,7 +88,20 @@ public sealed class GraphedMetricsTests(GraphedMetricsHost host, ITestOutputHelp
                 FakeUpstreamHeaders.EventIntervalMs, "80"),
         };
         var stalled = await OpenStreamAsync(client, "v1/messages", Json.SmallStreamingRequest, FakeUpstreamHeaders.Fault, "stall-mid-stream");
+        try
+        {
+            return await EndStreamsAsync(slow, stalled, before);
+        }
+        finally
+        {
+            // A failed assertion must not leave a stalled stream holding the front's shutdown.
+            stalled.Dispose();
+            slow.ForEach(r => r.Dispose());
+        }
+    }
 
+    private async Task<PrometheusText> EndStreamsAsync(List<HttpResponseMessage> slow, HttpResponseMessage stalled, PrometheusText before)
+    {
         var during = await PrometheusText.ScrapeAsync(Scraper, MetricsAddress);
         var messages = (Before: InFlight(before, "messages"), During: InFlight(during, "messages"));
         var chat = (Before: InFlight(before, "chat_completions"), During: InFlight(during, "chat_completions"));
@@ -99,12 +112,9 @@ public sealed class GraphedMetricsTests(GraphedMetricsHost host, ITestOutputHelp
         stalled.Dispose();
         foreach (var response in slow)
         {
-            using (response)
-            {
-                var text = await response.Content.ReadAsStringAsync();
-                Assert.True(text.Contains("event: message_stop", StringComparison.Ordinal) || text.Contains("data: [DONE]", StringComparison.Ordinal),
-                    $"a held stream did not end with its last event: {text}");
-            }
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(text.Contains("event: message_stop", StringComparison.Ordinal) || text.Contains("data: [DONE]", StringComparison.Ordinal),
+                $"a held stream did not end with its last event: {text}");
         }
 
         var clock = Stopwatch.StartNew();
