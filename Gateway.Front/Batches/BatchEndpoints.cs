@@ -45,7 +45,7 @@ public static class BatchEndpoints
         {
             return app;
         }
-        var batches = app.MapGroup(Path).AddEndpointFilter(UpstreamUnreachable);
+        var batches = app.MapGroup(Path).AddEndpointFilter(CountedInFlight).AddEndpointFilter(UpstreamUnreachable);
         batches.MapPost("", CreateAsync);
         batches.MapGet("", ListAsync);
         batches.MapGet("/{id}", RetrieveAsync);
@@ -479,6 +479,16 @@ public static class BatchEndpoints
                 context.Response.Headers[name] = values.ToArray();
             }
         }
+    }
+
+    /// <summary>
+    /// Every batch call (most ask the upstream about the batch) counts in <c>gateway_requests_in_flight</c>
+    /// until its answer, results download included, has been written.
+    /// </summary>
+    private static async ValueTask<object?> CountedInFlight(EndpointFilterInvocationContext invocation, EndpointFilterDelegate next)
+    {
+        using var inFlight = FrontMetrics.InFlight(BatchSettlement.Endpoint);
+        return await next(invocation);
     }
 
     /// <summary>

@@ -17,6 +17,9 @@ namespace Gateway.Front.Endpoints;
 /// </summary>
 public static class ModelsEndpoints
 {
+    /// <summary>The <c>endpoint</c> label of model listing in <c>gateway_requests_in_flight</c>.</summary>
+    public const string Endpoint = "models";
+
     public static IEndpointRouteBuilder MapModelsEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapGet("/v1/models", ListAsync);
@@ -33,6 +36,7 @@ public static class ModelsEndpoints
         }
         using var exchange = new ProxyExchange
         {
+            Endpoint = Endpoint,
             RewriteSuccess = key is { AllowedModels.Count: > 0 } ? ModelListFilter.For(key.AllowedModels) : null,
         };
         await forwarder.ForwardAsync(context, exchange);
@@ -56,7 +60,7 @@ public static class ModelsEndpoints
         {
             return;
         }
-        using var exchange = new ProxyExchange();
+        using var exchange = new ProxyExchange { Endpoint = Endpoint };
         await forwarder.ForwardAsync(context, exchange);
     }
 }

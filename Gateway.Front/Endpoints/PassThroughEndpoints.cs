@@ -30,7 +30,7 @@ public static class PassThroughEndpoints
             }
             if (key is null)
             {
-                using var exchange = new ProxyExchange();
+                using var exchange = new ProxyExchange { Endpoint = OpenPathForwarding.Endpoint };
                 await forwarder.ForwardAsync(context, exchange);
                 return;
             }

@@ -14,6 +14,12 @@ public sealed class ProxyExchange : IDisposable
 {
     public long StartTimestamp { get; } = Stopwatch.GetTimestamp();
 
+    /// <summary>
+    /// The endpoint the request is counted under in <c>gateway_requests_in_flight</c> while it is forwarded
+    /// (the same name as its <c>gateway_requests_total</c> series where it has one).
+    /// </summary>
+    public required string Endpoint { get; init; }
+
     /// <summary>The buffered request body, replayed on each attempt; null for bodies streamed through.</summary>
     public RequestBody? Body { get; init; }
 

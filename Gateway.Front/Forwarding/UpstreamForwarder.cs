@@ -69,10 +69,12 @@ public sealed class UpstreamForwarder : IDisposable
 
     /// <summary>
     /// Forwards the request and writes the response (or the gateway's own error) to the client; returns
-    /// what it did for the caller to record.
+    /// what it did for the caller to record. The request counts in <c>gateway_requests_in_flight</c> until
+    /// then: YARP returns once the response's last byte is written or the client has gone away.
     /// </summary>
     public async Task<ForwardOutcome> ForwardAsync(HttpContext context, ProxyExchange exchange)
     {
+        using var inFlight = FrontMetrics.InFlight(exchange.Endpoint);
         context.Features.Set(exchange);
         exchange.Route ??= _routes.Resolve(exchange.Envelope?.Model, context.Features.Get<Gateway.Grains.Abstractions.KeyDescriptor>()?.TeamId);
         exchange.Step = 0;

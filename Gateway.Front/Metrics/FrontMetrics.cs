@@ -64,7 +64,8 @@ public static class FrontMetrics
         "endpoint", "model", "team", "status", "stream");
 
     private static readonly Gauge s_inFlight = Prometheus.Metrics.CreateGauge(RequestsInFlight,
-        "API requests being served now (streams included), by endpoint.", "endpoint");
+        "API requests being forwarded upstream now, streams until their last byte is sent or the client goes away, by endpoint.",
+        "endpoint");
 
     private static readonly Histogram s_duration = Prometheus.Metrics.CreateHistogram(RequestDurationSeconds,
         "Time from the request's arrival to the last byte of its response, in seconds.",
@@ -122,7 +123,7 @@ public static class FrontMetrics
     private static readonly BoundedLabel s_kinds = new(64);
 
     private static readonly ConcurrentDictionary<RequestKey, RequestSeries> s_requestSeries = new();
-    private static readonly ConcurrentDictionary<string, IGauge> s_inFlightSeries = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, Gauge.Child> s_inFlightSeries = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, Counter.Child> s_rejectionSeries = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<(string, string, string), Counter.Child> s_upstreamErrorSeries = new();
     private static readonly ConcurrentDictionary<(string, string), Counter.Child> s_upstreamRetrySeries = new();
@@ -161,10 +162,17 @@ public static class FrontMetrics
 
     /// <summary>
     /// Counts a request in <c>gateway_requests_in_flight{endpoint}</c> until the returned handle is disposed
-    /// (dispose it when the response has ended, stream included).
+    /// (dispose it when the response has ended, stream included). Allocates nothing once the endpoint's
+    /// series exists; endpoints are the callers' constants, bounded like every other label.
     /// </summary>
-    public static IDisposable InFlight(string endpoint) =>
-        s_inFlightSeries.GetOrAdd(s_endpoints.Of(endpoint), e => s_inFlight.WithLabels(e)).TrackInProgress();
+    public static InFlightRequest InFlight(string endpoint)
+    {
+        if (!s_inFlightSeries.TryGetValue(endpoint, out var series))
+        {
+            series = s_inFlightSeries.GetOrAdd(s_endpoints.Of(endpoint), static e => s_inFlight.WithLabels(e));
+        }
+        return new InFlightRequest(series);
+    }
 
     /// <summary>
     /// A request the gateway refused itself: authentication, permission, rate_limit_requests,

@@ -19,7 +19,7 @@ public static class OpenPathForwarding
 
     public static async Task ForwardAsync(HttpContext context, UpstreamForwarder forwarder, IAuditSink audit, KeyDescriptor key)
     {
-        using var exchange = new ProxyExchange();
+        using var exchange = new ProxyExchange { Endpoint = Endpoint };
         ForwardOutcome? forwarded = null;
         try
         {

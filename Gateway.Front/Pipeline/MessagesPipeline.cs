@@ -92,6 +92,7 @@ public sealed class MessagesPipeline(ICallerAuthentication authentication, Reque
 
         using var exchange = new ProxyExchange
         {
+            Endpoint = endpoint.Name,
             Body = body,
             Envelope = envelope,
             ReadsMessageLimits = endpoint.ReservesTokens,

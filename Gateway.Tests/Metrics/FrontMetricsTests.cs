@@ -197,6 +197,22 @@ public sealed class FrontMetricsTests
         Assert.True(text.Types.ContainsKey("process_cpu_seconds_total"));
     }
 
+    [Fact]
+    public void Counting_a_request_in_flight_allocates_nothing_once_its_endpoint_is_known()
+    {
+        var endpoint = "alloc_" + Guid.NewGuid().ToString("N")[..8];
+        using (FrontMetrics.InFlight(endpoint))
+        {
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            using var inFlight = FrontMetrics.InFlight(endpoint);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     private static void Increased(PrometheusText before, PrometheusText after, string name, double atLeast) =>
         Assert.True(after.Value(name) - before.Value(name) >= atLeast, $"{name}: {before.Value(name)} → {after.Value(name)}, expected +{atLeast}");
 
