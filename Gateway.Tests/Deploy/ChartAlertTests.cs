@@ -74,7 +74,7 @@ public sealed class ChartAlertTests
     [Fact]
     public async Task No_rule_unless_enabled()
     {
-        var chart = await DeployTools.RenderValidAsync("gw", [DeployTools.CiValues("production.yaml")]);
+        var chart = await DeployTools.RenderValidAsync("gw", [DeployTools.CiValues("external-databases.yaml")]);
         Assert.Empty(chart.OfKind("PrometheusRule"));
     }
 

@@ -21,7 +21,7 @@ public sealed class ChartIdentityTests
             ids.Add((chart.ConfigValue(config, "Cluster__ClusterId"), chart.ConfigValue(config, "Cluster__ServiceId")));
         }
 
-        Assert.Equal(("team-a.gw", "gateway.team-a.gw"), ids[0]);
+        Assert.Equal(("team-a.gw", "team-a.gw"), ids[0]);
         Assert.Equal(ids.Count, ids.Select(i => i.ClusterId).Distinct().Count());
         Assert.Equal(ids.Count, ids.Select(i => i.ServiceId).Distinct().Count());
     }

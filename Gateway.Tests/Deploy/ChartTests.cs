@@ -28,7 +28,7 @@ public sealed class ChartTests
     [Theory]
     [InlineData("minimal.yaml", new[] { "ConfigMap", "Deployment", "Job", "NetworkPolicy", "PodDisruptionBudget", "Secret", "Service", "ServiceAccount", "StatefulSet" })]
     [InlineData("external-databases.yaml", new[] { "ConfigMap", "Deployment", "HorizontalPodAutoscaler", "Ingress", "Job", "NetworkPolicy", "PodDisruptionBudget", "Secret", "Service", "ServiceAccount" })]
-    [InlineData("production.yaml", new[] { "ConfigMap", "Deployment", "HorizontalPodAutoscaler", "Ingress", "Job", "NetworkPolicy", "PodDisruptionBudget", "Service", "ServiceAccount", "ServiceMonitor" })]
+    [InlineData("production.yaml", new[] { "ConfigMap", "Deployment", "HorizontalPodAutoscaler", "Ingress", "Job", "NetworkPolicy", "PodDisruptionBudget", "PrometheusRule", "Service", "ServiceAccount", "ServiceMonitor" })]
     public async Task Renders_objects_valid_against_the_Kubernetes_schemas(string values, string[] kinds)
     {
         var chart = await DeployTools.RenderValidAsync("gw", [DeployTools.CiValues(values)]);

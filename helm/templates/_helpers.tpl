@@ -127,7 +127,7 @@ true
 {{- .Values.cluster.clusterId | default (printf "%s.%s" .Release.Namespace .Release.Name) -}}
 {{- end -}}
 {{- define "gateway.serviceId" -}}
-{{- .Values.cluster.serviceId | default (printf "gateway.%s.%s" .Release.Namespace .Release.Name) -}}
+{{- .Values.cluster.serviceId | default (printf "%s.%s" .Release.Namespace .Release.Name) -}}
 {{- end -}}
 
 {{- define "gateway.serviceAccountName" -}}
