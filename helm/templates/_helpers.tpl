@@ -214,5 +214,5 @@ true
 
 {{/* Marks the fronts' metrics Service, so the ServiceMonitor picks it and not the API Service. */}}
 {{- define "gateway.metricsServiceLabel" -}}
-gateway.anthropic.com/metrics: "true"
+gateway/metrics: "true"
 {{- end -}}
