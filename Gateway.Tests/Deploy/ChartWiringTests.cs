@@ -142,7 +142,7 @@ public sealed class ChartWiringTests
     }
 
     /// <summary>Turns a rendered pod spec into a local process: environment resolved, addresses mapped.</summary>
-    private sealed class AddressMap(RenderedChart chart, string postgres, string redis, string upstreamUrl, string fakeUpstreamUrl, string clusterId)
+    internal sealed class AddressMap(RenderedChart chart, string postgres, string redis, string upstreamUrl, string fakeUpstreamUrl, string clusterId)
     {
         private readonly Dictionary<(string Workload, int ContainerPort), int> _ports = [];
 

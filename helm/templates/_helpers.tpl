@@ -112,8 +112,83 @@ true
       name: {{ .Values.redis.existingSecret | default (include "gateway.secretName" .) }}
       key: {{ if .Values.redis.existingSecret }}{{ .Values.redis.existingSecretKey }}{{ else }}redis-connection-string{{ end }}
 - name: Postgres__MigrateOnStart
-  # The migrations hook applies the schema; with the trial Postgres (created after pre-install hooks) silos do.
-  value: {{ .Values.postgresql.enabled | quote }}
+  {{- /* The hook applies the schema before install/upgrade; without it, or with the trial Postgres (created
+  after pre-install hooks), silos apply it at start (an advisory lock serialises them). */}}
+  value: {{ include "gateway.appMigrates" . | quote }}
+{{- end -}}
+
+{{/* "true" when silos must apply migrations at start: no migrations hook, or the trial Postgres. */}}
+{{- define "gateway.appMigrates" -}}
+{{- or .Values.postgresql.enabled (not .Values.migrations.enabled) -}}
+{{- end -}}
+
+{{/* Orleans ids: the values, else derived from the release's namespace and name (one cluster per release). */}}
+{{- define "gateway.clusterId" -}}
+{{- .Values.cluster.clusterId | default (printf "%s.%s" .Release.Namespace .Release.Name) -}}
+{{- end -}}
+{{- define "gateway.serviceId" -}}
+{{- .Values.cluster.serviceId | default (printf "%s.%s" .Release.Namespace .Release.Name) -}}
+{{- end -}}
+
+{{- define "gateway.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- .Values.serviceAccount.name | default (include "gateway.fullname" .) -}}
+{{- else -}}
+{{- .Values.serviceAccount.name | default "default" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Does the migrations Job run before the release's objects exist (pre-install hook)? */}}
+{{- define "gateway.migrationsBeforeInstall" -}}
+{{- if and .Values.migrations.enabled (not .Values.postgresql.enabled) -}}true{{- end -}}
+{{- end -}}
+
+{{/* The Job's ServiceAccount: a hook-made copy when the release's own one does not exist yet. */}}
+{{- define "gateway.migrationsServiceAccountName" -}}
+{{- if and .Values.serviceAccount.create (include "gateway.migrationsBeforeInstall" .) -}}
+{{- printf "%s-migrations" (include "gateway.fullname" .) -}}
+{{- else -}}
+{{- include "gateway.serviceAccountName" . -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Pod labels of a component: (dict "root" . "component" "front"); selector labels win over podLabels. */}}
+{{- define "gateway.podLabels" -}}
+{{- $component := index .root.Values .component | default dict -}}
+{{- $selector := include "gateway.selectorLabels" . | fromYaml -}}
+{{- toYaml (merge (dict) $selector ($component.podLabels | default dict) (.root.Values.podLabels | default dict)) -}}
+{{- end -}}
+
+{{/* podAnnotations of every pod, then the component's (which win); empty when neither is set. */}}
+{{- define "gateway.podAnnotations" -}}
+{{- $component := index .root.Values .component | default dict -}}
+{{- with merge (dict) ($component.podAnnotations | default dict) (.root.Values.podAnnotations | default dict) -}}
+{{- toYaml . -}}
+{{- end -}}
+{{- end -}}
+
+{{/* A list value of every pod then the component's: (dict "root" . "component" "front" "key" "extraEnv"). */}}
+{{- define "gateway.extraList" -}}
+{{- $component := index .root.Values .component | default dict -}}
+{{- with concat (index .root.Values .key | default list) (index $component .key | default list) -}}
+{{- toYaml . -}}
+{{- end -}}
+{{- end -}}
+
+{{/* topologySpreadConstraints of a component; one without a labelSelector selects the component's pods. */}}
+{{- define "gateway.topologySpread" -}}
+{{- $selector := dict "matchLabels" (include "gateway.selectorLabels" . | fromYaml) -}}
+{{- $out := list -}}
+{{- range (index .root.Values .component).topologySpreadConstraints -}}
+{{- $c := deepCopy . -}}
+{{- if not (hasKey $c "labelSelector") -}}
+{{- $_ := set $c "labelSelector" $selector -}}
+{{- end -}}
+{{- $out = append $out $c -}}
+{{- end -}}
+{{- with $out -}}
+{{- toYaml . -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "gateway.downwardEnv" -}}
@@ -135,4 +210,9 @@ true
 - name: tmp
   emptyDir:
     sizeLimit: 256Mi
+{{- end -}}
+
+{{/* Marks the fronts' metrics Service, so the ServiceMonitor picks it and not the API Service. */}}
+{{- define "gateway.metricsServiceLabel" -}}
+gateway/metrics: "true"
 {{- end -}}
