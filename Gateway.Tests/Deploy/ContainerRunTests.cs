@@ -93,10 +93,14 @@ public sealed class ContainerRunTests(ITestOutputHelper output) : IAsyncLifetime
             output.WriteLine($"migrations Job: {clock.Elapsed.TotalSeconds:0.0} s");
         }
 
+        var siloClock = Stopwatch.StartNew();
         var siloName = await StartAsync(silo, "silo");
-        output.WriteLine($"silo container start to ready: {(await WaitReadyAsync(silo, siloName)).TotalSeconds:0.0} s");
+        await WaitReadyAsync(silo, siloName);
+        output.WriteLine($"silo container start to ready: {siloClock.Elapsed.TotalSeconds:0.0} s");
+        var frontClock = Stopwatch.StartNew();
         var frontName = await StartAsync(front, "front");
-        output.WriteLine($"front container start to ready: {(await WaitReadyAsync(front, frontName)).TotalSeconds:0.0} s");
+        await WaitReadyAsync(front, frontName);
+        output.WriteLine($"front container start to ready: {frontClock.Elapsed.TotalSeconds:0.0} s");
         var frontUri = new Uri($"http://127.0.0.1:{frontPort}/");
 
         using var admin = new HttpClient { BaseAddress = frontUri, Timeout = TimeSpan.FromSeconds(30) };
@@ -162,7 +166,11 @@ public sealed class ContainerRunTests(ITestOutputHelper output) : IAsyncLifetime
         var siloStopping = Stopwatch.StartNew();
         await Podman.CheckedAsync("kill", "--signal", "TERM", siloName);
         var siloExit = await WaitExitAsync(siloName, TimeSpan.FromSeconds(silo.TerminationGracePeriodSeconds));
-        Assert.True(siloExit == 0, $"silo exited with {siloExit}:\n{await LogsAsync(siloName)}");
+        var siloLog = await LogsAsync(siloName, 400);
+        Assert.True(siloExit == 0, $"silo exited with {siloExit}:\n{siloLog}");
+        // A graceful Orleans stop (readiness off first), and the key's spend settled in Postgres, where the next silo reads it.
+        Assert.Contains("is shutting down: not ready", siloLog);
+        Assert.True(await SpentAsync(database, key.KeyId) > 0, $"no spend settled for {key.KeyId}");
         output.WriteLine($"silo hand-off: exited {siloStopping.Elapsed.TotalSeconds:0.0} s after SIGTERM (grace {silo.TerminationGracePeriodSeconds} s)");
     }
 
@@ -191,17 +199,16 @@ public sealed class ContainerRunTests(ITestOutputHelper output) : IAsyncLifetime
         return name;
     }
 
-    /// <summary>Polls the readiness probe's path on the container's http port, as the kubelet would; returns start-to-ready.</summary>
-    private static async Task<TimeSpan> WaitReadyAsync(ChartContainer container, string name)
+    /// <summary>Polls the readiness probe's path on the container's http port, as the kubelet would.</summary>
+    private static async Task WaitReadyAsync(ChartContainer container, string name)
     {
-        var started = DateTimeOffset.Parse(await Podman.CheckedAsync("inspect", "--format", "{{.State.StartedAt}}", name), CultureInfo.InvariantCulture);
         var probe = new Uri($"http://127.0.0.1:{container.HttpPort}{container.ReadinessPath}");
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < ReadyTimeout)
         {
             if (await StatusAsync(probe) == HttpStatusCode.OK)
             {
-                return DateTimeOffset.UtcNow - started;
+                return;
             }
             if ((await Podman.CheckedAsync("inspect", "--format", "{{.State.Running}}", name)) != "true")
             {
@@ -302,6 +309,13 @@ public sealed class ContainerRunTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.True(clock.Elapsed < timeout, $"no audit row for key {keyId} (stream={stream}, output_tokens>={minimumOutputTokens}) within {timeout.TotalSeconds:0} s");
             await Task.Delay(200);
         }
+    }
+
+    private static async Task<decimal> SpentAsync(TestPostgres database, string keyId)
+    {
+        await using var command = database.DataSource.CreateCommand("SELECT coalesce(sum(spent_usd), 0) FROM key_spend WHERE key_id = @k");
+        command.Parameters.Add(new NpgsqlParameter("k", keyId));
+        return (decimal)(await command.ExecuteScalarAsync())!;
     }
 
     /// <summary>helm --set separates pairs at commas: a value keeps its own commas escaped.</summary>
