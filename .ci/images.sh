@@ -39,6 +39,8 @@ stale() { [ "$(podman image inspect --format '{{ index .Config.Labels "gateway.c
 # what the SDK needs (ICU) and what both need (CA certificates, incl. this machine's own CAs, which
 # a TLS-inspecting proxy in front of NuGet may require). Built once per script run, in a temp dir.
 rootfs=""
+chisel=""
+trap 'rm -rf ${rootfs:+"$rootfs"} ${chisel:+"$chisel"}' EXIT
 debian_rootfs() {
   [ -z "$rootfs" ] || return 0
   rootfs=$(mktemp -d /tmp/gateway-rootfs.XXXXXX)
@@ -105,10 +107,8 @@ if stale "$runtime_image"; then
     -C / "${dotnet_root#/}/dotnet" "${dotnet_root#/}/host" "${dotnet_root#/}/shared" "${dotnet_root#/}/LICENSE.txt" \
     | podman import -q "${common_env[@]}" --change "ENV DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=true" --change "USER 1654" \
       - "$runtime_image" >/dev/null
-  rm -rf "$chisel"
   log "stand-in runtime built in $(( $(date +%s) - t )) s"
 fi
-[ -z "$rootfs" ] || rm -rf "$rootfs"
 
 # --- the gateway's images, from the Dockerfiles as a registry build uses them ---
 # Both builds restore into one NuGet folder kept between runs: the silo reuses what the front
