@@ -80,6 +80,8 @@ public sealed class ContainerRunTests(ITestOutputHelper output) : IAsyncLifetime
         {
             var (exists, _) = await Podman.RunAsync(["image", "exists", image]);
             Assert.True(exists == 0, $"image {image} is not in podman's storage: build it with `bash .ci/images.sh` (.ci/run does).");
+            // The chart's runAsUser is the image's own non-root user, so files the image owns stay readable.
+            Assert.Equal(front.RunAsUser.ToString(CultureInfo.InvariantCulture), await Podman.CheckedAsync("image", "inspect", "--format", "{{.Config.User}}", image));
         }
 
         // The schema, as the chart applies it: its migrations Job (a hook) before the workloads.
