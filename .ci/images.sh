@@ -12,6 +12,11 @@ log() { echo "images: $*" >&2; }
 sdk_image=mcr.microsoft.com/dotnet/sdk:10.0
 runtime_image=mcr.microsoft.com/dotnet/aspnet:10.0-noble-chiseled
 version=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\} *$/\1/p' helm/Chart.yaml)
+# The images are tagged with the names the chart's defaults render (image.registry/<component>.repository in
+# helm/values.yaml), so the container test runs exactly what a default install pulls.
+registry=$(awk '/^image:/ { in_image = 1; next } in_image && /^[^ #]/ { exit } in_image && /^  registry:/ { print $2; exit }' helm/values.yaml)
+repository() { awk -v c="$1" '/^image:/ { in_image = 1; next } in_image && /^[^ #]/ { exit }
+  in_image && $0 ~ "^  " c ":" { in_c = 1; next } in_c && /repository:/ { print $2; exit }' helm/values.yaml; }
 dotnet_root=/usr/share/dotnet
 
 # --- tools ---
@@ -116,7 +121,7 @@ fi
 mkdir -p .ci/.cache/nuget
 for component in front silo; do
   t=$(date +%s)
-  image=anthropic-gateway/$component:$version
+  image=$registry/$(repository "$component"):$version
   podman --log-level error build --pull=never --network host -q -v "$PWD/.ci/.cache/nuget:/root/.nuget/packages" \
     -f "Gateway.${component^}/Dockerfile" -t "$image" . >/dev/null
   log "built $image in $(( $(date +%s) - t )) s"
@@ -125,7 +130,7 @@ done
 # Untagged build stages are the layer cache of the next run; only week-old ones go.
 podman image prune -f --filter until=168h >/dev/null
 podman images --format '{{.Repository}}:{{.Tag}} {{.Size}}' \
-  | grep -E "^(localhost/)?(anthropic-gateway/|mcr.microsoft.com/dotnet/)" | sed 's/^/images: size /' >&2
+  | grep -E "^($registry/|mcr.microsoft.com/dotnet/)" | sed 's/^/images: size /' >&2
 log "done in $(( $(date +%s) - started )) s"
 
 echo "export CONTAINERS_CONF='$CONTAINERS_CONF'"

@@ -44,8 +44,7 @@ public sealed class ContainerRunTests(ITestOutputHelper output) : IAsyncLifetime
 
         var chart = await DeployTools.RenderValidAsync(Release, [],
         [
-            // The images .ci/images.sh builds are in podman's local storage under localhost/.
-            "image.registry=localhost",
+            // The images are the chart's defaults: .ci/images.sh tags its builds with those names.
             "postgres.connectionString=" + SetValue(database.ConnectionString),
             "redis.connectionString=" + redis.Endpoint,
             "upstream.baseUrl=" + upstream.BaseAddress.ToString().TrimEnd('/'),
