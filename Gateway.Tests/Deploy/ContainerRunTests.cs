@@ -20,7 +20,7 @@ namespace Gateway.Tests.Deploy;
 /// exits, and the silo exits within its grace period.
 /// </summary>
 [Trait(TestSuites.Category, TestSuites.Slow)]
-public sealed class ContainerRunTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed partial class ContainerRunTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string AdminToken = "container-test-admin-token-0123";
     private const string UpstreamKey = "sk-upstream-container-test";
@@ -40,22 +40,7 @@ public sealed class ContainerRunTests(ITestOutputHelper output) : IAsyncLifetime
         await using var redis = await PrivateRedis.StartAsync();
         await using var database = await TestPostgres.CreateAsync();
         int frontPort = ClusterProcesses.FreePort(), metricsPort = ClusterProcesses.FreePort();
-        int siloHttpPort = ClusterProcesses.FreePort(), siloPort = ClusterProcesses.FreePort(), gatewayPort = ClusterProcesses.FreePort();
-
-        var chart = await DeployTools.RenderValidAsync(Release, [],
-        [
-            // The images are the chart's defaults: .ci/images.sh tags its builds with those names.
-            "postgres.connectionString=" + SetValue(database.ConnectionString),
-            "redis.connectionString=" + redis.Endpoint,
-            "upstream.baseUrl=" + upstream.BaseAddress.ToString().TrimEnd('/'),
-            "upstream.apiKeys[0]=" + UpstreamKey,
-            "admin.token=" + AdminToken,
-            $"front.port={frontPort}",
-            $"front.metricsPort={metricsPort}",
-            $"silo.httpPort={siloHttpPort}",
-            $"silo.siloPort={siloPort}",
-            $"silo.gatewayPort={gatewayPort}",
-        ]);
+        var chart = await RenderAsync(upstream, redis, database, frontPort, metricsPort, SiloPorts.Free());
         var front = Container(chart, "Deployment", "front");
         var silo = Container(chart, "Deployment", "silo");
 
@@ -83,25 +68,9 @@ public sealed class ContainerRunTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.Equal(front.RunAsUser.ToString(CultureInfo.InvariantCulture), await Podman.CheckedAsync("image", "inspect", "--format", "{{.Config.User}}", image));
         }
 
-        // The schema, as the chart applies it: its migrations Job (a hook) before the workloads.
-        if (chart.OfKind("Job").Any(j => RenderedChart.Name(j) == $"{Release}-gateway-migrations"))
-        {
-            var migrate = Container(chart, "Job", "migrations");
-            var clock = Stopwatch.StartNew();
-            var name = await StartAsync(migrate, "migrations");
-            var exit = await WaitExitAsync(name, TimeSpan.FromSeconds(120));
-            Assert.True(exit == 0, $"migrations exited with {exit}:\n{await LogsAsync(name)}");
-            output.WriteLine($"migrations Job: {clock.Elapsed.TotalSeconds:0.0} s");
-        }
-
-        var siloClock = Stopwatch.StartNew();
-        var siloName = await StartAsync(silo, "silo");
-        await WaitReadyAsync(silo, siloName);
-        output.WriteLine($"silo container start to ready: {siloClock.Elapsed.TotalSeconds:0.0} s");
-        var frontClock = Stopwatch.StartNew();
-        var frontName = await StartAsync(front, "front");
-        await WaitReadyAsync(front, frontName);
-        output.WriteLine($"front container start to ready: {frontClock.Elapsed.TotalSeconds:0.0} s");
+        await MigrateAsync(chart);
+        var siloName = await StartReadyAsync(silo, "silo");
+        var frontName = await StartReadyAsync(front, "front");
         var frontUri = new Uri($"http://127.0.0.1:{frontPort}/");
 
         using var admin = new HttpClient { BaseAddress = frontUri, Timeout = TimeSpan.FromSeconds(30) };
@@ -186,10 +155,63 @@ public sealed class ContainerRunTests(ITestOutputHelper output) : IAsyncLifetime
         }
     }
 
-    private ChartContainer Container(RenderedChart chart, string kind, string component)
+    /// <summary>A silo's three ports: HTTP (probes, metrics), silo-to-silo, and the gateway port clients connect to.</summary>
+    private sealed record SiloPorts(int Http, int Silo, int Gateway)
+    {
+        public static SiloPorts Free() => new(ClusterProcesses.FreePort(), ClusterProcesses.FreePort(), ClusterProcesses.FreePort());
+    }
+
+    /// <summary>
+    /// <c>helm template</c> with this test's addresses and ports; everything else is the chart's defaults (the images
+    /// too: .ci/images.sh tags its builds with those names). Two renderings differing only in silo ports give two
+    /// silos of one cluster: the Orleans ids derive from the release and namespace, not from ports.
+    /// </summary>
+    private static Task<RenderedChart> RenderAsync(FakeUpstreamServer upstream, PrivateRedis redis, TestPostgres database,
+        int frontPort, int metricsPort, SiloPorts silo) =>
+        DeployTools.RenderValidAsync(Release, [],
+        [
+            "postgres.connectionString=" + SetValue(database.ConnectionString),
+            "redis.connectionString=" + redis.Endpoint,
+            "upstream.baseUrl=" + upstream.BaseAddress.ToString().TrimEnd('/'),
+            "upstream.apiKeys[0]=" + UpstreamKey,
+            "admin.token=" + AdminToken,
+            $"front.port={frontPort}",
+            $"front.metricsPort={metricsPort}",
+            $"silo.httpPort={silo.Http}",
+            $"silo.siloPort={silo.Silo}",
+            $"silo.gatewayPort={silo.Gateway}",
+        ]);
+
+    /// <param name="pod">Distinguishes replicas of one workload: the pod name the downward API gives each.</param>
+    private ChartContainer Container(RenderedChart chart, string kind, string component, string pod = "")
     {
         var workload = $"{Release}-gateway-{component}";
-        return ChartContainer.From(chart, kind, workload, new ChartContainer.PodIdentity($"{workload}-{_prefix}", Namespace, "127.0.0.1"));
+        return ChartContainer.From(chart, kind, workload, new ChartContainer.PodIdentity($"{workload}-{_prefix}{pod}", Namespace, "127.0.0.1"));
+    }
+
+    /// <summary>The schema, as the chart applies it: its migrations Job (a hook) before the workloads.</summary>
+    private async Task MigrateAsync(RenderedChart chart)
+    {
+        if (!chart.OfKind("Job").Any(j => RenderedChart.Name(j) == $"{Release}-gateway-migrations"))
+        {
+            return;
+        }
+        var migrate = Container(chart, "Job", "migrations");
+        var clock = Stopwatch.StartNew();
+        var name = await StartAsync(migrate, "migrations");
+        var exit = await WaitExitAsync(name, TimeSpan.FromSeconds(120));
+        Assert.True(exit == 0, $"migrations exited with {exit}:\n{await LogsAsync(name)}");
+        output.WriteLine($"migrations Job: {clock.Elapsed.TotalSeconds:0.0} s");
+    }
+
+    /// <summary>Starts the container and waits until its readiness probe answers 200; returns the container's name.</summary>
+    private async Task<string> StartReadyAsync(ChartContainer container, string component)
+    {
+        var clock = Stopwatch.StartNew();
+        var name = await StartAsync(container, component);
+        await WaitReadyAsync(container, name);
+        output.WriteLine($"{component} container start to ready: {clock.Elapsed.TotalSeconds:0.0} s");
+        return name;
     }
 
     private async Task<string> StartAsync(ChartContainer container, string component)

@@ -160,38 +160,56 @@ public sealed class ClusterProcesses : IAsyncDisposable
     /// An Orleans client of this cluster inside the test process, configured by the same
     /// <c>UseGatewayClustering</c> as a front; started (connected) when returned.
     /// </summary>
-    public async Task<IHost> StartClientAsync(IReadOnlyDictionary<string, string?>? settings = null)
+    public Task<IHost> StartClientAsync(IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var all = new Dictionary<string, string?>(ClusterSettings);
+        Overlay(all, settings);
+        return StartClusterClientAsync(all, _options.ReadyTimeout);
+    }
+
+    /// <summary>
+    /// An Orleans client inside the test process of any cluster (processes here, or containers), configured by
+    /// <c>UseGatewayClustering</c> from <paramref name="settings"/> (configuration keys); started when returned.
+    /// </summary>
+    public static async Task<IHost> StartClusterClientAsync(IReadOnlyDictionary<string, string?> settings, TimeSpan timeout)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, EnvironmentName = "Testing" });
-        builder.Configuration.AddInMemoryCollection(ClusterSettings);
-        builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
+        builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.UseOrleansClient(client => client.UseGatewayClustering(builder.Configuration));
         var host = builder.Build();
-        using var timeout = new CancellationTokenSource(_options.ReadyTimeout);
-        await host.StartAsync(timeout.Token);
+        using var limit = new CancellationTokenSource(timeout);
+        await host.StartAsync(limit.Token);
         return host;
     }
 
-    /// <summary>Every process's state and the end of its log, for assertion messages.</summary>
+    /// <summary>The silo-to-silo port of the silo hosting the activation whose grain id contains <paramref name="grainKey"/>.</summary>
+    public static async Task<int> SiloPortHostingAsync(IHost client, string grainKey)
+    {
+        var management = client.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0);
+        var stats = await management.GetDetailedGrainStatistics();
+        var activation = stats.FirstOrDefault(s => s.GrainId.ToString().Contains(grainKey, StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"no activation of a grain with {grainKey} in its id");
+        return activation.SiloAddress.Endpoint.Port;
+    }
+
     /// <summary>Index in <see cref="Silos"/> of the silo hosting the activation whose grain id contains <paramref name="grainKey"/>.</summary>
     public async Task<int> SiloHostingAsync(string grainKey)
     {
         using var client = await StartClientAsync();
-        var management = client.Services.GetRequiredService<IClusterClient>().GetGrain<IManagementGrain>(0);
-        var stats = await management.GetDetailedGrainStatistics();
-        var activation = stats.First(s => s.GrainId.ToString().Contains(grainKey, StringComparison.Ordinal));
+        var port = await SiloPortHostingAsync(client, grainKey);
         var silos = Silos;
         for (var i = 0; i < silos.Count; i++)
         {
-            if (silos[i].SiloPort == activation.SiloAddress.Endpoint.Port)
+            if (silos[i].SiloPort == port)
             {
                 return i;
             }
         }
-        throw new InvalidOperationException($"no silo process listens on {activation.SiloAddress}");
+        throw new InvalidOperationException($"no silo process listens on port {port}");
     }
 
+    /// <summary>Every process's state and the end of its log, for assertion messages.</summary>
     public string Logs(int linesPerProcess = 60)
     {
         var text = new StringBuilder($"Cluster {ClusterId}; full logs in {LogDirectory}").AppendLine();
