@@ -1,5 +1,6 @@
 using System.Globalization;
 using Gateway.Front.Metrics;
+using Gateway.Tests.Infrastructure;
 
 namespace Gateway.Tests.Deploy;
 

@@ -2,13 +2,13 @@ using System.Text.RegularExpressions;
 using Gateway.Front.Metrics;
 using Gateway.Grains.Metrics;
 
-namespace Gateway.Tests.Deploy;
+namespace Gateway.Tests.Infrastructure;
 
 /// <summary>The metric names a PromQL expression reads (enough PromQL for the chart's dashboard and alerts).</summary>
 internal static partial class PromQl
 {
     private static readonly HashSet<string> s_keywords =
-        ["by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless", "offset", "le"];
+        ["by", "without", "on", "ignoring", "group_left", "group_right", "bool", "and", "or", "unless", "offset", "le", "inf", "nan"];
 
     /// <summary>Every series name the gateway exports: FrontMetrics and GrainMetrics families, histograms' _bucket/_sum/_count.</summary>
     public static HashSet<string> ExportedSeries()
@@ -22,24 +22,25 @@ internal static partial class PromQl
     }
 
     /// <summary>
-    /// Identifiers not followed by "(" (functions), outside {...} label matchers, [...] ranges, strings and
-    /// by/without label lists; <c>label_values(metric, label)</c> reads its metric.
+    /// Identifiers not called as functions, outside strings, {...} label matchers, [...] ranges and by/without/on/ignoring/group_*
+    /// label lists; <c>label_values(metric, label)</c> reads its metric. A histogram's <c>_bucket</c> series stays as written.
     /// </summary>
     public static List<string> MetricNames(string query)
     {
-        var withoutLabels = LabelLists().Replace(LabelValues().Replace(query, "$1"), " ");
-        return Identifiers().Matches(withoutLabels)
+        var bare = NotMetrics().Replace(LabelValues().Replace(query, "$1"), " ");
+        return Identifiers().Matches(bare)
             .Select(m => m.Value)
             .Where(v => !s_keywords.Contains(v) && !double.TryParse(v, out _))
+            .Distinct(StringComparer.Ordinal)
             .ToList();
     }
 
-    [GeneratedRegex(@"label_values\(\s*([^,]+),\s*\w+\s*\)")]
+    [GeneratedRegex(@"label_values\(\s*([^,()]+?)\s*,\s*\w+\s*\)")]
     private static partial Regex LabelValues();
 
-    [GeneratedRegex(@"\{[^}]*\}|\b(by|without)\s*\([^)]*\)|\[[^\]]*\]|""[^""]*""")]
-    private static partial Regex LabelLists();
+    [GeneratedRegex(@"""(?:[^""\\]|\\.)*""|\{[^}]*\}|\[[^\]]*\]|\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")]
+    private static partial Regex NotMetrics();
 
-    [GeneratedRegex(@"\b[a-zA-Z_:][a-zA-Z0-9_:]*\b(?!\s*\()")]
+    [GeneratedRegex(@"(?<![\w$.])[a-zA-Z_:][a-zA-Z0-9_:]*\b(?!\s*\()")]
     private static partial Regex Identifiers();
 }
