@@ -28,11 +28,7 @@ public static class GatewayClusteringExtensions
         if (options.UsesRedis)
         {
             silo.UseRedisClustering(redis => ConfigureRedis(redis, options));
-            silo.Services.Configure<ClusterOptions>(cluster =>
-            {
-                cluster.ClusterId = options.ClusterId;
-                cluster.ServiceId = options.ServiceId;
-            });
+            ConfigureClusterIds(silo.Services, options);
             if (options.AdvertisedAddress is { } advertised)
             {
                 silo.ConfigureEndpoints(advertised, options.SiloPort, options.GatewayPort);
@@ -69,11 +65,7 @@ public static class GatewayClusteringExtensions
         if (options.UsesRedis)
         {
             client.UseRedisClustering(redis => ConfigureRedis(redis, options));
-            client.Services.Configure<ClusterOptions>(cluster =>
-            {
-                cluster.ClusterId = options.ClusterId;
-                cluster.ServiceId = options.ServiceId;
-            });
+            ConfigureClusterIds(client.Services, options);
         }
         else
         {
@@ -98,6 +90,13 @@ public static class GatewayClusteringExtensions
         // the reliability suite kept Postgres down): Orleans serializes exceptions only from known namespaces.
         services.Configure<ExceptionSerializationOptions>(o => o.SupportedNamespacePrefixes.Add("Npgsql"));
     }
+
+    private static void ConfigureClusterIds(IServiceCollection services, GatewayClusterOptions options) =>
+        services.Configure<ClusterOptions>(cluster =>
+        {
+            cluster.ClusterId = options.ClusterId;
+            cluster.ServiceId = options.ServiceId;
+        });
 
     private static void ConfigureRedis(Orleans.Clustering.Redis.RedisClusteringOptions redis, GatewayClusterOptions options)
     {
