@@ -22,9 +22,10 @@ internal static partial class BillingHandlers
         "cache_creation_tokens", "cache_read_tokens", "cost_usd", "cache_savings_usd",
     ];
 
-    public static async Task<IResult> ExportAsync(HttpContext context, [FromServices] ILoggerFactory loggers)
+    /// <param name="reports">Absent (null) when the gateway runs without Postgres.</param>
+    public static async Task<IResult> ExportAsync(HttpContext context, [FromServices] ILoggerFactory loggers, [FromServices] IBillingReports? reports)
     {
-        if (context.RequestServices.GetService<IBillingReports>() is not { } reports)
+        if (reports is null)
         {
             return AdminResults.NotFound(
                 "The billing export reads the usage database, and this gateway runs without one " +

@@ -42,6 +42,18 @@ public sealed class BillingExportTests(UsageClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Without_a_usage_database_the_export_is_a_404_naming_the_setting()
+    {
+        await using var host = await AdminHost.StartAsync(postgres: null);
+        using var client = host.CreateClient();
+
+        using var response = await client.GetAsync("admin/billing/export?month=2026-11");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("Postgres:ConnectionString is empty", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task A_billing_tag_filter_keeps_that_tag_and_an_empty_month_is_just_the_header()
     {
         await using var host = await AdminHost.StartAsync(fixture.Database.ConnectionString);
