@@ -116,14 +116,19 @@ if stale "$runtime_image"; then
 fi
 
 # --- the gateway's images, from the Dockerfiles as a registry build uses them ---
-# Both builds restore into one NuGet folder kept between runs: the silo reuses what the front
-# downloaded. A build-time volume, so the Dockerfiles stay as they are.
-mkdir -p .ci/.cache/nuget
+# Packages restore inside the build, into the restore layer itself: podman's layer cache then never
+# reuses a restore whose packages are gone (a shared NuGet volume outside the layer could be).
 for component in front silo; do
   t=$(date +%s)
   image=$registry/$(repository "$component"):$version
-  podman --log-level error build --pull=never --network host -q -v "$PWD/.ci/.cache/nuget:/root/.nuget/packages" \
-    -f "Gateway.${component^}/Dockerfile" -t "$image" . >/dev/null
+  build_log=$(mktemp)
+  if ! podman --log-level error build --pull=never --network host -f "Gateway.${component^}/Dockerfile" -t "$image" . \
+      >"$build_log" 2>&1; then
+    tail -40 "$build_log" >&2
+    rm -f "$build_log"
+    exit 1
+  fi
+  rm -f "$build_log"
   log "built $image in $(( $(date +%s) - t )) s"
 done
 
