@@ -117,7 +117,6 @@ public static class FrontServiceCollectionExtensions
             : sp.GetRequiredService<CacheInjection>());
         services.AddSingleton<RequestAudit>();
         services.AddSingleton<RequestCompletion>();
-        services.AddSingleton(sp => new RequestBodyLimit(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.MaxRequestBodyBytes));
         services.AddSingleton<MessagesPipeline>();
         services.AddGatewayAudit(builder.Configuration);
         services.AddHttpForwarder();

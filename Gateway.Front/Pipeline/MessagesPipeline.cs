@@ -5,6 +5,7 @@ using Gateway.Front.Errors;
 using Gateway.Front.Forwarding;
 using Gateway.Front.Metrics;
 using Gateway.Front.Rewrite;
+using Microsoft.Extensions.Options;
 
 namespace Gateway.Front.Pipeline;
 
@@ -29,12 +30,12 @@ namespace Gateway.Front.Pipeline;
 /// <item>Complete, whatever happened in step 7: settle, count toward the session, meter, audit (<see cref="RequestCompletion"/>).</item>
 /// </list>
 /// </remarks>
-public sealed class MessagesPipeline(ICallerAuthentication authentication, RequestBodyLimit bodyLimit, IRequestRewrite rewrite,
+public sealed class MessagesPipeline(ICallerAuthentication authentication, IOptions<GatewayOptions> gateway, IRequestRewrite rewrite,
     IRequestAdmission admission, UpstreamForwarder forwarder, RequestCompletion completion)
 {
     public const string SessionHeader = "X-Claude-Code-Session-Id";
 
-    private readonly long _maxBodyBytes = bodyLimit.MaxBytes;
+    private readonly long _maxBodyBytes = gateway.Value.MaxRequestBodyBytes;
 
     public async Task RunAsync(HttpContext context, PipelineEndpoint endpoint)
     {
