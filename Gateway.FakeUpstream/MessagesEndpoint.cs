@@ -9,17 +9,9 @@ internal sealed class MessagesEndpoint(FakeUpstreamState state)
 {
     public async Task CreateAsync(HttpContext ctx, AdmittedRequest admitted)
     {
-        using var request = MessagesRequest.Parse(admitted.Body, requireMaxTokens: true, out var error);
+        using var request = await ParseOrRefuseAsync(ctx, admitted, requireMaxTokens: true);
         if (request is null)
         {
-            await AnthropicErrors.WriteAsync(ctx, 400, error);
-            return;
-        }
-
-        var markers = PromptCacheSimulator.CountMarkers(request.Root);
-        if (markers > PromptCacheSimulator.MaxBreakpoints)
-        {
-            await AnthropicErrors.WriteAsync(ctx, 400, TooManyBreakpoints(markers));
             return;
         }
 
@@ -29,7 +21,7 @@ internal sealed class MessagesEndpoint(FakeUpstreamState state)
             return;
         }
 
-        var cache = markers > 0
+        var cache = request.CacheMarkers > 0
             ? state.PromptCache.Apply(request.Root, request.Model, options.MinCacheablePrefixTokens, admitted.At)
             : default;
         var input = Math.Max(0, TokenEstimate.FromBytes(request.BodyLength) - cache.Creation - cache.Read);
@@ -49,17 +41,9 @@ internal sealed class MessagesEndpoint(FakeUpstreamState state)
 
     public static async Task CountTokensAsync(HttpContext ctx, AdmittedRequest admitted)
     {
-        using var request = MessagesRequest.Parse(admitted.Body, requireMaxTokens: false, out var error);
+        using var request = await ParseOrRefuseAsync(ctx, admitted, requireMaxTokens: false);
         if (request is null)
         {
-            await AnthropicErrors.WriteAsync(ctx, 400, error);
-            return;
-        }
-
-        var markers = PromptCacheSimulator.CountMarkers(request.Root);
-        if (markers > PromptCacheSimulator.MaxBreakpoints)
-        {
-            await AnthropicErrors.WriteAsync(ctx, 400, TooManyBreakpoints(markers));
             return;
         }
 
@@ -71,6 +55,28 @@ internal sealed class MessagesEndpoint(FakeUpstreamState state)
             json.WriteEndObject();
         }
         await JsonResponse.WriteReplyAsync(ctx, buffer.WrittenMemory, admitted.Fault);
+    }
+
+    /// <summary>
+    /// The request, or null once its 400 went out in Anthropic's words: bad JSON or fields, or more cache
+    /// breakpoints than Anthropic accepts.
+    /// </summary>
+    private static async Task<MessagesRequest?> ParseOrRefuseAsync(HttpContext ctx, AdmittedRequest admitted, bool requireMaxTokens)
+    {
+        var request = MessagesRequest.Parse(admitted.Body, requireMaxTokens, out var error);
+        if (request is null)
+        {
+            await AnthropicErrors.WriteAsync(ctx, 400, error);
+            return null;
+        }
+        if (request.CacheMarkers > PromptCacheSimulator.MaxBreakpoints)
+        {
+            var markers = request.CacheMarkers;
+            request.Dispose();
+            await AnthropicErrors.WriteAsync(ctx, 400, TooManyBreakpoints(markers));
+            return null;
+        }
+        return request;
     }
 
     /// <summary>Anthropic's exact wording: gateways that inject breakpoints are tested against it.</summary>

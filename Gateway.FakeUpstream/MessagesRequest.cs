@@ -10,13 +10,14 @@ internal sealed class MessagesRequest : IDisposable
 {
     private readonly JsonDocument _document;
 
-    private MessagesRequest(JsonDocument document, string model, int maxTokens, bool stream, int bodyLength)
+    private MessagesRequest(JsonDocument document, string model, int maxTokens, bool stream, int bodyLength, int cacheMarkers)
     {
         _document = document;
         Model = model;
         MaxTokens = maxTokens;
         Stream = stream;
         BodyLength = bodyLength;
+        CacheMarkers = cacheMarkers;
     }
 
     public JsonElement Root => _document.RootElement;
@@ -25,6 +26,8 @@ internal sealed class MessagesRequest : IDisposable
     public int MaxTokens { get; }
     public bool Stream { get; }
     public int BodyLength { get; }
+    /// <summary>The blocks marked with <c>cache_control</c>; the endpoints refuse more than <see cref="PromptCacheSimulator.MaxBreakpoints"/>.</summary>
+    public int CacheMarkers { get; }
 
     /// <summary>Parses and validates; on failure returns null and an invalid_request_error message.</summary>
     public static MessagesRequest? Parse(ReadOnlyMemory<byte> body, bool requireMaxTokens, out string error)
@@ -88,10 +91,11 @@ internal sealed class MessagesRequest : IDisposable
                 return null;
             }
 
+            var markers = PromptCacheSimulator.CountMarkers(root);
             var stream = root.TryGetProperty("stream"u8, out var streamElement) && streamElement.ValueKind == JsonValueKind.True;
             error = "";
             ok = true;
-            return new MessagesRequest(document, model, maxTokens, stream, body.Length);
+            return new MessagesRequest(document, model, maxTokens, stream, body.Length, markers);
         }
         finally
         {

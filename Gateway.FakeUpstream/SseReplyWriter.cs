@@ -249,16 +249,7 @@ internal sealed class SseReplyWriter : IAsyncDisposable
         _json.Reset(_pipe);
     }
 
-    private async ValueTask EndEventAsync()
-    {
-        _json.Flush();
-        _pipe.Write("\n\n"u8);
-        var result = await _pipe.FlushAsync(_ct);
-        if (result.IsCanceled || result.IsCompleted)
-        {
-            throw new OperationCanceledException(_ct);
-        }
-    }
+    private ValueTask EndEventAsync() => SseEventEnd.WriteAsync(_json, _pipe, _ct);
 
     /// <summary>Event names as arrays (not u8 spans) because they are used across an await.</summary>
     private static class Events

@@ -189,16 +189,7 @@ internal sealed class ChatReplyWriter : IAsyncDisposable
         _json.Reset(_pipe);
     }
 
-    private async ValueTask EndAsync()
-    {
-        _json.Flush();
-        _pipe.Write("\n\n"u8);
-        var result = await _pipe.FlushAsync(_ct);
-        if (result.IsCanceled || result.IsCompleted)
-        {
-            throw new OperationCanceledException(_ct);
-        }
-    }
+    private ValueTask EndAsync() => SseEventEnd.WriteAsync(_json, _pipe, _ct);
 
     /// <summary>The non-streaming <c>chat.completion</c> body.</summary>
     public static ReadOnlyMemory<byte> Completion(ChatReply reply)
