@@ -78,6 +78,14 @@ internal sealed class CapturedResponse
         return new CapturedResponse(Status, headers, body.WrittenSpan.ToArray());
     }
 
+    /// <summary>The same failure with a Google-shaped Vertex error body rewritten to Anthropic's shape (status and headers kept).</summary>
+    public CapturedResponse TranslatedFromVertex()
+    {
+        var body = new System.Buffers.ArrayBufferWriter<byte>(256);
+        Clouds.VertexErrors.Translate(Status, Body, body);
+        return new CapturedResponse(Status, Headers, body.WrittenSpan.ToArray());
+    }
+
     public async Task ReplayAsync(HttpContext context)
     {
         var response = context.Response;

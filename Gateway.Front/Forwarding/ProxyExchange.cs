@@ -61,6 +61,9 @@ public sealed class ProxyExchange : IDisposable
 
     internal string? RoutedAlias { get; set; }
 
+    /// <summary>A cloud provider's path and credential for the current attempt (null: an Anthropic or OpenAI-compatible one).</summary>
+    internal Clouds.CloudCall? Cloud { get; set; }
+
     /// <summary>What the next attempt does, decided after each attempt (None: the outcome is final).</summary>
     internal NextAttempt Next { get; set; }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using Gateway.Front.Clouds;
 using Gateway.Front.Envelope;
 using Gateway.Front.Errors;
 using Gateway.Front.Metrics;
@@ -32,6 +33,7 @@ public sealed class UpstreamForwarder : IDisposable
     private readonly HttpMessageInvoker _invoker;
     private readonly ForwarderRequestConfig _requestConfig;
     private readonly ResiliencePipeline<AttemptOutcome> _pipeline;
+    private readonly CloudUpstreams _clouds;
 
     private static readonly ResiliencePropertyKey<ProxyExchange> ExchangeKey = new("gateway.exchange");
 
@@ -39,8 +41,9 @@ public sealed class UpstreamForwarder : IDisposable
     private const int MaxAttempts = 64;
 
     public UpstreamForwarder(IHttpForwarder forwarder, RouteTable routes, IOptions<UpstreamOptions> options,
-        ILogger<UpstreamForwarder> logger)
+        ILogger<UpstreamForwarder> logger, CloudUpstreams clouds)
     {
+        _clouds = clouds;
         _forwarder = forwarder;
         _routes = routes;
         _options = options.Value;
@@ -214,11 +217,32 @@ public sealed class UpstreamForwarder : IDisposable
         exchange.MayRetryRateLimit = exchange.Key is { } current && CanMove(exchange)
             && exchange.KeySwitches < provider.Pool.Keys.Count - 1
             && provider.Pool.HasAvailableOtherThan(current, DateTimeOffset.UtcNow, exchange.ModelClass);
-        var body = BodyFor(exchange, out var untranslatable);
+        var body = BodyFor(context, exchange, out var untranslatable);
         if (untranslatable is not null)
         {
             await GatewayError.InvalidRequest(context, untranslatable);
             return AttemptOutcome.Delivered;
+        }
+        exchange.Cloud = null;
+        if (provider.IsVertex || provider.IsFoundry)
+        {
+            // :: the cloud's path and credential (a Google token may be fetched here, ahead of its expiry)
+            var model = exchange.Envelope is { } envelope ? CloudUpstreams.ProviderModel(provider, CurrentStep(exchange).Alias ?? envelope.Model) : null;
+            var (call, refusal) = await _clouds.PrepareAsync(provider, context.Request.Path.Value ?? "", model,
+                exchange.Envelope?.Stream ?? false, exchange.Upstream, cancellationToken);
+            if (refusal is not null)
+            {
+                if (refusal.Cause is { } cause)
+                {
+                    ForwardingLog.Unreachable(_logger, exchange.Attempts, cause.Message);
+                    FrontMetrics.UpstreamError(provider.Name, exchange.Upstream?.Id ?? "", "credential");
+                }
+                await GatewayError.WriteAsync(context, refusal.Status,
+                    refusal.Status == StatusCodes.Status404NotFound ? AnthropicErrorTypes.NotFound : AnthropicErrorTypes.Api, refusal.Message,
+                    refusal.Status >= 500 ? TimeSpan.FromSeconds(1) : null, shouldRetry: refusal.Status >= 500 ? true : null);
+                return AttemptOutcome.Delivered;
+            }
+            exchange.Cloud = call;
         }
         exchange.Key?.Sent();
         if (body is not null)
@@ -283,11 +307,15 @@ public sealed class UpstreamForwarder : IDisposable
     /// step's alias, or for an OpenAI-compatible provider the Chat Completions translation (null with
     /// <paramref name="untranslatable"/> set when the body cannot be translated).
     /// </summary>
-    private static RequestBody? BodyFor(ProxyExchange exchange, out string? untranslatable)
+    private static RequestBody? BodyFor(HttpContext context, ProxyExchange exchange, out string? untranslatable)
     {
         untranslatable = null;
         var step = CurrentStep(exchange);
         var alias = step.Alias;
+        if ((step.Provider.IsVertex || step.Provider.IsFoundry) && exchange.Body is { } cloudBody && exchange.Envelope is { } cloudEnvelope)
+        {
+            return CloudBodyFor(context, exchange, step, cloudBody, cloudEnvelope, out untranslatable);
+        }
         if (step.Provider.IsOpenAi && exchange.Body is { } messages && exchange.Envelope is { } envelope)
         {
             var model = alias ?? envelope.Model;
@@ -319,6 +347,41 @@ public sealed class UpstreamForwarder : IDisposable
         }
         return exchange.RoutedBody ?? original;
     }
+
+    /// <summary>
+    /// A cloud provider's body (Clouds/): the model mapped to the provider's id, Vertex's body shape, what the
+    /// provider refuses dropped. Cached per provider for retries; null: the client's bytes go unchanged.
+    /// </summary>
+    private static RequestBody? CloudBodyFor(HttpContext context, ProxyExchange exchange, RouteStep step, RequestBody original,
+        RequestEnvelope envelope, out string? untranslatable)
+    {
+        untranslatable = null;
+        var clientModel = step.Alias ?? envelope.Model;
+        if (CloudUpstreams.ProviderModel(step.Provider, clientModel) is not { } providerModel)
+        {
+            untranslatable = $"model: {Paths.CanonicalPath.Quote(clientModel)} is not a model id provider '{step.Provider.Name}' can be asked for.";
+            return null;
+        }
+        var cacheKey = CloudBodyKey + step.Provider.Name;
+        if (exchange.RoutedAlias != cacheKey)
+        {
+            exchange.RoutedBody?.Dispose();
+            exchange.RoutedBody = CloudUpstreams.BodyFor(step.Provider, original.Span, envelope.Model, providerModel,
+                context.Request.Path.Equals(CloudUpstreams.CountTokensPath, StringComparison.OrdinalIgnoreCase),
+                context.Request.Headers[ProviderCapabilities.BetaHeader], out var error);
+            if (error is not null)
+            {
+                exchange.RoutedAlias = null;
+                untranslatable = error;
+                return null;
+            }
+            exchange.RoutedAlias = cacheKey;
+        }
+        return exchange.RoutedBody ?? original;
+    }
+
+    /// <summary>Marks a cached routed body as a cloud provider's (never equal to a model alias).</summary>
+    private const string CloudBodyKey = "\u0002cloud:";
 
     /// <summary>Marks a cached routed body as a Chat translation (never equal to a model alias).</summary>
     private const string OpenAiBodyKey = "\u0001chat:";

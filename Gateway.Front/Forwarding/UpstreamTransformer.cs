@@ -26,6 +26,11 @@ internal sealed class UpstreamTransformer : HttpTransformer
         {
             OpenAiUpstream.TransformRequest(proxyRequest, destinationPrefix, exchange.Upstream);
         }
+        else if (exchange.Cloud is { } cloud)
+        {
+            cloud.Apply(proxyRequest, destinationPrefix, exchange.Provider ?? "",
+                httpContext.Request.Path.Equals(Clouds.CloudUpstreams.CountTokensPath, StringComparison.OrdinalIgnoreCase));
+        }
         else if (exchange.Upstream is { } credential)
         {
             proxyRequest.Headers.Remove("x-api-key");
@@ -71,12 +76,13 @@ internal sealed class UpstreamTransformer : HttpTransformer
             }
         }
         var openAi = exchange.CurrentProvider is { IsOpenAi: true };
+        var vertex = exchange.CurrentProvider is { IsVertex: true };
         if ((status == 429 && exchange.MayRetryRateLimit)
             || (exchange.MayRetryResponse && RetryPolicy.IsRetryableStatus(proxyResponse.StatusCode)))
         {
             var held = await CapturedResponse.CaptureAsync(proxyResponse, cancellationToken);
             // Replayed to an Anthropic client if no retry succeeds: in Anthropic's shape, headers kept.
-            exchange.Answer = new UpstreamAnswer(status, openAi ? held.TranslatedFromOpenAi() : held, null);
+            exchange.Answer = new UpstreamAnswer(status, openAi ? held.TranslatedFromOpenAi() : vertex ? held.TranslatedFromVertex() : held, null);
             return false;
         }
 
@@ -86,6 +92,12 @@ internal sealed class UpstreamTransformer : HttpTransformer
             // Translated before the tap wraps it: usage, settlement, audit and budgets see Anthropic's bytes.
             proxyResponse.Content = ChatTranslatingContent.For(proxyResponse);
             OpenAiUpstream.FixResponseHeaders(httpContext.Response, proxyResponse, proxyResponse.Content.Headers.ContentType);
+        }
+        else if (vertex && status >= 400)
+        {
+            // Google-shaped errors (quota, auth) become Anthropic's, which clients' retry logic reads.
+            proxyResponse.Content = Clouds.VertexErrorContent.For(proxyResponse.Content, status);
+            httpContext.Response.ContentLength = null;
         }
         TenantResponseHeaders.ApplyTo(httpContext);
         if (exchange.RewriteSuccess is { } rewrite && status is >= 200 and < 300)

@@ -122,6 +122,7 @@ public static class FrontServiceCollectionExtensions
         services.AddHttpForwarder();
         services.AddSingleton<UpstreamDirectory>();
         services.AddSingleton<UpstreamForwarder>();
+        services.AddSingleton<Clouds.CloudUpstreams>();
         services.AddUpstreamRouting();
         services.AddSingleton<ReadinessState>();
         services.AddBrowserCors(builder.Configuration);

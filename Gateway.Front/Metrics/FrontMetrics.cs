@@ -38,6 +38,7 @@ public static class FrontMetrics
     public const string SettlementFailuresTotal = "gateway_settlement_failures_total";
     public const string SettlementFailedChargesTotal = "gateway_settlement_failed_charges_total";
     public const string SettlementRejectedChargesTotal = "gateway_settlement_rejected_charges_total";
+    public const string CapabilityDropsTotal = "gateway_capability_drops_total";
 
     /// <summary>
     /// Every metric family the front defines, as exposed (histograms also expose <c>_bucket</c>, <c>_sum</c>
@@ -48,7 +49,7 @@ public static class FrontMetrics
         RequestsTotal, RequestsInFlight, RequestDurationSeconds, TimeToFirstByteSeconds, TokensTotal, CostUsdTotal,
         CacheSavingsUsdTotal, RejectionsTotal, UpstreamErrorsTotal, UpstreamRetriesTotal, AuditBufferDepthName,
         AuditRowsWrittenTotal, AuditRowsDroppedTotal, AuditWriteFailuresTotal, SettlementFailuresTotal,
-        SettlementFailedChargesTotal, SettlementRejectedChargesTotal,
+        SettlementFailedChargesTotal, SettlementRejectedChargesTotal, CapabilityDropsTotal,
     ];
 
     /// <summary>Request durations of an LLM proxy: a 1 ms rejection up to a 10-minute stream.</summary>
@@ -114,6 +115,10 @@ public static class FrontMetrics
     private static readonly Counter s_settlementFailedCharges = Prometheus.Metrics.CreateCounter(SettlementFailedChargesTotal,
         "Usage charges in the settlement batches the front gave up on.");
 
+    private static readonly Counter s_capabilityDrops = Prometheus.Metrics.CreateCounter(CapabilityDropsTotal,
+        "Betas, body fields and cache_control members dropped before a request went to a provider that refuses them, by provider, what and name.",
+        "provider", "what", "name");
+
     private static readonly BoundedLabel s_endpoints = new(32);
     private static readonly BoundedLabel s_models = new(200);
     private static readonly BoundedLabel s_teams = new(2000, empty: "none");
@@ -127,6 +132,8 @@ public static class FrontMetrics
     private static readonly ConcurrentDictionary<string, Counter.Child> s_rejectionSeries = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<(string, string, string), Counter.Child> s_upstreamErrorSeries = new();
     private static readonly ConcurrentDictionary<(string, string), Counter.Child> s_upstreamRetrySeries = new();
+    private static readonly ConcurrentDictionary<(string, string, string), Counter.Child> s_capabilityDropSeries = new();
+    private static readonly BoundedLabel s_dropNames = new(128);
 
     /// <summary>Touches the class so every unlabelled metric is registered (and exported as 0) from the start.</summary>
     public static void EnsureRegistered() => RuntimeHelpers.RunClassConstructor(typeof(FrontMetrics).TypeHandle);
@@ -204,6 +211,21 @@ public static class FrontMetrics
         {
             var key = (s_providers.Of(provider), s_kinds.Of(kind));
             child = s_upstreamRetrySeries.GetOrAdd(key, k => s_upstreamRetries.WithLabels(k.Item1, k.Item2));
+        }
+        child.Inc();
+    }
+
+    /// <summary>
+    /// Something a provider refuses was dropped from a request before it was sent (Clouds/ProviderCapabilities):
+    /// <paramref name="what"/> is <c>beta</c>, <c>field</c> or <c>cache_control</c>; <paramref name="name"/> the beta,
+    /// field or member (a beta name is client text: plain short names only, bounded like every label).
+    /// </summary>
+    public static void CapabilityDropped(string provider, string what, string name)
+    {
+        if (!s_capabilityDropSeries.TryGetValue((provider, what, name), out var child))
+        {
+            var key = (s_providers.Of(provider), s_kinds.Of(what), s_dropNames.Of(name));
+            child = s_capabilityDropSeries.GetOrAdd(key, k => s_capabilityDrops.WithLabels(k.Item1, k.Item2, k.Item3));
         }
         child.Inc();
     }

@@ -24,9 +24,8 @@ public sealed class UpstreamDirectory
         _pool = o.Pool;
         if (o.Providers.Length > 0)
         {
-            Providers = o.Providers.Select(p => new UpstreamProvider(p.Name, p.Kind, p.BaseUrl,
-                PoolOf(p.Name, p.Keys.Select(k => string.IsNullOrWhiteSpace(k.Id)
-                    ? UpstreamCredential.From(k.Secret) : new UpstreamCredential(k.Secret, k.Id))), p.Breaker?.Over(o.Breaker) ?? o.Breaker)).ToArray();
+            Providers = o.Providers.Select(p => new UpstreamProvider(p.Name, p.Kind, BaseUrlOf(p),
+                PoolOf(p.Name, CredentialsOf(p)), p.Breaker?.Over(o.Breaker) ?? o.Breaker) { Settings = p }).ToArray();
         }
         else
         {
@@ -63,6 +62,27 @@ public sealed class UpstreamDirectory
 
     /// <summary>The default provider's next credential (most headroom); null: the client's own credential goes through.</summary>
     public UpstreamCredential? NextCredential() => Default.Pool.Pick(DateTimeOffset.UtcNow)?.Credential;
+
+    /// <summary>
+    /// A Vertex provider without a base URL calls Google's regional endpoint (<c>https://{region}-aiplatform.googleapis.com</c>,
+    /// or <c>https://aiplatform.googleapis.com</c> for the <c>global</c> location).
+    /// </summary>
+    private static string? BaseUrlOf(UpstreamProviderOptions p) =>
+        !string.IsNullOrWhiteSpace(p.BaseUrl) || !p.Kind.Equals(UpstreamProviderOptions.VertexKind, StringComparison.OrdinalIgnoreCase) || string.IsNullOrWhiteSpace(p.Region)
+            ? p.BaseUrl
+            : p.Region.Equals("global", StringComparison.OrdinalIgnoreCase)
+                ? "https://aiplatform.googleapis.com"
+                : $"https://{p.Region.ToLowerInvariant()}-aiplatform.googleapis.com";
+
+    /// <summary>
+    /// The provider's pool. A Vertex provider authenticates with a Google credential rather than keys: it gets one
+    /// pool member standing for that credential (its id, never a secret, names it in metrics and the audit log), so
+    /// cool-downs, headroom and breakers work as for any pool.
+    /// </summary>
+    private static IEnumerable<UpstreamCredential> CredentialsOf(UpstreamProviderOptions p) =>
+        p.Keys.Length == 0 && p.Kind.Equals(UpstreamProviderOptions.VertexKind, StringComparison.OrdinalIgnoreCase)
+            ? [new UpstreamCredential("", "gcp-" + p.Name)]
+            : p.Keys.Select(k => string.IsNullOrWhiteSpace(k.Id) ? UpstreamCredential.From(k.Secret) : new UpstreamCredential(k.Secret, k.Id));
 
     private KeyPool PoolOf(string provider, IEnumerable<UpstreamCredential> credentials) =>
         new(credentials.Select(c => new PooledKey(provider, c, _pool)).ToArray());

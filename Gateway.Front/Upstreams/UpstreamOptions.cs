@@ -61,6 +61,12 @@ public sealed class UpstreamProviderOptions
     /// <summary>Any OpenAI-compatible Chat Completions endpoint; Messages requests are translated both ways (docs/routing.md).</summary>
     public const string OpenAiKind = "openai";
 
+    /// <summary>Claude on Google Vertex AI: rawPredict/streamRawPredict, Google credentials (docs/providers.md).</summary>
+    public const string VertexKind = "vertex";
+
+    /// <summary>Claude on Microsoft Foundry: the Anthropic API at the resource's endpoint, key in <c>api-key</c> (docs/providers.md).</summary>
+    public const string FoundryKind = "foundry";
+
     public string Name { get; set; } = "";
 
     /// <summary><c>anthropic</c>: the Anthropic API or any Anthropic-compatible base URL; <c>openai</c>: an OpenAI-compatible one.</summary>
@@ -69,6 +75,24 @@ public sealed class UpstreamProviderOptions
     public string BaseUrl { get; set; } = "";
 
     public UpstreamKeyOptions[] Keys { get; set; } = [];
+
+    /// <summary><c>vertex</c>: the Google Cloud project whose Vertex AI quota serves the requests.</summary>
+    public string? ProjectId { get; set; }
+
+    /// <summary><c>vertex</c>: the location (<c>us-east5</c>, <c>europe-west1</c>, <c>global</c>, ...); the default base URL follows it.</summary>
+    public string? Region { get; set; }
+
+    /// <summary>
+    /// <c>vertex</c>: a Google credential file (service-account key, or an external-account file for workload
+    /// identity federation); empty: Application Default Credentials (GOOGLE_APPLICATION_CREDENTIALS, GKE workload identity, the metadata server).
+    /// </summary>
+    public string? CredentialsFile { get; set; }
+
+    /// <summary>
+    /// <c>vertex</c> and <c>foundry</c>: model name as the client sends it → the provider's id (a Vertex model
+    /// version, a Foundry deployment name). Entries here override the built-in defaults.
+    /// </summary>
+    public Dictionary<string, string> Models { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Optional: this provider's breaker settings; each one left out takes <c>Upstream:Breaker</c>'s value.</summary>
     public ProviderBreakerOptions? Breaker { get; set; }

@@ -9,6 +9,11 @@ namespace Gateway.Front.Upstreams;
 /// </param>
 public sealed class UpstreamOptionsValidator(bool embeddedFakeServes = false) : IValidateOptions<UpstreamOptions>
 {
+    private static readonly HashSet<string> KnownKinds = new(StringComparer.OrdinalIgnoreCase)
+    {
+        UpstreamProviderOptions.AnthropicKind, UpstreamProviderOptions.OpenAiKind, UpstreamProviderOptions.VertexKind, UpstreamProviderOptions.FoundryKind,
+    };
+
     public ValidateOptionsResult Validate(string? name, UpstreamOptions o)
     {
         var errors = new List<string>();
@@ -85,13 +90,19 @@ public sealed class UpstreamOptionsValidator(bool embeddedFakeServes = false) : 
                 {
                     errors.Add($"{at}:Name '{p.Name}' is used by another provider.");
                 }
-                if (!string.Equals(p.Kind, UpstreamProviderOptions.AnthropicKind, StringComparison.OrdinalIgnoreCase)
-                    && !string.Equals(p.Kind, UpstreamProviderOptions.OpenAiKind, StringComparison.OrdinalIgnoreCase))
+                if (!KnownKinds.Contains(p.Kind))
                 {
-                    errors.Add($"{at}:Kind must be '{UpstreamProviderOptions.AnthropicKind}' (the Anthropic API or an Anthropic-compatible base URL) "
-                        + $"or '{UpstreamProviderOptions.OpenAiKind}' (an OpenAI-compatible Chat Completions API), got '{p.Kind}'.");
+                    errors.Add($"{at}:Kind must be '{UpstreamProviderOptions.AnthropicKind}' (the Anthropic API or an Anthropic-compatible base URL), "
+                        + $"'{UpstreamProviderOptions.OpenAiKind}' (an OpenAI-compatible Chat Completions API), '{UpstreamProviderOptions.VertexKind}' "
+                        + $"(Claude on Google Vertex AI) or '{UpstreamProviderOptions.FoundryKind}' (Claude on Microsoft Foundry), got '{p.Kind}'.");
                 }
-                if (!Uri.TryCreate(p.BaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                var vertex = p.Kind.Equals(UpstreamProviderOptions.VertexKind, StringComparison.OrdinalIgnoreCase);
+                if (vertex)
+                {
+                    ValidateVertex(p, at, errors);
+                }
+                if (!(vertex && string.IsNullOrWhiteSpace(p.BaseUrl))
+                    && (!Uri.TryCreate(p.BaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
                 {
                     errors.Add($"{at}:BaseUrl must be an absolute http(s) URL, got '{p.BaseUrl}'.");
                 }
@@ -143,6 +154,23 @@ public sealed class UpstreamOptionsValidator(bool embeddedFakeServes = false) : 
             if (b.MinimumThroughput < 2)
             {
                 errors.Add($"{at}:MinimumThroughput must be at least 2, got {b.MinimumThroughput}.");
+            }
+        }
+
+        // Project and region go into the URL path: only the characters Google's own ids use.
+        static void ValidateVertex(UpstreamProviderOptions p, string at, List<string> errors)
+        {
+            if (string.IsNullOrWhiteSpace(p.ProjectId) || p.ProjectId.Length > 63 || !p.ProjectId.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '.' or ':'))
+            {
+                errors.Add($"{at}:ProjectId is required for a vertex provider: a Google Cloud project id (lower-case letters, digits, '-'), got '{p.ProjectId}'.");
+            }
+            if (string.IsNullOrWhiteSpace(p.Region) || p.Region.Length > 40 || !p.Region.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+            {
+                errors.Add($"{at}:Region is required for a vertex provider: a Vertex AI location such as us-east5, europe-west1 or global, got '{p.Region}'.");
+            }
+            if (!string.IsNullOrWhiteSpace(p.CredentialsFile) && !File.Exists(p.CredentialsFile))
+            {
+                errors.Add($"{at}:CredentialsFile '{p.CredentialsFile}' does not exist (leave it empty for Application Default Credentials).");
             }
         }
 

@@ -38,6 +38,15 @@ public sealed class UpstreamProvider
     /// <summary>An OpenAI-compatible provider: Messages requests and responses are translated (OpenAi/Provider).</summary>
     public bool IsOpenAi => Kind.Equals(UpstreamProviderOptions.OpenAiKind, StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>Claude on Vertex AI: the URL, credential and body are Vertex's (Clouds/).</summary>
+    public bool IsVertex => Kind.Equals(UpstreamProviderOptions.VertexKind, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Claude on Microsoft Foundry: Anthropic's API with the key in <c>api-key</c> (Clouds/).</summary>
+    public bool IsFoundry => Kind.Equals(UpstreamProviderOptions.FoundryKind, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The provider's configuration as bound (null for the flat one-provider configuration).</summary>
+    public UpstreamProviderOptions? Settings { get; internal set; }
+
     /// <summary>The breaker settings in force for this provider (its own, or the shared ones).</summary>
     public BreakerOptions BreakerSettings { get; }
 
