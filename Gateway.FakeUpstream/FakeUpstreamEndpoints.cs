@@ -37,6 +37,9 @@ internal sealed class FakeUpstreamEndpoints
         app.Map("/v1/messages/batches/{id}/cancel", endpoints.Guard(endpoints.CancelBatchAsync));
         app.Map("/v1/models", endpoints.Guard(endpoints.ListModelsAsync));
         app.Map("/v1/models/{id}", endpoints.Guard(endpoints.GetModelAsync));
+        var vertex = new Vertex.VertexEndpoint(state, endpoints._pipeline, endpoints._messages);
+        app.Map(Vertex.VertexEndpoint.Route, endpoints.Guard(vertex.HandleAsync));
+        app.MapPost(Vertex.GoogleTokenEndpoint.Path, endpoints.Guard(ctx => Vertex.GoogleTokenEndpoint.HandleAsync(ctx, state)));
         FakeControlEndpoints.Map(app, state);
         // An explicit pattern: the default fallback pattern skips paths that look like files.
         app.MapFallback("{**path}", endpoints.Guard(endpoints.NotFoundAsync));

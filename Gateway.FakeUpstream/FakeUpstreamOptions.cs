@@ -49,4 +49,19 @@ public sealed class FakeUpstreamOptions
 
     /// <summary>How long a Message Batch stays <c>in_progress</c> before it ends with its results.</summary>
     public int BatchProcessingMs { get; set; } = 1000;
+
+    /// <summary>
+    /// Vertex AI routes: bearer tokens accepted besides those the fake Google token endpoint issued. Both empty:
+    /// any non-empty bearer token passes (but one is always required).
+    /// </summary>
+    public string[] VertexAccessTokens { get; set; } = [];
+
+    /// <summary>Lifetime (<c>expires_in</c>) of the tokens the fake Google token endpoint (<c>POST /token</c>) issues.</summary>
+    public int GoogleTokenLifetimeSeconds { get; set; } = 3600;
+
+    /// <summary>
+    /// PEM of the service account's public key: when set, the token endpoint checks the RS256 signature of the
+    /// JWT assertion with it, as Google checks it against the key it issued.
+    /// </summary>
+    public string? GoogleServiceAccountPublicKeyPem { get; set; }
 }

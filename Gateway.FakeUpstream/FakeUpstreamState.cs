@@ -71,4 +71,21 @@ public sealed class FakeUpstreamState
 
     /// <summary>Message Batches, per upstream key (the key's organisation).</summary>
     public FakeBatchStore Batches { get; } = new();
+
+    /// <summary>Access tokens the fake Google token endpoint issued (the Vertex routes accept them).</summary>
+    public IReadOnlyCollection<string> IssuedGoogleTokens => _googleTokens.Keys.ToArray();
+
+    /// <summary>JWT grants the fake Google token endpoint answered.</summary>
+    public int GoogleTokenGrants => Volatile.Read(ref _googleTokenGrants);
+
+    internal void IssueGoogleToken(string token)
+    {
+        _googleTokens[token] = 0;
+        Interlocked.Increment(ref _googleTokenGrants);
+    }
+
+    internal bool IsIssuedGoogleToken(string token) => _googleTokens.ContainsKey(token);
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _googleTokens = new(StringComparer.Ordinal);
+    private int _googleTokenGrants;
 }

@@ -95,6 +95,10 @@ internal sealed class RequestPipeline(FakeUpstreamState state, CancellationToken
                     {
                         await OpenAi.OpenAiErrors.RateLimitedAsync(ctx, limit);
                     }
+                    else if (dialect == WireDialect.Vertex)
+                    {
+                        await Vertex.GoogleErrors.WriteAsync(ctx, 429, Vertex.GoogleErrors.QuotaMessage);
+                    }
                     else
                     {
                         await AnthropicErrors.WriteAsync(ctx, 429, string.Format(System.Globalization.CultureInfo.InvariantCulture, AnthropicErrors.RateLimitMessage, limit));
@@ -121,14 +125,22 @@ internal sealed class RequestPipeline(FakeUpstreamState state, CancellationToken
         }
     }
 
-    private static Task ErrorAsync(HttpContext ctx, WireDialect dialect, int status, string message) =>
-        dialect == WireDialect.OpenAi ? OpenAi.OpenAiErrors.WriteAsync(ctx, status, message) : AnthropicErrors.WriteAsync(ctx, status, message);
+    private static Task ErrorAsync(HttpContext ctx, WireDialect dialect, int status, string message) => dialect switch
+    {
+        WireDialect.OpenAi => OpenAi.OpenAiErrors.WriteAsync(ctx, status, message),
+        WireDialect.Vertex => Vertex.GoogleErrors.WriteAsync(ctx, status, message),
+        _ => AnthropicErrors.WriteAsync(ctx, status, message),
+    };
 
     private static void WriteRateLimits(HttpResponse response, WireDialect dialect, RateLimitWindow requests, DateTimeOffset now)
     {
         if (dialect == WireDialect.OpenAi)
         {
             OpenAi.OpenAiRateLimitHeaders.Write(response, requests, now);
+        }
+        else if (dialect == WireDialect.Vertex)
+        {
+            // Vertex AI sends no rate-limit headers.
         }
         else
         {

@@ -5,4 +5,7 @@ internal enum WireDialect
 {
     Anthropic,
     OpenAi,
+
+    /// <summary>Google Vertex AI: Google's error shape for its own errors, no rate-limit headers.</summary>
+    Vertex,
 }
