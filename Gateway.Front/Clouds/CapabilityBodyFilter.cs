@@ -61,8 +61,9 @@ public static class CapabilityBodyFilter
             }
             Cut(body, top, cuts);
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // Not a body this pass can read (a lone surrogate in a name, say): it goes as it came.
             return null;
         }
         if (cuts.Count == 0)

@@ -10,13 +10,13 @@ public static class MessagesEndpoints
 {
     public const string SessionHeader = MessagesPipeline.SessionHeader;
 
-    private static readonly PipelineEndpoint Messages = new("messages", ReservesTokens: true);
+    private static readonly PipelineEndpoint Messages = new(MessagesEndpointsNames.Messages, ReservesTokens: true);
 
     /// <summary>
     /// count_tokens costs a request of the key's bucket (a flood would otherwise drive the shared upstream keys
     /// into cool-down), and no tokens or money: admitted with nothing reserved, never charged.
     /// </summary>
-    private static readonly PipelineEndpoint CountTokens = new("count_tokens", ReservesTokens: false);
+    private static readonly PipelineEndpoint CountTokens = new(MessagesEndpointsNames.CountTokens, ReservesTokens: false);
 
     public static IEndpointRouteBuilder MapMessagesEndpoints(this IEndpointRouteBuilder app)
     {
@@ -33,4 +33,11 @@ public static class MessagesEndpoints
         return GatewayError.WriteAsync(context, StatusCodes.Status405MethodNotAllowed, AnthropicErrorTypes.InvalidRequest,
             $"Method {context.Request.Method} is not allowed on {context.Request.Path}; use POST.");
     }
+}
+
+/// <summary>The endpoint names of Messages calls in audit rows and metrics, whichever surface they came in by (Anthropic's or Vertex's).</summary>
+public static class MessagesEndpointsNames
+{
+    public const string Messages = "messages";
+    public const string CountTokens = "count_tokens";
 }

@@ -143,6 +143,7 @@ public static class FrontServiceCollectionExtensions
         app.MapMessagesEndpoints();
         app.MapChatCompletionsEndpoints();
         app.MapModelsEndpoints();
+        app.MapVertexEndpoints();
         if (app.Services.GetService<IKeyChangeNotifier>() is not null)
         {
             app.MapAdminEndpoints();
