@@ -11,6 +11,7 @@ public static class RoutingServiceCollectionExtensions
         services.AddOptions<RoutingOptions>().BindConfiguration(RoutingOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RoutingOptions>, RoutingOptionsValidator>();
         services.AddSingleton<RouteTable>();
+        services.AddSingleton<ModelDirectory>();
         services.AddHostedService<UpstreamKeySync>();
         return services;
     }
