@@ -168,6 +168,10 @@ public sealed class UpstreamOptionsValidator(bool embeddedFakeServes = false) : 
             {
                 errors.Add($"{at}:Region is required for a vertex provider: a Vertex AI location such as us-east5, europe-west1 or global, got '{p.Region}'.");
             }
+            if (p.Keys.Length > 0)
+            {
+                errors.Add($"{at}:Keys are not used by a vertex provider: it authenticates with {at}:CredentialsFile, or Application Default Credentials when that is empty.");
+            }
             if (!string.IsNullOrWhiteSpace(p.CredentialsFile) && !File.Exists(p.CredentialsFile))
             {
                 errors.Add($"{at}:CredentialsFile '{p.CredentialsFile}' does not exist (leave it empty for Application Default Credentials).");
