@@ -9,14 +9,14 @@ internal static class ApiKeyAuth
     /// <summary>The key to bill and rate-limit, or null when the request carries none.</summary>
     public static string? Presented(HttpRequest request)
     {
-        var apiKey = (string?)request.Headers[FakeUpstreamHeaders.ApiKey];
+        var apiKey = ApiKey(request);
         return !string.IsNullOrEmpty(apiKey) ? apiKey : Bearer(request);
     }
 
     /// <summary>Checks the request against <paramref name="allowed"/>; returns the accepted key or an error message.</summary>
     public static bool TryAuthenticate(HttpRequest request, string[] allowed, out string key, out string error)
     {
-        var apiKey = (string?)request.Headers[FakeUpstreamHeaders.ApiKey];
+        var apiKey = ApiKey(request);
         var bearer = Bearer(request);
         key = "";
         if (string.IsNullOrEmpty(apiKey) && string.IsNullOrEmpty(bearer))
@@ -44,6 +44,13 @@ internal static class ApiKeyAuth
 
         error = "invalid x-api-key";
         return false;
+    }
+
+    /// <summary><c>x-api-key</c>, or Microsoft Foundry's <c>api-key</c> (Foundry's Claude endpoint takes either).</summary>
+    private static string? ApiKey(HttpRequest request)
+    {
+        var apiKey = (string?)request.Headers[FakeUpstreamHeaders.ApiKey];
+        return !string.IsNullOrEmpty(apiKey) ? apiKey : (string?)request.Headers[FakeUpstreamHeaders.AzureApiKey];
     }
 
     private static string? Bearer(HttpRequest request)

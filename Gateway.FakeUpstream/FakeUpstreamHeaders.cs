@@ -20,4 +20,7 @@ public static class FakeUpstreamHeaders
     public const string RetryAfter = "retry-after";
     public const string ApiKey = "x-api-key";
     public const string Authorization = "Authorization";
+
+    /// <summary>Microsoft Foundry's key header (its Claude endpoint also takes x-api-key).</summary>
+    public const string AzureApiKey = "api-key";
 }
