@@ -75,7 +75,7 @@ public sealed class CloudUpstreams : IDisposable
         else
         {
             return (null, new CloudRefusal(StatusCodes.Status404NotFound,
-                $"{Paths.CanonicalPath.Quote(requestPath)} is not available: provider '{provider.Name}' is Vertex AI and serves only /v1/messages and /v1/messages/count_tokens."));
+                $"{VertexModelIds.Quote(requestPath)} is not available: provider '{provider.Name}' is Vertex AI and serves only /v1/messages and /v1/messages/count_tokens."));
         }
         string token;
         try

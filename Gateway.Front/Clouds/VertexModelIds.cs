@@ -60,6 +60,9 @@ public static class VertexModelIds
         return ats <= 1 && id[^1] != '@';
     }
 
+    /// <summary>A client's string fit to quote in an error message: cut to 200 characters.</summary>
+    public static string Quote(string text) => text.Length <= 200 ? text : string.Concat(text.AsSpan(0, 200), "…");
+
     /// <summary>The Vertex id for <paramref name="model"/>, or null when it is not a valid model id.</summary>
     public static string? ToVertex(string model, IReadOnlyDictionary<string, string>? table)
     {

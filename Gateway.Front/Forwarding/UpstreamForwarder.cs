@@ -359,7 +359,7 @@ public sealed class UpstreamForwarder : IDisposable
         var clientModel = step.Alias ?? envelope.Model;
         if (CloudUpstreams.ProviderModel(step.Provider, clientModel) is not { } providerModel)
         {
-            untranslatable = $"model: {Paths.CanonicalPath.Quote(clientModel)} is not a model id provider '{step.Provider.Name}' can be asked for.";
+            untranslatable = $"model: {VertexModelIds.Quote(clientModel)} is not a model id provider '{step.Provider.Name}' can be asked for.";
             return null;
         }
         var cacheKey = CloudBodyKey + step.Provider.Name;
