@@ -279,4 +279,36 @@ public sealed class VertexProviderTests
         Assert.Equal("api_error", Json.AssertAnthropicError(await response.Content.ReadAsStringAsync()));
         Assert.Equal("true", response.Headers.GetValues("x-should-retry").Single());
     }
+
+    [Fact]
+    public async Task What_Vertex_refuses_is_dropped_on_the_way_and_the_client_gets_its_answer_not_a_400()
+    {
+        var (vertex, front) = await StartAsync();
+        await using var ownedVertex = vertex;
+        await using var ownedFront = front;
+        using var client = front.CreateClient();
+        const string thinking = """{"type":"thinking","thinking":"","signature":"EqQBCkgIARABGAIi/sig=="}""";
+        var body = $$$"""
+            {"model":"claude-sonnet-4-5","max_tokens":64,"stream":true,"mcp_servers":[{"type":"url","url":"https://mcp.example.com","name":"m"}],
+             "context_management":{"edits":[{"type":"clear_tool_uses_20250919"}]},
+             "system":[{"type":"text","text":"Be brief.","cache_control":{"type":"ephemeral","ttl":"1h","scope":"global"}}],
+             "messages":[{"role":"user","content":"Hi"},{"role":"assistant","content":[{{{thinking}}},{"type":"text","text":"Hello"}]},{"role":"user","content":"Again"}]}
+            """;
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages?beta=true") { Content = Json.Body(body) };
+        request.Headers.TryAddWithoutValidation("anthropic-beta", "claude-code-20250219,files-api-2025-04-14,context-1m-2025-08-07");
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("event: message_stop", await response.Content.ReadAsStringAsync());
+        var sent = Assert.Single(vertex.Fake.Received, r => r.PathAndQuery.StartsWith("/v1/", StringComparison.Ordinal));
+        Assert.Equal("claude-code-20250219", sent.Headers["anthropic-beta"]);
+        var text = Encoding.UTF8.GetString(sent.Body);
+        var forwarded = JsonDocument.Parse(sent.Body).RootElement;
+        Assert.False(forwarded.TryGetProperty("mcp_servers", out _));
+        Assert.True(forwarded.TryGetProperty("context_management", out _));
+        Assert.Equal(["context-1m-2025-08-07"], forwarded.GetProperty("anthropic_beta").EnumerateArray().Select(b => b.GetString()!).ToArray());
+        Assert.Equal("""{"type":"ephemeral","ttl":"1h"}""", forwarded.GetProperty("system")[0].GetProperty("cache_control").GetRawText());
+        Assert.Contains(thinking, text);
+    }
 }
