@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Gateway.Front.Metrics;
 
@@ -171,9 +170,9 @@ public static class CapabilityBodyFilter
         {
             return true;
         }
-        foreach (var field in capabilities.DroppedFields)
+        foreach (var field in capabilities.DroppedFieldBytes)
         {
-            if (body.IndexOf(Encoding.UTF8.GetBytes(field)) >= 0)
+            if (body.IndexOf(field) >= 0)
             {
                 return true;
             }
@@ -182,9 +181,9 @@ public static class CapabilityBodyFilter
         {
             return false;
         }
-        foreach (var member in capabilities.DroppedCacheControlMembers)
+        foreach (var member in capabilities.DroppedCacheControlBytes)
         {
-            if (body.IndexOf(Encoding.UTF8.GetBytes(member)) >= 0)
+            if (body.IndexOf(member) >= 0)
             {
                 return true;
             }

@@ -20,16 +20,24 @@ public sealed record CloudCall(string? Path, string CredentialHeader, string Cre
             // The client's query (?beta=true) is Anthropic's; a cloud's predict URL takes none.
             request.RequestUri = new Uri(destinationPrefix + Path, UriKind.Absolute);
         }
+        var clientKey = request.Headers.TryGetValues("x-api-key", out var keys) ? keys.FirstOrDefault() : null;
         request.Headers.Remove("x-api-key");
         request.Headers.Remove("api-key");
         request.Headers.Authorization = null;
+        // Pass-through mode to a keyless Foundry provider: the client's own key, in the header Foundry reads.
+        var value = CredentialValue.Length > 0 ? CredentialValue : clientKey;
+        if (string.IsNullOrEmpty(value))
+        {
+            Capabilities.FilterBetaHeader(request.Headers, provider, countTokens);
+            return;
+        }
         if (CredentialHeader.Equals(AuthorizationHeader, StringComparison.OrdinalIgnoreCase))
         {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", CredentialValue);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", value);
         }
         else
         {
-            request.Headers.TryAddWithoutValidation(CredentialHeader, CredentialValue);
+            request.Headers.TryAddWithoutValidation(CredentialHeader, value);
         }
         Capabilities.FilterBetaHeader(request.Headers, provider, countTokens);
     }

@@ -26,7 +26,14 @@ public sealed class ProviderCapabilities
         CountTokensDroppedBetas = countTokensDrops;
         DroppedFields = droppedFields;
         DroppedCacheControlMembers = droppedCacheControl;
+        DroppedFieldBytes = droppedFields.Select(System.Text.Encoding.UTF8.GetBytes).ToArray();
+        DroppedCacheControlBytes = droppedCacheControl.Select(System.Text.Encoding.UTF8.GetBytes).ToArray();
     }
+
+    /// <summary>The names as UTF-8, for the body filter's first look (no allocation per request).</summary>
+    internal byte[][] DroppedFieldBytes { get; }
+
+    internal byte[][] DroppedCacheControlBytes { get; }
 
     public string Kind { get; }
 

@@ -192,7 +192,7 @@ public static class FrontMetrics
     /// <summary>
     /// A failed upstream attempt. <paramref name="upstreamKey"/> names the upstream key (its name or index,
     /// never the secret); <paramref name="kind"/>: connect, status_5xx, status_529, status_429, timeout,
-    /// circuit_open, mid_stream.
+    /// circuit_open, mid_stream, credential (a cloud credential that could not be loaded or refreshed).
     /// </summary>
     public static void UpstreamError(string provider, string upstreamKey, string kind)
     {
