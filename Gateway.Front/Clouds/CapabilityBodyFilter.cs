@@ -127,25 +127,35 @@ public static class CapabilityBodyFilter
     private static byte[] Splice(ReadOnlySpan<byte> body, List<(int Start, int End)> cuts)
     {
         cuts.Sort();
-        var output = new byte[body.Length];
-        var written = 0;
-        var at = 0;
+        // Merge overlapping ranges first, so the output is allocated once at its exact length.
+        var merged = new List<(int Start, int End)>(cuts.Count);
         foreach (var (start, end) in cuts)
         {
-            if (end <= at)
+            if (merged.Count > 0 && start <= merged[^1].End)
             {
-                continue;
+                merged[^1] = (merged[^1].Start, Math.Max(merged[^1].End, end));
             }
-            if (start > at)
+            else
             {
-                body[at..start].CopyTo(output.AsSpan(written));
-                written += start - at;
+                merged.Add((start, end));
             }
-            at = Math.Max(at, end);
+        }
+        var removed = 0;
+        foreach (var (start, end) in merged)
+        {
+            removed += end - start;
+        }
+        var output = new byte[body.Length - removed];
+        var written = 0;
+        var at = 0;
+        foreach (var (start, end) in merged)
+        {
+            body[at..start].CopyTo(output.AsSpan(written));
+            written += start - at;
+            at = end;
         }
         body[at..].CopyTo(output.AsSpan(written));
-        written += body.Length - at;
-        return output.AsSpan(0, written).ToArray();
+        return output;
     }
 
     private static string? Matches(ref Utf8JsonReader reader, IReadOnlyList<string> names)

@@ -102,7 +102,6 @@ public sealed class CloudUpstreams : IDisposable
     {
         error = null;
         var capabilities = ProviderCapabilities.For(provider);
-        byte[]? shaped = null;
         if (provider.IsVertex)
         {
             var moved = capabilities.BodyBetasOf(betaHeader);
@@ -112,14 +111,15 @@ public sealed class CloudUpstreams : IDisposable
             {
                 return null;
             }
-            shaped = countTokens ? WithModel(output.WrittenSpan, providerModel) : output.WrittenSpan.ToArray();
+            // The rewritten bytes go straight into the pooled request body: no intermediate copy of a 100 KB body.
+            var vertexBody = countTokens ? WithModel(output.WrittenSpan, providerModel) : null;
+            ReadOnlySpan<byte> shapedSpan = vertexBody ?? output.WrittenSpan;
+            return CapabilityBodyFilter.Apply(shapedSpan, capabilities, provider.Name) is { } dropped
+                ? RequestBody.FromBytes(dropped)
+                : RequestBody.FromBytes(shapedSpan);
         }
-        else if (!string.Equals(clientModel, providerModel, StringComparison.Ordinal))
-        {
-            shaped = ModelAlias.Rewrite(body, providerModel);
-        }
-        var source = shaped ?? body;
-        var filtered = CapabilityBodyFilter.Apply(source, capabilities, provider.Name);
+        var shaped = string.Equals(clientModel, providerModel, StringComparison.Ordinal) ? null : ModelAlias.Rewrite(body, providerModel);
+        var filtered = CapabilityBodyFilter.Apply(shaped ?? body, capabilities, provider.Name);
         return filtered is not null ? RequestBody.FromBytes(filtered)
             : shaped is not null ? RequestBody.FromBytes(shaped)
             : null;
