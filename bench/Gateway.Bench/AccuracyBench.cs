@@ -104,7 +104,8 @@ internal static class AccuracyBench
                 {
                     if (clock.Elapsed > TimeSpan.FromMinutes(2))
                     {
-                        throw new TimeoutException("the key was never drained on every front");
+                        var seen = string.Join(", ", results.GroupBy(r => ((int)r.Status, r.Front)).OrderBy(g => g.Key).Select(g => $"{g.Key}: {g.Count()}"));
+                        throw new TimeoutException($"the key was never drained on every front (statuses by front: {seen}; {string.Join(" | ", Messages.Distinct().Take(3))})");
                     }
                     await Task.Delay(20);
                 }
@@ -124,6 +125,17 @@ internal static class AccuracyBench
                 var inWindow = results.Where(r => r.At >= windowStart && r.At < windowStart + window).ToList();
                 Console.Error.WriteLine("accuracy: window statuses " + string.Join(", ", inWindow.GroupBy(r => ((int)r.Status, r.Front)).OrderBy(g => g.Key).Select(g => $"{g.Key}: {g.Count()}")));
                 Console.Error.WriteLine("accuracy: 429 messages " + string.Join(" | ", Messages.Distinct().Take(5)));
+                using (var m = new HttpClient())
+                {
+                    var metrics = await m.GetStringAsync(new Uri(cluster.Silo!, "metrics"));
+                    Console.Error.WriteLine("accuracy: silo " + string.Join(" ; ", metrics.Split('\n').Where(l => l.StartsWith("gateway_grain_lease", StringComparison.Ordinal))));
+                }
+                Console.Error.WriteLine("accuracy: first 2 s per 100 ms " + string.Join(" ", inWindow.Where(r => r.Status == HttpStatusCode.OK && r.At - windowStart < TimeSpan.FromSeconds(2))
+                    .GroupBy(r => (int)((r.At - windowStart).TotalSeconds * 10)).OrderBy(g => g.Key).Select(g => $"{g.Key}:{g.Count()}")));
+                Console.Error.WriteLine("accuracy: 200s per second " + string.Join(" ", inWindow.Where(r => r.Status == HttpStatusCode.OK)
+                    .GroupBy(r => (int)(r.At - windowStart).TotalSeconds).OrderBy(g => g.Key).Select(g => $"{g.Key}:{g.Count()}")));
+                Console.Error.WriteLine("accuracy: requests per second " + string.Join(" ", inWindow
+                    .GroupBy(r => (int)(r.At - windowStart).TotalSeconds).OrderBy(g => g.Key).Select(g => $"{g.Key}:{g.Count()}")));
             }
             var ideal = perMinute / 60 * window.TotalSeconds + (options.FromFull ? perMinute : 0);
             return admitted / ideal;
