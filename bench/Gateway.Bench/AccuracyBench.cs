@@ -10,15 +10,15 @@ namespace Gateway.Bench;
 /// <summary>
 /// How much of what a limit allows the cluster admits under contention. Per-minute limits (requests, input tokens,
 /// output tokens, the latter with max_tokens reservations five times the real output, trued up at settlement): a fresh
-/// key per run, clients spread over the fronts sending at random at a multiple of the limit's rate. The bucket (which
-/// starts full) is drained first, until every front has refused and the 200s cover the bucket, then 5 s at the demand;
-/// then the window counts the units (requests, or billed tokens) of its 200s against the refill over the window
-/// (with <c>--from-full</c>: the window starts at the first request, and the full bucket counts too). The key's
-/// bucket level is read from its grain at both ends, so the table also shows admitted / (refill − what the bucket
-/// gained): a window that ends with tokens left in the bucket (a lull in random demand, or a denial that stood too
-/// long) is told apart from tokens that were lost. Session caps: a fresh session per run whose key allows a number
-/// of requests per session, its requests spread over the fronts; admitted / the cap.
-/// The runs of a cell go side by side (<c>--parallel</c>), each on its own key, as tenants would.
+/// key per run, clients spread over the fronts sending at a multiple of the limit's rate. The bucket (full at first) is
+/// drained at 50×; the clients pause until every slice and reservation is back at the key's grain, whose level is read
+/// (GET /admin/keys/{id}/usage); what the pause gathered is drained again, then 5 s at the demand and the window; the
+/// clients stop, and the level is read again once everything is back. Two ratios per run: the units of the window's
+/// 200s over the refill in the window (the measure, which also moves with what the bucket happens to hold at
+/// the window's ends), and the units of all 200s since the resume over what the bucket gave up meanwhile (1 unless the
+/// protocol loses or invents units). Session caps: a fresh session per run whose key allows a number of requests per
+/// session, its requests spread over the fronts; admitted / the cap. The runs of a cell go side by side
+/// (<c>--parallel</c>), each on its own key, as tenants would.
 /// </summary>
 internal static class AccuracyBench
 {
