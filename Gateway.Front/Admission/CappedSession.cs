@@ -27,6 +27,7 @@ public sealed class CappedSession
     private LeaseDenial? _denial;
     private long _deniedAt;
     private Task<SessionStanding>? _pending;
+    private bool _retired;
 
     internal CappedSession(string sessionId, string keyId, SessionCheck owner)
     {
@@ -42,41 +43,48 @@ public sealed class CappedSession
         Idle,
     }
 
-    /// <summary>Null: admitted (one admission taken). Throws when the grain cannot be reached within the attempts.</summary>
-    public async ValueTask<LeaseDenial?> AdmitAsync(SessionLimits limits)
+    /// <summary>
+    /// Denial null: admitted (one admission taken). Retired: the sweep dropped this entry; ask the new one. Throws when
+    /// the grain cannot be reached within the attempts.
+    /// </summary>
+    public async ValueTask<(bool Retired, LeaseDenial? Denial)> AdmitAsync(SessionLimits limits)
     {
         for (var attempt = 0; ; attempt++)
         {
             Task<SessionStanding> pending;
             lock (_gate)
             {
+                if (_retired)
+                {
+                    return (true, null);
+                }
                 var now = _owner.NowTimestamp;
                 if (SessionLimitCheck.Deny(limits with { MaxRequests = null }, 0, _cost) is { } overBudget)
                 {
-                    return overBudget;
+                    return (false, overBudget);
                 }
                 if (_count > 0 && Valid(_grantedAt, now))
                 {
                     _count--;
                     _usedSinceGrant++;
-                    return null;
+                    return (false, null);
                 }
                 if (_denial is { } standing && Valid(_deniedAt, now))
                 {
-                    return standing;
+                    return (false, standing);
                 }
                 if (_foreign && Valid(_grantedAt, now))
                 {
-                    return null; // another key's session: its cap is not this key's
+                    return (false, null); // another key's session: its cap is not this key's
                 }
                 if (attempt >= MaxAttempts)
                 {
-                    return new LeaseDenial
+                    return (false, new LeaseDenial
                     {
                         Reason = DenialReason.SessionRequests,
                         Message = $"This session's limit of {limits.MaxRequests} requests is nearly reached; retry shortly.",
                         RetryAfter = TimeSpan.FromSeconds(1),
-                    };
+                    });
                 }
                 pending = _pending is { IsCompleted: false } ? _pending : _pending = ReserveAsync(limits, now);
             }
@@ -150,7 +158,12 @@ public sealed class CappedSession
             {
                 return LapseResult.Live;
             }
-            return _count > 0 ? LapseResult.HandBack : LapseResult.Idle;
+            if (_count > 0)
+            {
+                return LapseResult.HandBack;
+            }
+            _retired = true;
+            return LapseResult.Idle;
         }
     }
 

@@ -10,7 +10,7 @@ namespace Gateway.Front.Admission;
 /// grants each front admissions ahead (<see cref="CappedSession"/>: about a second of this front's traffic, at most half
 /// of what the cap has left), counts them as used until handed back, and the front admits from them locally; so
 /// fronts together never pass the cap, and what one front does not use goes back within about a second.
-/// For a cost cap (and a session with no request cap): the session's grain The session's grain is asked (a <see cref="BoundedGrainCall"/>, so a
+/// For a cost cap (and a session with no request cap), the session's grain is asked (a <see cref="BoundedGrainCall"/>, so a
 /// killed silo never holds a request for Orleans' 30 s timeout) and answers with its
 /// counts; for <see cref="AdmissionOptions.SessionCheckInterval"/> this front then decides from those
 /// counts plus its own settlements since, and asks again only when they reach a limit (the grain has the
@@ -42,10 +42,15 @@ public sealed class SessionCheck : ISessionSettlements, IDisposable
     /// <summary>Null: the session may go on. Throws when the grain cannot be reached within the attempts.</summary>
     public async ValueTask<LeaseDenial?> AdmitAsync(string sessionId, string keyId, SessionLimits limits)
     {
-        if (limits.MaxRequests is not null)
+        while (limits.MaxRequests is not null)
         {
             var capped = _capped.GetOrAdd((sessionId, keyId), static (id, self) => new CappedSession(id.Session, id.Key, self), this);
-            return await capped.AdmitAsync(limits);
+            // Retired: the sweep removed it as idle just before; admissions granted to it now would never be handed back.
+            var (retired, capDenial) = await capped.AdmitAsync(limits);
+            if (!retired)
+            {
+                return capDenial;
+            }
         }
         var now = _time.GetTimestamp();
         _known.TryGetValue((sessionId, keyId), out var known);
