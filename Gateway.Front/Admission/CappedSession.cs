@@ -59,6 +59,10 @@ public sealed class CappedSession
                     return (true, null);
                 }
                 var now = _owner.NowTimestamp;
+                if (_foreign && Valid(_grantedAt, now))
+                {
+                    return (false, null); // another key's session: neither its cap nor its counts are this key's
+                }
                 if (SessionLimitCheck.Deny(limits with { MaxRequests = null }, 0, _cost) is { } overBudget)
                 {
                     return (false, overBudget);
@@ -72,10 +76,6 @@ public sealed class CappedSession
                 if (_denial is { } standing && Valid(_deniedAt, now))
                 {
                     return (false, standing);
-                }
-                if (_foreign && Valid(_grantedAt, now))
-                {
-                    return (false, null); // another key's session: its cap is not this key's
                 }
                 if (attempt >= MaxAttempts)
                 {
