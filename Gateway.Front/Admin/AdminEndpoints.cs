@@ -33,6 +33,7 @@ public static class AdminEndpoints
         admin.MapPost("/keys", KeyHandlers.CreateAsync);
         admin.MapGet("/keys", KeyHandlers.ListAsync);
         admin.MapGet("/keys/{id}", KeyHandlers.GetAsync);
+        admin.MapGet("/keys/{id}/usage", KeyHandlers.UsageAsync);
         admin.MapPatch("/keys/{id}", KeyHandlers.UpdateAsync);
         admin.MapPost("/keys/{id}/rotate", KeyHandlers.RotateAsync);
         admin.MapPost("/keys/{id}/revoke", KeyHandlers.RevokeAsync);

@@ -6,6 +6,7 @@ namespace Gateway.Front.Admin;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(TeamResponse))]
 [JsonSerializable(typeof(KeyResponse))]
+[JsonSerializable(typeof(KeyUsageResponse))]
 [JsonSerializable(typeof(ListResponse<TeamResponse>))]
 [JsonSerializable(typeof(ListResponse<KeyResponse>))]
 internal sealed partial class AdminJsonContext : JsonSerializerContext;

@@ -92,3 +92,36 @@ internal sealed record ListResponse<T>(IReadOnlyList<T> Data)
 {
     public bool HasMore => false;
 }
+
+/// <summary>
+/// A key's live standing as its grain holds it: what is left in each per-minute bucket now (slices fronts hold are
+/// already taken out) and the spend the budgets are checked against.
+/// </summary>
+internal sealed record KeyUsageResponse
+{
+    public string Type => "api_key_usage";
+    public required string Id { get; init; }
+    public required LimitsResponse Limits { get; init; }
+    public BucketResponse? RequestsPerMinute { get; init; }
+    public BucketResponse? InputTokensPerMinute { get; init; }
+    public BucketResponse? OutputTokensPerMinute { get; init; }
+    public decimal SpentTodayUsd { get; init; }
+    public decimal SpentThisMonthUsd { get; init; }
+
+    public static KeyUsageResponse From(KeyDescriptor key, KeyUsageView usage) => new()
+    {
+        Id = key.KeyId,
+        Limits = LimitsResponse.From(key.Limits),
+        RequestsPerMinute = BucketResponse.From(usage.Snapshot?.Requests),
+        InputTokensPerMinute = BucketResponse.From(usage.Snapshot?.InputTokens),
+        OutputTokensPerMinute = BucketResponse.From(usage.Snapshot?.OutputTokens),
+        SpentTodayUsd = usage.SpentTodayUsd,
+        SpentThisMonthUsd = usage.SpentThisMonthUsd,
+    };
+}
+
+/// <summary>One per-minute bucket: its size, what is left now, and when it is full again if nothing more is taken.</summary>
+internal sealed record BucketResponse(long Limit, long Remaining, DateTimeOffset Reset)
+{
+    public static BucketResponse? From(BucketLevel? level) => level is { } l ? new(l.Limit, l.Remaining, l.Reset) : null;
+}

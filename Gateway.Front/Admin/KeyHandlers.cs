@@ -60,6 +60,18 @@ internal static class KeyHandlers
             ? AdminResults.Json(KeyResponse.From(record), AdminJsonContext.Default.KeyResponse)
             : NoSuchKey(id);
 
+    /// <summary>The key's live bucket levels and spend, from its grain (which it activates: the levels are the cluster's, not this front's).</summary>
+    public static async Task<IResult> UsageAsync(string id, [FromServices] IKeyStore store, [FromServices] IGrainFactory grains,
+        CancellationToken cancellationToken)
+    {
+        if (await store.GetKeyAsync(id, cancellationToken) is not { } record)
+        {
+            return NoSuchKey(id);
+        }
+        var usage = await grains.GetGrain<IApiKeyGrain>(record.Key.KeyId).GetUsageAsync();
+        return AdminResults.Json(KeyUsageResponse.From(record.Key, usage), AdminJsonContext.Default.KeyUsageResponse);
+    }
+
     /// <summary>
     /// Partial: absent fields stay; inside <c>limits</c> and <c>session_limits</c> each present field
     /// replaces its value (null: unlimited) and absent ones stay; <c>billing_tag: null</c> falls back to the team's;

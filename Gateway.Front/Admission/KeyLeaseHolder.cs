@@ -32,6 +32,9 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
     /// </summary>
     private bool _contended;
     private long _admittedSinceRenewal;
+
+    /// <summary>Numbers this holder's renewals, so the grain answers a retried one with the lease it already granted.</summary>
+    private long _sequence;
     private DateTimeOffset _renewedAt;
     private double _requestsPerSecond;
     private double _averageInput;
@@ -363,6 +366,7 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
                 MinOutputTokens = outputTokens,
                 ActiveStreams = _activeStreams,
                 WantedStreams = wantedStreams,
+                Sequence = ++_sequence,
                 Usd = worstUsd > 0 || _lease?.Usd is not null ? wanted * Math.Max(_averageUsd, worstUsd) : 0,
                 MinUsd = worstUsd,
             };
@@ -426,8 +430,10 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
             }
             catch (Exception) when (attempt < options.GrainCallAttempts)
             {
-                // A silo left or is moving the grain: Orleans re-activates it elsewhere on the next call.
-                // The failed call may have landed, so the retry returns nothing: a lost slice, never a doubled one.
+                // A silo left or is moving the grain (Orleans re-activates it elsewhere on the next call), or the call is
+                // just slow. The same activation answers the retry (same Sequence) with what the first call got; a new one
+                // grants afresh, and since the failed call may have landed at the old one, the retry hands nothing back:
+                // a lost slice, never a doubled one.
                 request = request with { ReturnedRequests = 0, ReturnedInputTokens = 0, ReturnedOutputTokens = 0, ReturnedUsd = 0 };
                 await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt));
             }

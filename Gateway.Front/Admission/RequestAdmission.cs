@@ -97,15 +97,20 @@ public sealed class RequestAdmission(LeaseBook leases, SessionCheck sessions, IO
         Admission admission;
         try
         {
-            // The session is asked first (it takes nothing), so a refused session costs the key no slot.
-            if (sessionId is { } session && key.SessionLimits is { } limits
-                && await sessions.AdmitAsync(session, key.KeyId, limits) is { } sessionDenial)
+            // The session is asked first, so a refused session costs the key no slot; an admission the session gave a
+            // request the key then refuses goes back to the session.
+            var sessionLimits = sessionId is not null ? key.SessionLimits : null;
+            if (sessionLimits is not null && await sessions.AdmitAsync(sessionId!, key.KeyId, sessionLimits) is { } sessionDenial)
             {
                 admission = Admission.Deny(key, null, sessionDenial);
             }
             else
             {
                 admission = await leases.AdmitAsync(key, inputTokens, outputTokens, stream, worstCaseUsd);
+                if (!admission.Admitted && sessionLimits is not null)
+                {
+                    sessions.Unused(sessionId!, key.KeyId);
+                }
             }
         }
         catch (Exception)

@@ -6,7 +6,11 @@ using Microsoft.Extensions.Options;
 namespace Gateway.Front.Admission;
 
 /// <summary>
-/// Session limits without a grain call per request. The session's grain is asked (a <see cref="BoundedGrainCall"/>, so a
+/// Session limits without a grain call per request. A request cap is held exactly across fronts: the session's grain
+/// grants each front admissions ahead (<see cref="CappedSession"/>: about a second of this front's traffic, at most half
+/// of what the cap has left), counts them as used until handed back, and the front admits from them locally; so
+/// fronts together never pass the cap, and what one front does not use goes back within about a second.
+/// For a cost cap (and a session with no request cap), the session's grain is asked (a <see cref="BoundedGrainCall"/>, so a
 /// killed silo never holds a request for Orleans' 30 s timeout) and answers with its
 /// counts; for <see cref="AdmissionOptions.SessionCheckInterval"/> this front then decides from those
 /// counts plus its own settlements since, and asks again only when they reach a limit (the grain has the
@@ -21,6 +25,7 @@ public sealed class SessionCheck : ISessionSettlements, IDisposable
     private readonly AdmissionOptions _options;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<(string Session, string Key), Standing> _known = new();
+    private readonly ConcurrentDictionary<(string Session, string Key), CappedSession> _capped = new();
     private readonly ITimer _sweep;
 
     public SessionCheck(IGrainFactory grains, IOptions<AdmissionOptions> options, TimeProvider time)
@@ -28,14 +33,25 @@ public sealed class SessionCheck : ISessionSettlements, IDisposable
         _grains = grains;
         _options = options.Value;
         _time = time;
-        // Sessions are many (millions a day) and short-lived: forget the ones not seen for an interval.
-        var every = TimeSpan.FromSeconds(Math.Max(5, _options.SessionCheckInterval.TotalSeconds * 10));
+        // Sessions are many (millions a day) and short-lived: forget the ones not seen for an interval, and hand
+        // unused admissions back soon after they lapse, so another front can use them.
+        var every = TimeSpan.FromSeconds(Math.Max(0.5, _options.SessionCheckInterval.TotalSeconds));
         _sweep = time.CreateTimer(_ => Sweep(), null, every, every);
     }
 
     /// <summary>Null: the session may go on. Throws when the grain cannot be reached within the attempts.</summary>
     public async ValueTask<LeaseDenial?> AdmitAsync(string sessionId, string keyId, SessionLimits limits)
     {
+        while (limits.MaxRequests is not null)
+        {
+            var capped = _capped.GetOrAdd((sessionId, keyId), static (id, self) => new CappedSession(id.Session, id.Key, self), this);
+            // Retired: the sweep removed it as idle just before; admissions granted to it now would never be handed back.
+            var (retired, capDenial) = await capped.AdmitAsync(limits);
+            if (!retired)
+            {
+                return capDenial;
+            }
+        }
         var now = _time.GetTimestamp();
         _known.TryGetValue((sessionId, keyId), out var known);
         if (known is not null && Fresh(known, now) && known.Allows(limits))
@@ -68,6 +84,19 @@ public sealed class SessionCheck : ISessionSettlements, IDisposable
         {
             known.Add(costUsd);
         }
+        if (_capped.TryGetValue((sessionId, keyId), out var capped))
+        {
+            capped.AddCost(costUsd);
+        }
+    }
+
+    /// <summary>The session admitted a request the key then refused: its admission goes back to be used by the next one.</summary>
+    public void Unused(string sessionId, string keyId)
+    {
+        if (_capped.TryGetValue((sessionId, keyId), out var capped))
+        {
+            capped.GiveBack();
+        }
     }
 
     private bool Fresh(Standing known, long now) => _time.GetElapsedTime(known.FetchedAt, now) < _options.SessionCheckInterval;
@@ -85,6 +114,36 @@ public sealed class SessionCheck : ISessionSettlements, IDisposable
                 _known.TryRemove(id, out _);
             }
         }
+        foreach (var (id, capped) in _capped)
+        {
+            switch (capped.Lapse(now))
+            {
+                case CappedSession.LapseResult.Idle:
+                    _capped.TryRemove(id, out _);
+                    break;
+                case CappedSession.LapseResult.HandBack:
+                    _ = capped.HandBackAsync();
+                    break;
+            }
+        }
+    }
+
+    internal TimeSpan CheckInterval => _options.SessionCheckInterval;
+
+    internal long NowTimestamp => _time.GetTimestamp();
+
+    internal TimeSpan SinceTimestamp(long timestamp, long now) => _time.GetElapsedTime(timestamp, now);
+
+    /// <summary>One call to the session's grain; a retry hands nothing back (the failed try may have landed: a lost admission, never a doubled one).</summary>
+    internal Task<SessionStanding> ReserveAsync(string sessionId, SessionReservation reservation)
+    {
+        var first = true;
+        return BoundedGrainCall.RunAsync(() =>
+        {
+            var ask = first ? reservation : reservation with { Returned = 0 };
+            first = false;
+            return _grains.GetGrain<ISessionGrain>(sessionId).ReserveAsync(ask);
+        }, _options);
     }
 
     public void Dispose() => _sweep.Dispose();

@@ -16,6 +16,13 @@ public interface ISessionGrain : IGrainWithStringKey
     /// </summary>
     Task<SessionStanding> CheckAsync(string keyId, SessionLimits? limits);
 
+    /// <summary>
+    /// For a session with a request cap: hands back the front's unused admissions and grants it more (at most half of
+    /// what the cap has left, at least one), counted as used until handed back, so fronts together never admit past
+    /// the cap. Also answers as <see cref="CheckAsync"/> does, for the cost cap.
+    /// </summary>
+    Task<SessionStanding> ReserveAsync(SessionReservation reservation);
+
     Task RecordAsync(SessionCharge charge);
 
     Task<SessionUsageView> GetUsageAsync();
@@ -35,6 +42,19 @@ public sealed record SessionStanding
     [Id(2)] public long Requests { get; init; }
 
     [Id(3)] public decimal CostUsd { get; init; }
+
+    /// <summary>Admissions granted to the asking front by <see cref="ISessionGrain.ReserveAsync"/>.</summary>
+    [Id(4)] public long Granted { get; init; }
+}
+
+/// <summary>A front's ask for admissions under a session's request cap, with the ones it did not use.</summary>
+[GenerateSerializer, Immutable]
+public sealed record SessionReservation
+{
+    [Id(0)] public required string KeyId { get; init; }
+    [Id(1)] public required SessionLimits Limits { get; init; }
+    [Id(2)] public long Wanted { get; init; }
+    [Id(3)] public long Returned { get; init; }
 }
 
 [GenerateSerializer, Immutable]

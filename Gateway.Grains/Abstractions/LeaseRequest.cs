@@ -42,4 +42,11 @@ public sealed record LeaseRequest
 
     /// <summary>The USD slice this front keeps using (not handed back in this call).</summary>
     [Id(16)] public decimal KeptUsd { get; init; }
+
+    /// <summary>
+    /// The front's number for this call (0: none). A retry of a call that timed out carries the same number, and
+    /// the grain answers it with the lease it already granted for it: a call that landed late is neither lost
+    /// (its slice and the leftovers it handed back) nor applied twice.
+    /// </summary>
+    [Id(17)] public long Sequence { get; init; }
 }

@@ -56,6 +56,9 @@ public sealed class ApiKeyGrain(
     /// </summary>
     private readonly Dictionary<string, (int Quota, DateTimeOffset At)> _streamQuotas = new(StringComparer.Ordinal);
 
+    /// <summary>Each front's last numbered lease call and what it got, so a retried call gets the same answer.</summary>
+    private readonly LeaseReplies _replies = new();
+
     private string KeyId => this.GetPrimaryKeyString();
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -87,6 +90,10 @@ public sealed class ApiKeyGrain(
     public Task<Lease> AcquireLeaseAsync(LeaseRequest request)
     {
         var now = time.GetUtcNow();
+        if (_replies.Find(request) is { } answered)
+        {
+            return Task.FromResult(answered);
+        }
         if (now - _keyReadAt >= directory.Value.RecheckInterval)
         {
             // A revocation or limit change whose notice was lost applies within the recheck interval.
@@ -146,7 +153,7 @@ public sealed class ApiKeyGrain(
         {
             GrainMetrics.LeaseDenied(denial.Reason);
         }
-        return Task.FromResult(new Lease
+        var lease = new Lease
         {
             Requests = grantedRequests,
             InputTokens = grantedInput,
@@ -158,7 +165,9 @@ public sealed class ApiKeyGrain(
             StreamQuota = streamQuota,
             Usd = budgeted ? grantedUsd : null,
             BudgetEpoch = _budget.Epoch,
-        });
+        };
+        _replies.Remember(request, lease, now);
+        return Task.FromResult(lease);
     }
 
     /// <summary>

@@ -26,6 +26,12 @@ public sealed class SessionGrain(
     private string? _keyId;
     private string? _teamId;
     private long _requests;
+
+    /// <summary>
+    /// Requests admitted under the request cap: recorded ones plus admissions granted to fronts and not handed back.
+    /// Starts at the recorded count on activation (a session re-activates when idle, with nothing in flight).
+    /// </summary>
+    private long _admitted;
     private TokenUsage _tokens;
     private decimal _cost;
     private decimal _cacheSavings;
@@ -45,6 +51,7 @@ public sealed class SessionGrain(
             _keyId = saved.KeyId;
             _teamId = saved.TeamId;
             _requests = saved.Requests;
+            _admitted = saved.Requests;
             _tokens = saved.Tokens;
             _cost = saved.CostUsd;
             _cacheSavings = saved.CacheSavingsUsd;
@@ -88,6 +95,27 @@ public sealed class SessionGrain(
         });
     }
 
+    public Task<SessionStanding> ReserveAsync(SessionReservation reservation)
+    {
+        _keyId ??= reservation.KeyId;
+        if (!IsOwner(reservation.KeyId))
+        {
+            return Task.FromResult(new SessionStanding { Owned = false, Granted = reservation.Wanted });
+        }
+        // Never below what was recorded: an admission handed back twice (a retried call) must not free a used one.
+        _admitted = Math.Max(_requests, _admitted - Math.Max(0, reservation.Returned));
+        var denial = SessionLimitCheck.Deny(reservation.Limits, _admitted, _cost);
+        long granted = 0;
+        if (denial is null && reservation.Wanted > 0)
+        {
+            var left = reservation.Limits.MaxRequests is { } max ? max - _admitted : long.MaxValue;
+            // Half of what is left, so another front asking next still finds some; always at least one.
+            granted = Math.Min(reservation.Wanted, Math.Max(1, left / 2));
+            _admitted += granted;
+        }
+        return Task.FromResult(new SessionStanding { Owned = true, Requests = _requests, CostUsd = _cost, Denial = denial, Granted = granted });
+    }
+
     /// <summary>
     /// Adds one request's usage. Usage of a key other than the owner's is not added (it stays on that
     /// key's spend and in request_log): one tenant must not write into another's session totals.
@@ -103,6 +131,8 @@ public sealed class SessionGrain(
         }
         _teamId ??= charge.TeamId;
         _requests++;
+        // A request admitted without a reservation (a session with no request cap) counts here.
+        _admitted = Math.Max(_admitted, _requests);
         // Fronts settle independently, so charges may arrive out of order.
         _firstSeen = _firstSeen is { } first && first <= at ? first : at;
         _lastSeen = _lastSeen is { } last && last >= at ? last : at;

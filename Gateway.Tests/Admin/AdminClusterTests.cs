@@ -47,6 +47,33 @@ public sealed class AdminClusterTests(TestPostgres database) : IClassFixture<Tes
         Assert.True((await LeaseAsync(host, keyId)).Key.Revoked);
     }
 
+    [Fact]
+    public async Task Usage_shows_the_cluster_bucket_levels_of_a_key()
+    {
+        await using var host = await AdminHost.StartAsync(database.ConnectionString, withSilo: true);
+        using var client = host.CreateClient();
+        var team = Json.Parse(await (await client.PostAsync("admin/teams", Json.Body("""{"name":"usage"}"""))).Content.ReadAsStringAsync());
+        var created = Json.Parse(await (await client.PostAsync("admin/keys", Json.Body($$$"""
+            {"team_id":"{{{team.GetProperty("id").GetString()}}}","name":"k","limits":{"requests_per_minute":60,"daily_budget_usd":5}}
+            """))).Content.ReadAsStringAsync());
+        var keyId = created.GetProperty("id").GetString()!;
+
+        // Another front takes a slice of 30: the levels the admin sees are the grain's, without it.
+        var lease = await host.Grains.GetGrain<IApiKeyGrain>(keyId).AcquireLeaseAsync(new LeaseRequest { FrontId = "other-front", Requests = 100 });
+        Assert.Equal(30, lease.Requests);
+        var usage = Json.Parse(await client.GetStringAsync($"admin/keys/{keyId}/usage"));
+        Assert.Equal("api_key_usage", usage.GetProperty("type").GetString());
+        var requests = usage.GetProperty("requests_per_minute");
+        Assert.Equal(60, requests.GetProperty("limit").GetInt64());
+        Assert.InRange(requests.GetProperty("remaining").GetInt64(), 30, 31);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, usage.GetProperty("input_tokens_per_minute").ValueKind);
+        Assert.Equal(5m, usage.GetProperty("limits").GetProperty("daily_budget_usd").GetDecimal());
+        Assert.Equal(0m, usage.GetProperty("spent_today_usd").GetDecimal());
+
+        var missing = await client.GetAsync("admin/keys/key_missing/usage");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
     private static Task<Lease> LeaseAsync(AdminHost host, string keyId) =>
         host.Grains.GetGrain<IApiKeyGrain>(keyId).AcquireLeaseAsync(new LeaseRequest { FrontId = "admin-test", Requests = 1 });
 }

@@ -18,6 +18,31 @@ internal sealed class CountingSessionGrain : ISessionGrain
 
     public int Checks { get; private set; }
 
+    /// <summary>Admissions granted and not handed back (request caps), as the real grain counts them.</summary>
+    public long Admitted { get; private set; }
+
+    public int Reserves { get; private set; }
+
+    /// <summary>The real grain's rule (SessionGrain.ReserveAsync) over the counts the test sets.</summary>
+    public Task<SessionStanding> ReserveAsync(SessionReservation reservation)
+    {
+        Reserves++;
+        if (!Owned)
+        {
+            return Task.FromResult(new SessionStanding { Owned = false, Granted = reservation.Wanted });
+        }
+        Admitted = Math.Max(Requests, Admitted - reservation.Returned);
+        var denial = SessionLimitCheck.Deny(reservation.Limits, Admitted, CostUsd);
+        long granted = 0;
+        if (denial is null && reservation.Wanted > 0)
+        {
+            var left = reservation.Limits.MaxRequests is { } max ? max - Admitted : long.MaxValue;
+            granted = Math.Min(reservation.Wanted, Math.Max(1, left / 2));
+            Admitted += granted;
+        }
+        return Task.FromResult(new SessionStanding { Owned = true, Requests = Requests, CostUsd = CostUsd, Denial = denial, Granted = granted });
+    }
+
     public Task<SessionStanding> CheckAsync(string keyId, SessionLimits? limits)
     {
         Checks++;

@@ -53,6 +53,26 @@ public sealed class ApiKeyGrainTests(GrainClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_retried_lease_call_gets_the_lease_its_first_attempt_was_granted()
+    {
+        var key = await NewKeyAsync(new KeyLimits { RequestsPerMinute = 20 });
+        var grain = fixture.Grains.GetGrain<IApiKeyGrain>(key.KeyId);
+        var first = await grain.AcquireLeaseAsync(Ask("front-a", 100) with { Sequence = 7 });
+        Assert.Equal(10, first.Requests);
+        // The front timed out waiting for the first attempt and retries it, handing back nothing this time: the same
+        // activation answers with the same slice instead of taking another half of the bucket.
+        var retry = await grain.AcquireLeaseAsync(Ask("front-a", 100) with { Sequence = 7 });
+        Assert.Equal((first.Requests, first.ValidUntil, first.Snapshot), (retry.Requests, retry.ValidUntil, retry.Snapshot));
+        // Another front's call with the same number is its own call.
+        var other = await grain.AcquireLeaseAsync(Ask("front-b", 100) with { Sequence = 7 });
+        Assert.Equal(5, other.Requests);
+        // The next numbered call of front-a is a new one.
+        var next = await grain.AcquireLeaseAsync(Ask("front-a", 100) with { Sequence = 8, ReturnedRequests = first.Requests });
+        Assert.Equal(7, next.Requests);
+        Assert.Equal(8, next.Snapshot.Requests!.Value.Remaining);
+    }
+
+    [Fact]
     public async Task Token_buckets_are_trued_up_by_settlement()
     {
         var key = await NewKeyAsync(new KeyLimits { OutputTokensPerMinute = 10_000 });

@@ -33,6 +33,35 @@ public sealed class SessionGrainTests(GrainClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Reservations_under_a_request_cap_count_until_handed_back_and_never_pass_the_cap()
+    {
+        var session = fixture.Grains.GetGrain<ISessionGrain>("session-" + Guid.NewGuid());
+        var cap = new SessionLimits { MaxRequests = 10 };
+        var a = await session.ReserveAsync(new SessionReservation { KeyId = "key_1", Limits = cap, Wanted = 100 });
+        Assert.Equal(5, a.Granted); // half of what is left
+        var b = await session.ReserveAsync(new SessionReservation { KeyId = "key_1", Limits = cap, Wanted = 100 });
+        Assert.Equal(2, b.Granted);
+        // One admission was used (recorded); front A hands its other four back, and what is left is shared again.
+        await session.RecordAsync(new SessionCharge { KeyId = "key_1", CostUsd = 0.1m });
+        var again = await session.ReserveAsync(new SessionReservation { KeyId = "key_1", Limits = cap, Wanted = 100, Returned = 4 });
+        Assert.Equal(3, again.Granted); // 10 − (1 used + 2 held by B) = 7 left: 3
+        long granted = a.Granted + b.Granted + again.Granted - 4;
+        for (var i = 0; i < 10; i++)
+        {
+            granted += (await session.ReserveAsync(new SessionReservation { KeyId = "key_1", Limits = cap, Wanted = 1 })).Granted;
+        }
+        Assert.Equal(10, granted);
+        var refused = await session.ReserveAsync(new SessionReservation { KeyId = "key_1", Limits = cap, Wanted = 1 });
+        Assert.Equal(DenialReason.SessionRequests, refused.Denial?.Reason);
+        // Handing back more than was outstanding never frees a recorded request.
+        var overReturned = await session.ReserveAsync(new SessionReservation { KeyId = "key_1", Limits = cap, Wanted = 100, Returned = 1000 });
+        Assert.Equal(4, overReturned.Granted); // 10 − 1 recorded = 9 left: 4
+        // Another key naming the session is not limited by (or counted in) it.
+        var foreign = await session.ReserveAsync(new SessionReservation { KeyId = "key_2", Limits = cap, Wanted = 3 });
+        Assert.False(foreign.Owned);
+    }
+
+    [Fact]
     public async Task Changed_totals_are_written_on_the_timer_and_read_back_after_deactivation()
     {
         var id = "session-" + Guid.NewGuid();

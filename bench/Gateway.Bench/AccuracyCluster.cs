@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 
@@ -16,7 +17,14 @@ internal sealed class AccuracyCluster : IAsyncDisposable
     private string? _database;
     private string? _teamId;
 
+    /// <summary>Output tokens the fake produces per reply (less when max_tokens is smaller).</summary>
+    public const int OutputTokens = 200;
+
+    private readonly SemaphoreSlim _teamOnce = new(1, 1);
+
     public List<Uri> Fronts { get; } = [];
+
+    public Uri? Silo { get; private set; }
 
     public static async Task<AccuracyCluster> StartAsync(int fronts, AccuracyOptions options)
     {
@@ -41,7 +49,8 @@ internal sealed class AccuracyCluster : IAsyncDisposable
         var quiet = new Dictionary<string, string> { ["Logging__LogLevel__Default"] = "Warning" };
         var upstreamPort = ChildProcess.FreePort();
         var upstream = await Start(ChildProcess.StartAsync(fakeDll,
-            ["--urls", $"http://127.0.0.1:{upstreamPort}", "--MaxRecordedRequests", "0"], quiet, upstreamPort));
+            ["--urls", $"http://127.0.0.1:{upstreamPort}", "--MaxRecordedRequests", "0", "--OutputTokens", OutputTokens.ToString(CultureInfo.InvariantCulture)],
+            quiet, upstreamPort));
         var id = "accuracy-" + Guid.NewGuid().ToString("N")[..8];
         var cluster = new Dictionary<string, string>(quiet)
         {
@@ -58,8 +67,8 @@ internal sealed class AccuracyCluster : IAsyncDisposable
             cluster["Postgres__ConnectionString"] = new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = _database }.ConnectionString;
         }
         var siloPort = ChildProcess.FreePort();
-        await Start(ChildProcess.StartAsync(siloDll, [], new Dictionary<string, string>(cluster) { ["Urls"] = $"http://127.0.0.1:{siloPort}" },
-            siloPort, probePath: "readyz"));
+        Silo = (await Start(ChildProcess.StartAsync(siloDll, [], new Dictionary<string, string>(cluster) { ["Urls"] = $"http://127.0.0.1:{siloPort}" },
+            siloPort, probePath: "readyz"))).Address;
         for (var i = 0; i < fronts; i++)
         {
             var port = ChildProcess.FreePort();
@@ -77,22 +86,48 @@ internal sealed class AccuracyCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>A fresh key (a full bucket) with the given limits object, as the admin API takes it; returns its secret.</summary>
-    public async Task<string> CreateKeyAsync(object limits)
+    /// <summary>A fresh key (a full bucket) with the given limits, as the admin API takes them; returns its id and secret.</summary>
+    public async Task<(string Id, string Secret)> CreateKeyAsync(object limits, object? sessionLimits = null)
     {
-        using var admin = new HttpClient { BaseAddress = Fronts[0] };
-        admin.DefaultRequestHeaders.Authorization = new("Bearer", AdminToken);
-        if (_teamId is null)
+        using var admin = Admin();
+        await _teamOnce.WaitAsync();
+        try
         {
-            using var team = await admin.PostAsJsonAsync("admin/teams", new { name = "accuracy", billing_tag = "accuracy" });
-            var teamBody = await team.Content.ReadAsStringAsync();
-            _teamId = team.IsSuccessStatusCode ? JsonDocument.Parse(teamBody).RootElement.GetProperty("id").GetString()
-                : throw new InvalidOperationException("creating the bench team failed: " + teamBody);
+            if (_teamId is null)
+            {
+                using var team = await admin.PostAsJsonAsync("admin/teams", new { name = "accuracy", billing_tag = "accuracy" });
+                var teamBody = await team.Content.ReadAsStringAsync();
+                _teamId = team.IsSuccessStatusCode ? JsonDocument.Parse(teamBody).RootElement.GetProperty("id").GetString()
+                    : throw new InvalidOperationException("creating the bench team failed: " + teamBody);
+            }
         }
-        using var key = await admin.PostAsJsonAsync("admin/keys", new { team_id = _teamId, name = "accuracy", limits });
+        finally
+        {
+            _teamOnce.Release();
+        }
+        using var key = await admin.PostAsJsonAsync("admin/keys", new { team_id = _teamId, name = "accuracy", limits, session_limits = sessionLimits });
         var body = await key.Content.ReadAsStringAsync();
-        return key.IsSuccessStatusCode ? JsonDocument.Parse(body).RootElement.GetProperty("secret").GetString()!
-            : throw new InvalidOperationException("creating the bench key failed: " + body);
+        if (!key.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException("creating the bench key failed: " + body);
+        }
+        var created = JsonDocument.Parse(body).RootElement;
+        return (created.GetProperty("id").GetString()!, created.GetProperty("secret").GetString()!);
+    }
+
+    /// <summary>What is left in one of the key's buckets now, as its grain holds it (GET /admin/keys/{id}/usage).</summary>
+    public async Task<long> RemainingAsync(string keyId, string bucket)
+    {
+        using var admin = Admin();
+        var usage = JsonDocument.Parse(await admin.GetStringAsync($"admin/keys/{keyId}/usage")).RootElement;
+        return usage.GetProperty(bucket).GetProperty("remaining").GetInt64();
+    }
+
+    private HttpClient Admin()
+    {
+        var admin = new HttpClient { BaseAddress = Fronts[0] };
+        admin.DefaultRequestHeaders.Authorization = new("Bearer", AdminToken);
+        return admin;
     }
 
     private async Task<ChildProcess> Start(Task<ChildProcess> starting)
@@ -104,6 +139,7 @@ internal sealed class AccuracyCluster : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _teamOnce.Dispose();
         for (var i = _processes.Count - 1; i >= 0; i--)
         {
             await _processes[i].DisposeAsync();

@@ -10,9 +10,10 @@ using Gateway.Bench;
 // (the audit writer alone, against a Postgres server; see AuditBench).
 // Or: dotnet run -c Release --project bench/Gateway.Bench -- rewrite [--iterations 2000]
 // (cache-breakpoint injection: rewrite cost per body size and the modelled 30-turn saving; see RewriteBench).
-// Or: dotnet run -c Release --project bench/Gateway.Bench -- accuracy [--fronts 1,2,4] [--limits requests,input,output]
-//     [--demand 1.2,50,closed] [--seconds 45] [--runs 10] [--clients 12] [--rpm 240] [--from-full] [--append bench/results/latest.md]
-// (how much of a key's refill the cluster admits under contention; see AccuracyBench).
+// Or: bash bench/accuracy.sh [--fronts 1,2,4] [--limits requests,input,output,session]
+//     [--demand 1.2,50,closed] [--seconds 45] [--runs 10] [--parallel 5] [--clients 12] [--rpm 240] [--session-requests 120]
+//     [--from-full] [--append bench/results/latest.md]
+// (how much of what a limit allows the cluster admits under contention; see AccuracyBench).
 if (args is ["audit", .. var auditArgs])
 {
     await AuditBench.RunCommandAsync(auditArgs);
