@@ -208,16 +208,24 @@ public sealed class UpstreamForwarder : IDisposable
         {
             return AttemptOutcome.Delivered;
         }
+        if (provider.IsBedrock && await BedrockUpstream.TryAnswerLocallyAsync(context, exchange, provider, CurrentStep(exchange).Alias))
+        {
+            return AttemptOutcome.Delivered;
+        }
         exchange.Attempts++;
         exchange.Answer = default;
         exchange.MayRetryResponse = CanBackoff(exchange) || (HasFallback(exchange) && CanMove(exchange));
         exchange.MayRetryRateLimit = exchange.Key is { } current && CanMove(exchange)
             && exchange.KeySwitches < provider.Pool.Keys.Count - 1
             && provider.Pool.HasAvailableOtherThan(current, DateTimeOffset.UtcNow, exchange.ModelClass);
-        var body = BodyFor(exchange, out var untranslatable);
+        var body = BodyFor(exchange, context.Request.Headers, out var untranslatable);
         if (untranslatable is not null)
         {
             await GatewayError.InvalidRequest(context, untranslatable);
+            return AttemptOutcome.Delivered;
+        }
+        if (provider.IsBedrock && !await BedrockUpstream.TrySignAsync(context, exchange, provider, body!, _logger, cancellationToken))
+        {
             return AttemptOutcome.Delivered;
         }
         exchange.Key?.Sent();
@@ -283,11 +291,29 @@ public sealed class UpstreamForwarder : IDisposable
     /// step's alias, or for an OpenAI-compatible provider the Chat Completions translation (null with
     /// <paramref name="untranslatable"/> set when the body cannot be translated).
     /// </summary>
-    private static RequestBody? BodyFor(ProxyExchange exchange, out string? untranslatable)
+    private static RequestBody? BodyFor(ProxyExchange exchange, IHeaderDictionary headers, out string? untranslatable)
     {
         untranslatable = null;
         var step = CurrentStep(exchange);
         var alias = step.Alias;
+        if (step.Provider.IsBedrock && exchange.Body is { } cloud)
+        {
+            // The model is in the path, so one Bedrock body serves every alias and attempt.
+            if (exchange.RoutedAlias != BedrockBodyKey)
+            {
+                exchange.RoutedBody?.Dispose();
+                exchange.RoutedBody = null;
+                exchange.RoutedAlias = null;
+                if (BedrockUpstream.Body(cloud, headers, out var error) is not { } rewritten)
+                {
+                    untranslatable = error;
+                    return null;
+                }
+                exchange.RoutedBody = rewritten;
+                exchange.RoutedAlias = BedrockBodyKey;
+            }
+            return exchange.RoutedBody;
+        }
         if (step.Provider.IsOpenAi && exchange.Body is { } messages && exchange.Envelope is { } envelope)
         {
             var model = alias ?? envelope.Model;
@@ -322,6 +348,9 @@ public sealed class UpstreamForwarder : IDisposable
 
     /// <summary>Marks a cached routed body as a Chat translation (never equal to a model alias).</summary>
     private const string OpenAiBodyKey = "\u0001chat:";
+
+    /// <summary>Marks a cached routed body as the Bedrock rewrite.</summary>
+    private const string BedrockBodyKey = "\u0001bedrock";
 
     /// <summary>What follows an attempt that went through the breaker.</summary>
     private NextAttempt Decide(ProxyExchange exchange, AttemptOutcome outcome)

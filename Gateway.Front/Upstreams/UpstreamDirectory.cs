@@ -24,9 +24,8 @@ public sealed class UpstreamDirectory
         _pool = o.Pool;
         if (o.Providers.Length > 0)
         {
-            Providers = o.Providers.Select(p => new UpstreamProvider(p.Name, p.Kind, p.BaseUrl,
-                PoolOf(p.Name, p.Keys.Select(k => string.IsNullOrWhiteSpace(k.Id)
-                    ? UpstreamCredential.From(k.Secret) : new UpstreamCredential(k.Secret, k.Id))), p.Breaker?.Over(o.Breaker) ?? o.Breaker)).ToArray();
+            Providers = o.Providers.Select(p => IsBedrock(p) ? BedrockProvider(p, o) : new UpstreamProvider(p.Name, p.Kind, p.BaseUrl,
+                PoolOf(p.Name, Credentials(p)), p.Breaker?.Over(o.Breaker) ?? o.Breaker)).ToArray();
         }
         else
         {
@@ -63,6 +62,31 @@ public sealed class UpstreamDirectory
 
     /// <summary>The default provider's next credential (most headroom); null: the client's own credential goes through.</summary>
     public UpstreamCredential? NextCredential() => Default.Pool.Pick(DateTimeOffset.UtcNow)?.Credential;
+
+    private static IEnumerable<UpstreamCredential> Credentials(UpstreamProviderOptions p) =>
+        p.Keys.Select(k => string.IsNullOrWhiteSpace(k.Id) ? UpstreamCredential.From(k.Secret) : new UpstreamCredential(k.Secret, k.Id));
+
+    private static bool IsBedrock(UpstreamProviderOptions p) =>
+        p.Kind.Equals(UpstreamProviderOptions.BedrockKind, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// A <c>bedrock</c> provider. Without Bedrock API keys its pool holds one entry standing for the provider's AWS
+    /// identity (no secret: requests are SigV4-signed), so a throttled identity cools down cluster-wide like a key.
+    /// </summary>
+    private UpstreamProvider BedrockProvider(UpstreamProviderOptions p, UpstreamOptions o)
+    {
+        var region = p.Region!;
+        var baseUrl = string.IsNullOrWhiteSpace(p.BaseUrl) ? Bedrock.Provider.BedrockEndpoint.DefaultBaseUrl(region) : p.BaseUrl;
+        IEnumerable<UpstreamCredential> credentials = p.Keys.Length > 0 ? Credentials(p) : [new UpstreamCredential("", AwsIdentityId + region)];
+        return new UpstreamProvider(p.Name, p.Kind, baseUrl, PoolOf(p.Name, credentials), p.Breaker?.Over(o.Breaker) ?? o.Breaker)
+        {
+            Bedrock = new Bedrock.Provider.BedrockEndpoint(region, p.Models,
+                string.IsNullOrWhiteSpace(p.InferenceProfile) ? null : p.InferenceProfile),
+        };
+    }
+
+    /// <summary>The id (logs, metrics, audit) of a Bedrock provider's AWS identity: <c>aws-{region}</c>.</summary>
+    public const string AwsIdentityId = "aws-";
 
     private KeyPool PoolOf(string provider, IEnumerable<UpstreamCredential> credentials) =>
         new(credentials.Select(c => new PooledKey(provider, c, _pool)).ToArray());

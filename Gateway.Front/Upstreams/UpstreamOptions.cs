@@ -61,14 +61,37 @@ public sealed class UpstreamProviderOptions
     /// <summary>Any OpenAI-compatible Chat Completions endpoint; Messages requests are translated both ways (docs/routing.md).</summary>
     public const string OpenAiKind = "openai";
 
+    /// <summary>Claude on Amazon Bedrock: InvokeModel paths, SigV4-signed, eventstream responses (docs/providers.md).</summary>
+    public const string BedrockKind = "bedrock";
+
     public string Name { get; set; } = "";
 
     /// <summary><c>anthropic</c>: the Anthropic API or any Anthropic-compatible base URL; <c>openai</c>: an OpenAI-compatible one.</summary>
     public string Kind { get; set; } = AnthropicKind;
 
+    /// <summary>Required, except for <c>bedrock</c>, whose default is <c>https://bedrock-runtime.{Region}.amazonaws.com</c>.</summary>
     public string BaseUrl { get; set; } = "";
 
+    /// <summary>
+    /// Credentials of the pool. <c>bedrock</c>: optional Bedrock API keys (sent as <c>Authorization: Bearer</c>); without
+    /// any, requests are SigV4-signed with the AWS credentials of the standard chain.
+    /// </summary>
     public UpstreamKeyOptions[] Keys { get; set; } = [];
+
+    /// <summary><c>bedrock</c> only: the AWS region (e.g. <c>us-east-1</c>), for the default base URL and the signature.</summary>
+    public string? Region { get; set; }
+
+    /// <summary>
+    /// <c>bedrock</c> only: model name → Bedrock model id or inference-profile id/ARN, before the built-in table
+    /// (docs/providers.md). Ids already in Bedrock's form pass unchanged.
+    /// </summary>
+    public Dictionary<string, string> Models { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// <c>bedrock</c> only: the cross-region inference profile put before the built-in ids (<c>us</c>, <c>eu</c>, <c>apac</c>,
+    /// <c>global</c>); empty: derived from <see cref="Region"/>; <c>none</c>: base model ids.
+    /// </summary>
+    public string? InferenceProfile { get; set; }
 
     /// <summary>Optional: this provider's breaker settings; each one left out takes <c>Upstream:Breaker</c>'s value.</summary>
     public ProviderBreakerOptions? Breaker { get; set; }

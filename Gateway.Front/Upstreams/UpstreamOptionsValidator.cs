@@ -85,13 +85,27 @@ public sealed class UpstreamOptionsValidator(bool embeddedFakeServes = false) : 
                 {
                     errors.Add($"{at}:Name '{p.Name}' is used by another provider.");
                 }
+                var bedrock = string.Equals(p.Kind, UpstreamProviderOptions.BedrockKind, StringComparison.OrdinalIgnoreCase);
                 if (!string.Equals(p.Kind, UpstreamProviderOptions.AnthropicKind, StringComparison.OrdinalIgnoreCase)
-                    && !string.Equals(p.Kind, UpstreamProviderOptions.OpenAiKind, StringComparison.OrdinalIgnoreCase))
+                    && !string.Equals(p.Kind, UpstreamProviderOptions.OpenAiKind, StringComparison.OrdinalIgnoreCase) && !bedrock)
                 {
-                    errors.Add($"{at}:Kind must be '{UpstreamProviderOptions.AnthropicKind}' (the Anthropic API or an Anthropic-compatible base URL) "
-                        + $"or '{UpstreamProviderOptions.OpenAiKind}' (an OpenAI-compatible Chat Completions API), got '{p.Kind}'.");
+                    errors.Add($"{at}:Kind must be '{UpstreamProviderOptions.AnthropicKind}' (the Anthropic API or an Anthropic-compatible base URL), "
+                        + $"'{UpstreamProviderOptions.OpenAiKind}' (an OpenAI-compatible Chat Completions API) "
+                        + $"or '{UpstreamProviderOptions.BedrockKind}' (Claude on Amazon Bedrock), got '{p.Kind}'.");
                 }
-                if (!Uri.TryCreate(p.BaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                if (bedrock)
+                {
+                    BedrockOptionsValidation.Validate(p, at, errors);
+                }
+                else if (p.Region is not null || p.Models.Count > 0 || p.InferenceProfile is not null)
+                {
+                    errors.Add($"{at}: Region, Models and InferenceProfile apply to Kind '{UpstreamProviderOptions.BedrockKind}' only.");
+                }
+                if (bedrock && string.IsNullOrWhiteSpace(p.BaseUrl))
+                {
+                    // The default endpoint of the region.
+                }
+                else if (!Uri.TryCreate(p.BaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
                 {
                     errors.Add($"{at}:BaseUrl must be an absolute http(s) URL, got '{p.BaseUrl}'.");
                 }

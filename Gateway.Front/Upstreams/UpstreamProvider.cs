@@ -38,6 +38,12 @@ public sealed class UpstreamProvider
     /// <summary>An OpenAI-compatible provider: Messages requests and responses are translated (OpenAi/Provider).</summary>
     public bool IsOpenAi => Kind.Equals(UpstreamProviderOptions.OpenAiKind, StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>Claude on Amazon Bedrock: the body, path, signature and response stream differ (Bedrock/Provider).</summary>
+    public bool IsBedrock => Bedrock is not null;
+
+    /// <summary>A <c>bedrock</c> provider's region, model table and credentials; null for other kinds.</summary>
+    public Bedrock.Provider.BedrockEndpoint? Bedrock { get; internal init; }
+
     /// <summary>The breaker settings in force for this provider (its own, or the shared ones).</summary>
     public BreakerOptions BreakerSettings { get; }
 
