@@ -45,7 +45,7 @@ internal sealed class RequestPipeline(FakeUpstreamState state, CancellationToken
                 return null;
             }
         }
-        else if (ctx.Request.Path.StartsWithSegments("/v1"))
+        else if (ctx.Request.Path.StartsWithSegments("/v1") || ctx.Request.Path.StartsWithSegments("/model"))
         {
             // Queued faults only hit API calls, so a HEAD / probe does not use one up.
             state.Faults.TryDequeue(out fault);
@@ -95,6 +95,10 @@ internal sealed class RequestPipeline(FakeUpstreamState state, CancellationToken
                     {
                         await OpenAi.OpenAiErrors.RateLimitedAsync(ctx, limit);
                     }
+                    else if (dialect == WireDialect.Bedrock)
+                    {
+                        await Bedrock.BedrockErrors.WriteAsync(ctx, 429);
+                    }
                     else
                     {
                         await AnthropicErrors.WriteAsync(ctx, 429, string.Format(System.Globalization.CultureInfo.InvariantCulture, AnthropicErrors.RateLimitMessage, limit));
@@ -121,8 +125,12 @@ internal sealed class RequestPipeline(FakeUpstreamState state, CancellationToken
         }
     }
 
-    private static Task ErrorAsync(HttpContext ctx, WireDialect dialect, int status, string message) =>
-        dialect == WireDialect.OpenAi ? OpenAi.OpenAiErrors.WriteAsync(ctx, status, message) : AnthropicErrors.WriteAsync(ctx, status, message);
+    private static Task ErrorAsync(HttpContext ctx, WireDialect dialect, int status, string message) => dialect switch
+    {
+        WireDialect.OpenAi => OpenAi.OpenAiErrors.WriteAsync(ctx, status, message),
+        WireDialect.Bedrock => Bedrock.BedrockErrors.WriteAsync(ctx, status),
+        _ => AnthropicErrors.WriteAsync(ctx, status, message),
+    };
 
     private static void WriteRateLimits(HttpResponse response, WireDialect dialect, RateLimitWindow requests, DateTimeOffset now)
     {

@@ -5,4 +5,6 @@ internal enum WireDialect
 {
     Anthropic,
     OpenAi,
+    /// <summary>Amazon Bedrock: <c>{"message":..}</c> bodies named by <c>x-amzn-ErrorType</c>.</summary>
+    Bedrock,
 }

@@ -87,6 +87,8 @@ internal static class BedrockUpstream
     public static void TransformRequest(HttpRequestMessage proxyRequest, ProxyExchange exchange)
     {
         proxyRequest.RequestUri = exchange.CloudUri;
+        // The signature covers the host it was computed for; the client's Host must not go through.
+        proxyRequest.Headers.Host = exchange.CloudUri!.IsDefaultPort ? exchange.CloudUri.Host : exchange.CloudUri.Authority;
         var drop = new List<string>();
         foreach (var header in proxyRequest.Headers)
         {

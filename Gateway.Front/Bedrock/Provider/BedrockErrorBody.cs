@@ -9,10 +9,13 @@ namespace Gateway.Front.Bedrock.Provider;
 /// </summary>
 public static class BedrockErrorBody
 {
+    /// <summary>Bedrock's wording kept readable (an apostrophe stays one), as Anthropic writes its own.</summary>
+    internal static readonly JsonWriterOptions Options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static void Translate(string type, ReadOnlySpan<byte> body, IBufferWriter<byte> output)
     {
         var message = ReadMessage(body) ?? "The Bedrock API returned an error.";
-        using var json = new Utf8JsonWriter(output);
+        using var json = new Utf8JsonWriter(output, Options);
         json.WriteStartObject();
         json.WriteString("type"u8, "error"u8);
         json.WriteStartObject("error"u8);

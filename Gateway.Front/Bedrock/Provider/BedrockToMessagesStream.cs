@@ -143,7 +143,7 @@ public sealed class BedrockToMessagesStream : IBodyTranslator
     {
         _ended = true;
         var writer = new ArrayBufferWriter<byte>(256);
-        using (var json = new Utf8JsonWriter(writer))
+        using (var json = new Utf8JsonWriter(writer, BedrockErrorBody.Options))
         {
             json.WriteStartObject();
             json.WriteString("type"u8, "error"u8);
