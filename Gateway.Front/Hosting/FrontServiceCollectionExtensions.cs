@@ -141,6 +141,7 @@ public static class FrontServiceCollectionExtensions
         app.MapGatewayMetrics();
         app.MapMessagesEndpoints();
         app.MapChatCompletionsEndpoints();
+        app.MapBedrockEndpoints();
         app.MapModelsEndpoints();
         if (app.Services.GetService<IKeyChangeNotifier>() is not null)
         {
