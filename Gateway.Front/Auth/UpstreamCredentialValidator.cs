@@ -13,7 +13,9 @@ public sealed class UpstreamCredentialValidator(IOptions<AuthOptions> auth) : IV
     {
         if (auth.Value.Mode == AuthMode.VirtualKeys && options.Providers.Length > 0)
         {
-            var keyless = options.Providers.Select((p, i) => (p, i)).Where(x => x.p.Keys.Length == 0)
+            var keyless = options.Providers.Select((p, i) => (p, i)).Where(x => x.p.Keys.Length == 0
+                    // A Bedrock provider without keys signs with the AWS credentials of the standard chain.
+                    && !x.p.Kind.Equals(UpstreamProviderOptions.BedrockKind, StringComparison.OrdinalIgnoreCase))
                 .Select(x => $"{UpstreamOptions.Section}:Providers:{x.i}:Keys must name at least one upstream key for provider '{x.p.Name}' "
                     + $"when {AuthOptions.Section}:Mode is VirtualKeys (the clients' virtual keys are never sent upstream).").ToArray();
             return keyless.Length == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(keyless);
