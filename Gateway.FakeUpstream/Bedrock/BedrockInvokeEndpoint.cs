@@ -46,7 +46,8 @@ internal sealed class BedrockInvokeEndpoint(FakeUpstreamState state, MessagesEnd
             return;
         }
         // The reply is the fake's Anthropic one for the same request with the model and stream put back.
-        var anthropic = WithModel(admitted.Body, modelId, stream);
+        // Bedrock answers with Anthropic's model name, not its own id.
+        var anthropic = WithModel(admitted.Body, AnthropicName(modelId), stream);
         var inner = admitted with { Body = anthropic };
         if (stream)
         {
@@ -93,6 +94,15 @@ internal sealed class BedrockInvokeEndpoint(FakeUpstreamState state, MessagesEnd
         {
             return "Malformed input request, please reformat your input and try again.";
         }
+    }
+
+    /// <summary><c>us.anthropic.claude-sonnet-4-5-20250929-v1:0</c> → <c>claude-sonnet-4-5-20250929</c>.</summary>
+    private static string AnthropicName(string modelId)
+    {
+        var at = modelId.IndexOf("anthropic.", StringComparison.Ordinal);
+        var name = at >= 0 ? modelId[(at + "anthropic.".Length)..] : modelId;
+        var version = name.LastIndexOf("-v", StringComparison.Ordinal);
+        return version > 0 ? name[..version] : name;
     }
 
     private static byte[] WithModel(byte[] body, string modelId, bool stream)
