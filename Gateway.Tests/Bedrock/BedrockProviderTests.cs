@@ -189,4 +189,18 @@ public sealed class BedrockProviderTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, routed.StatusCode);
         Assert.EndsWith("/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/invoke", LastBedrockRequest().PathAndQuery);
     }
+
+    [Fact]
+    public async Task A_signature_bedrock_does_not_accept_is_an_authentication_error_with_bedrocks_reason()
+    {
+        // The fake now knows another secret for the access key the gateway signs with.
+        _upstream.Options.BedrockCredentials = new() { [FakeUpstreamOptions.DefaultBedrockAccessKey] = "another-secret" };
+
+        using var response = await PostAsync(Json.SmallRequest);
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.Equal("authentication_error", Json.AssertAnthropicError(text));
+        Assert.Contains("signature we calculated does not match", text);
+    }
 }
