@@ -78,11 +78,11 @@ public sealed class UpstreamProviderOptions
     /// </summary>
     public UpstreamKeyOptions[] Keys { get; set; } = [];
 
-    /// <summary><c>bedrock</c> only: the AWS region (e.g. <c>us-east-1</c>), for the default base URL and the signature.</summary>
+    /// <summary><c>bedrock</c>: the AWS region (e.g. <c>us-east-1</c>), for the default base URL and the signature.</summary>
     public string? Region { get; set; }
 
     /// <summary>
-    /// <c>bedrock</c> only: model name → Bedrock model id or inference-profile id/ARN, before the built-in table
+    /// <c>bedrock</c>: model name → Bedrock model id or inference-profile id/ARN, before the built-in table
     /// (docs/providers.md). Ids already in Bedrock's form pass unchanged.
     /// </summary>
     public Dictionary<string, string> Models { get; set; } = new(StringComparer.Ordinal);

@@ -97,15 +97,13 @@ public sealed class UpstreamOptionsValidator(bool embeddedFakeServes = false) : 
                 {
                     BedrockOptionsValidation.Validate(p, at, errors);
                 }
-                else if (p.Region is not null || p.Models.Count > 0 || p.InferenceProfile is not null)
+                else if (p.InferenceProfile is not null)
                 {
-                    errors.Add($"{at}: Region, Models and InferenceProfile apply to Kind '{UpstreamProviderOptions.BedrockKind}' only.");
+                    errors.Add($"{at}:InferenceProfile applies to Kind '{UpstreamProviderOptions.BedrockKind}' only.");
                 }
-                if (bedrock && string.IsNullOrWhiteSpace(p.BaseUrl))
-                {
-                    // The default endpoint of the region.
-                }
-                else if (!Uri.TryCreate(p.BaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                // A bedrock provider without a BaseUrl calls its region's default endpoint.
+                var defaultEndpoint = bedrock && string.IsNullOrWhiteSpace(p.BaseUrl);
+                if (!defaultEndpoint && (!Uri.TryCreate(p.BaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
                 {
                     errors.Add($"{at}:BaseUrl must be an absolute http(s) URL, got '{p.BaseUrl}'.");
                 }

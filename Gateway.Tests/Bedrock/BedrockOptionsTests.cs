@@ -35,6 +35,6 @@ public sealed class BedrockOptionsTests
         Assert.Contains(Errors(p => p.Models["claude-sonnet-4-5"] = "anthropic.x y"), e => e.Contains("Providers:0:Models:claude-sonnet-4-5"));
         Assert.Contains(Errors(p => p.InferenceProfile = "US!"), e => e.Contains("Providers:0:InferenceProfile"));
         Assert.Contains(Errors(p => p.BaseUrl = "ftp://x"), e => e.Contains("Providers:0:BaseUrl"));
-        Assert.Contains(Errors(p => { p.Kind = "anthropic"; p.BaseUrl = "https://api.anthropic.com"; }), e => e.Contains("apply to Kind 'bedrock' only"));
+        Assert.Contains(Errors(p => { p.Kind = "anthropic"; p.BaseUrl = "https://api.anthropic.com"; p.InferenceProfile = "us"; }), e => e.Contains("applies to Kind 'bedrock' only"));
     }
 }
