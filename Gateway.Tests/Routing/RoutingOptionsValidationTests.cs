@@ -10,7 +10,8 @@ public sealed class RoutingOptionsValidationTests
     public static TheoryData<Dictionary<string, string?>, string> Cases => new()
     {
         { new() { ["Upstream:Providers:0:BaseUrl"] = "not a url" }, "Upstream:Providers:0:BaseUrl must be an absolute http(s) URL" },
-        { new() { ["Upstream:Providers:0:Kind"] = "bedrock" }, "Upstream:Providers:0:Kind must be 'anthropic' (the Anthropic API or an Anthropic-compatible base URL) or 'openai'" },
+        { new() { ["Upstream:Providers:0:Kind"] = "sagemaker" }, "Upstream:Providers:0:Kind must be 'anthropic' (the Anthropic API or an Anthropic-compatible base URL), 'openai'" },
+        { new() { ["Upstream:Providers:0:Kind"] = "bedrock" }, "Upstream:Providers:0:Region is required for a bedrock provider" },
         { new() { ["Upstream:Providers:0:Breaker:FailureRatio"] = "2" }, "Upstream:Providers:0:Breaker:FailureRatio must be in (0, 1], got 2" },
         { new() { ["Upstream:Providers:0:Breaker:BreakDuration"] = "00:00:00" }, "Upstream:Providers:0:Breaker:BreakDuration must be a positive time span" },
         { new() { ["Upstream:Providers:0:Breaker:MinimumThroughput"] = "1" }, "Upstream:Providers:0:Breaker:MinimumThroughput must be at least 2, got 1" },
