@@ -13,6 +13,7 @@ internal sealed class FakeUpstreamEndpoints
     private readonly MessagesEndpoint _messages;
     private readonly OpenAi.ChatCompletionsEndpoint _chat;
     private readonly BatchesEndpoint _batches;
+    private readonly Bedrock.BedrockInvokeEndpoint _bedrock;
 
     private FakeUpstreamEndpoints(FakeUpstreamState state, CancellationToken stopping)
     {
@@ -22,6 +23,7 @@ internal sealed class FakeUpstreamEndpoints
         _messages = new MessagesEndpoint(state);
         _chat = new OpenAi.ChatCompletionsEndpoint(state);
         _batches = new BatchesEndpoint(state);
+        _bedrock = new Bedrock.BedrockInvokeEndpoint(state, _messages);
     }
 
     public static void Map(WebApplication app, FakeUpstreamState state)
@@ -40,6 +42,8 @@ internal sealed class FakeUpstreamEndpoints
         var vertex = new Vertex.VertexEndpoint(state, endpoints._pipeline, endpoints._messages);
         app.Map(Vertex.VertexEndpoint.Route, endpoints.Guard(vertex.HandleAsync));
         app.MapPost(Vertex.GoogleTokenEndpoint.Path, endpoints.Guard(ctx => Vertex.GoogleTokenEndpoint.HandleAsync(ctx, state)));
+        app.Map("/model/{modelId}/invoke", endpoints.Guard(ctx => endpoints.BedrockAsync(ctx, stream: false)));
+        app.Map("/model/{modelId}/invoke-with-response-stream", endpoints.Guard(ctx => endpoints.BedrockAsync(ctx, stream: true)));
         FakeControlEndpoints.Map(app, state);
         // An explicit pattern: the default fallback pattern skips paths that look like files.
         app.MapFallback("{**path}", endpoints.Guard(endpoints.NotFoundAsync));
@@ -103,6 +107,21 @@ internal sealed class FakeUpstreamEndpoints
             return;
         }
         await _chat.CreateAsync(ctx, admitted);
+    }
+
+    /// <summary>The fake Bedrock runtime: Bedrock's errors, its own authentication (SigV4 or a bearer API key).</summary>
+    private async Task BedrockAsync(HttpContext ctx, bool stream)
+    {
+        if (await _pipeline.BeginAsync(ctx, authenticate: false, WireDialect.Bedrock) is not { } admitted)
+        {
+            return;
+        }
+        if (!HttpMethods.IsPost(ctx.Request.Method))
+        {
+            await Bedrock.BedrockErrors.WriteAsync(ctx, 405, "UnknownOperationException", "Method Not Allowed");
+            return;
+        }
+        await _bedrock.InvokeAsync(ctx, admitted, (string)ctx.Request.RouteValues["modelId"]!, stream);
     }
 
     private async Task CountTokensAsync(HttpContext ctx)

@@ -6,6 +6,20 @@ namespace Gateway.FakeUpstream;
 /// </summary>
 public sealed class FakeUpstreamOptions
 {
+    /// <summary>The fake Bedrock's default AWS access key id and secret (tests sign with them through AWS_* variables).</summary>
+    public const string DefaultBedrockAccessKey = "AKIDFAKEBEDROCK0001";
+
+    public const string DefaultBedrockSecret = "fake/bedrock+secret/key0001";
+
+    /// <summary>
+    /// The fake Bedrock (<c>/model/{id}/invoke…</c>): AWS access key id → secret. A request must be SigV4-signed
+    /// (service <c>bedrock</c>) with one of them, or carry a Bedrock API key (one of <see cref="ApiKeys"/>) as a bearer.
+    /// </summary>
+    public Dictionary<string, string> BedrockCredentials { get; set; } = new(StringComparer.Ordinal)
+    {
+        [DefaultBedrockAccessKey] = DefaultBedrockSecret,
+    };
+
     /// <summary>Listen address. Port 0 lets the OS pick a free port (read it from BaseAddress).</summary>
     public string Url { get; set; } = "http://127.0.0.1:0";
 

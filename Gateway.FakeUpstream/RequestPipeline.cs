@@ -45,7 +45,7 @@ internal sealed class RequestPipeline(FakeUpstreamState state, CancellationToken
                 return null;
             }
         }
-        else if (ctx.Request.Path.StartsWithSegments("/v1"))
+        else if (ctx.Request.Path.StartsWithSegments("/v1") || ctx.Request.Path.StartsWithSegments("/model"))
         {
             // Queued faults only hit API calls, so a HEAD / probe does not use one up.
             state.Faults.TryDequeue(out fault);
@@ -99,6 +99,10 @@ internal sealed class RequestPipeline(FakeUpstreamState state, CancellationToken
                     {
                         await Vertex.GoogleErrors.WriteAsync(ctx, 429, Vertex.GoogleErrors.QuotaMessage);
                     }
+                    else if (dialect == WireDialect.Bedrock)
+                    {
+                        await Bedrock.BedrockErrors.WriteAsync(ctx, 429);
+                    }
                     else
                     {
                         await AnthropicErrors.WriteAsync(ctx, 429, string.Format(System.Globalization.CultureInfo.InvariantCulture, AnthropicErrors.RateLimitMessage, limit));
@@ -129,6 +133,7 @@ internal sealed class RequestPipeline(FakeUpstreamState state, CancellationToken
     {
         WireDialect.OpenAi => OpenAi.OpenAiErrors.WriteAsync(ctx, status, message),
         WireDialect.Vertex => Vertex.GoogleErrors.WriteAsync(ctx, status, message),
+        WireDialect.Bedrock => Bedrock.BedrockErrors.WriteAsync(ctx, status),
         _ => AnthropicErrors.WriteAsync(ctx, status, message),
     };
 

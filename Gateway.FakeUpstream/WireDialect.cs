@@ -8,4 +8,6 @@ internal enum WireDialect
 
     /// <summary>Google Vertex AI: Google's error shape for its own errors, no rate-limit headers.</summary>
     Vertex,
+    /// <summary>Amazon Bedrock: <c>{"message":..}</c> bodies named by <c>x-amzn-ErrorType</c>.</summary>
+    Bedrock,
 }

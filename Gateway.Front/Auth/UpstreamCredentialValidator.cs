@@ -13,7 +13,10 @@ public sealed class UpstreamCredentialValidator(IOptions<AuthOptions> auth) : IV
     {
         if (auth.Value.Mode == AuthMode.VirtualKeys && options.Providers.Length > 0)
         {
-            var keyless = options.Providers.Select((p, i) => (p, i)).Where(x => x.p.Keys.Length == 0 && !x.p.Kind.Equals(UpstreamProviderOptions.VertexKind, StringComparison.OrdinalIgnoreCase))
+            var keyless = options.Providers.Select((p, i) => (p, i)).Where(x => x.p.Keys.Length == 0
+                    // Vertex signs in with Google credentials, and a Bedrock provider without keys with the AWS credentials of the standard chain.
+                    && !x.p.Kind.Equals(UpstreamProviderOptions.VertexKind, StringComparison.OrdinalIgnoreCase)
+                    && !x.p.Kind.Equals(UpstreamProviderOptions.BedrockKind, StringComparison.OrdinalIgnoreCase))
                 .Select(x => $"{UpstreamOptions.Section}:Providers:{x.i}:Keys must name at least one upstream key for provider '{x.p.Name}' "
                     + $"when {AuthOptions.Section}:Mode is VirtualKeys (the clients' virtual keys are never sent upstream).").ToArray();
             return keyless.Length == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(keyless);

@@ -86,6 +86,21 @@ internal sealed class CapturedResponse
         return new CapturedResponse(Status, Headers, body.WrittenSpan.ToArray());
     }
 
+    /// <summary>The same failure with Bedrock's error body in Anthropic's shape (status already mapped, headers kept).</summary>
+    public CapturedResponse TranslatedFromBedrock(string errorType)
+    {
+        var body = new System.Buffers.ArrayBufferWriter<byte>(256);
+        Bedrock.Provider.BedrockErrorBody.Translate(errorType, Body, body);
+        var headers = Headers.Where(h => !h.Key.Equals("Content-Type", StringComparison.OrdinalIgnoreCase)).ToList();
+        headers.Add(new("Content-Type", ["application/json"]));
+        if (!headers.Any(h => h.Key.Equals(Errors.GatewayError.RequestIdHeader, StringComparison.OrdinalIgnoreCase))
+            && headers.FirstOrDefault(h => h.Key.Equals("x-amzn-RequestId", StringComparison.OrdinalIgnoreCase)).Value is [var id, ..])
+        {
+            headers.Add(new(Errors.GatewayError.RequestIdHeader, [id]));
+        }
+        return new CapturedResponse(Status, headers, body.WrittenSpan.ToArray());
+    }
+
     public async Task ReplayAsync(HttpContext context)
     {
         var response = context.Response;

@@ -16,4 +16,7 @@ internal static partial class ForwardingLog
 
     [LoggerMessage(4, LogLevel.Information, "No upstream configured: serving the built-in fake upstream at {Url}")]
     public static partial void UsingFakeUpstream(ILogger logger, Uri url);
+
+    [LoggerMessage(5, LogLevel.Error, "Bedrock provider {Provider}: no AWS credentials could be resolved: {Error}")]
+    public static partial void BedrockCredentials(ILogger logger, string provider, string error);
 }

@@ -63,6 +63,14 @@ public sealed class ProxyExchange : IDisposable
 
     /// <summary>A cloud provider's path and credential for the current attempt (null: an Anthropic or OpenAI-compatible one).</summary>
     internal Clouds.CloudCall? Cloud { get; set; }
+    /// <summary>A cloud provider's model id for the current attempt (Bedrock), already checked and mapped.</summary>
+    internal string? CloudModelId { get; set; }
+
+    /// <summary>The current attempt's URI at a cloud provider (the model in the path).</summary>
+    internal Uri? CloudUri { get; set; }
+
+    /// <summary>The current attempt's SigV4 headers (Bedrock with AWS credentials); null when none are needed.</summary>
+    internal IDictionary<string, string>? CloudSignature { get; set; }
 
     /// <summary>What the next attempt does, decided after each attempt (None: the outcome is final).</summary>
     internal NextAttempt Next { get; set; }

@@ -211,6 +211,10 @@ public sealed class UpstreamForwarder : IDisposable
         {
             return AttemptOutcome.Delivered;
         }
+        if (provider.IsBedrock && await BedrockUpstream.TryAnswerLocallyAsync(context, exchange, provider, CurrentStep(exchange).Alias))
+        {
+            return AttemptOutcome.Delivered;
+        }
         exchange.Attempts++;
         exchange.Answer = default;
         exchange.MayRetryResponse = CanBackoff(exchange) || (HasFallback(exchange) && CanMove(exchange));
@@ -243,6 +247,10 @@ public sealed class UpstreamForwarder : IDisposable
                 return AttemptOutcome.Delivered;
             }
             exchange.Cloud = call;
+        }
+        if (provider.IsBedrock && !await BedrockUpstream.TrySignAsync(context, exchange, provider, body!, _logger, cancellationToken))
+        {
+            return AttemptOutcome.Delivered;
         }
         exchange.Key?.Sent();
         if (body is not null)
@@ -316,6 +324,24 @@ public sealed class UpstreamForwarder : IDisposable
         {
             return CloudBodyFor(context, exchange, step, cloudBody, cloudEnvelope, out untranslatable);
         }
+        if (step.Provider.IsBedrock && exchange.Body is { } cloud)
+        {
+            // The model is in the path, so one Bedrock body serves every alias and attempt.
+            if (exchange.RoutedAlias != BedrockBodyKey)
+            {
+                exchange.RoutedBody?.Dispose();
+                exchange.RoutedBody = null;
+                exchange.RoutedAlias = null;
+                if (BedrockUpstream.Body(cloud, context.Request.Headers, out var error) is not { } rewritten)
+                {
+                    untranslatable = error;
+                    return null;
+                }
+                exchange.RoutedBody = rewritten;
+                exchange.RoutedAlias = BedrockBodyKey;
+            }
+            return exchange.RoutedBody;
+        }
         if (step.Provider.IsOpenAi && exchange.Body is { } messages && exchange.Envelope is { } envelope)
         {
             var model = alias ?? envelope.Model;
@@ -385,6 +411,9 @@ public sealed class UpstreamForwarder : IDisposable
 
     /// <summary>Marks a cached routed body as a Chat translation (never equal to a model alias).</summary>
     private const string OpenAiBodyKey = "\u0001chat:";
+
+    /// <summary>Marks a cached routed body as the Bedrock rewrite.</summary>
+    private const string BedrockBodyKey = "\u0001bedrock";
 
     /// <summary>What follows an attempt that went through the breaker.</summary>
     private NextAttempt Decide(ProxyExchange exchange, AttemptOutcome outcome)

@@ -31,6 +31,10 @@ internal sealed class UpstreamTransformer : HttpTransformer
             cloud.Apply(proxyRequest, destinationPrefix, exchange.Provider ?? "",
                 httpContext.Request.Path.Equals(Clouds.CloudUpstreams.CountTokensPath, StringComparison.OrdinalIgnoreCase));
         }
+        else if (exchange.CurrentProvider is { IsBedrock: true })
+        {
+            BedrockUpstream.TransformRequest(proxyRequest, exchange);
+        }
         else if (exchange.Upstream is { } credential)
         {
             proxyRequest.Headers.Remove("x-api-key");
@@ -51,6 +55,15 @@ internal sealed class UpstreamTransformer : HttpTransformer
             return await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         }
         var status = (int)proxyResponse.StatusCode;
+        var bedrock = exchange.CurrentProvider is { IsBedrock: true };
+        string? bedrockError = null;
+        if (bedrock && status >= 400)
+        {
+            // Bedrock's statuses as Anthropic's (throttling 429, unavailable 529, ...) before anything decides on them.
+            (status, bedrockError) = BedrockUpstream.MapError(proxyResponse);
+            proxyResponse.StatusCode = (System.Net.HttpStatusCode)status;
+            httpContext.Response.StatusCode = status;
+        }
         exchange.Answer = new UpstreamAnswer(status, null, null);
         if (exchange.Key is { } key && exchange.ReadsMessageLimits)
         {
@@ -82,7 +95,8 @@ internal sealed class UpstreamTransformer : HttpTransformer
         {
             var held = await CapturedResponse.CaptureAsync(proxyResponse, cancellationToken);
             // Replayed to an Anthropic client if no retry succeeds: in Anthropic's shape, headers kept.
-            exchange.Answer = new UpstreamAnswer(status, openAi ? held.TranslatedFromOpenAi() : vertex ? held.TranslatedFromVertex() : held, null);
+            exchange.Answer = new UpstreamAnswer(status,
+                openAi ? held.TranslatedFromOpenAi() : vertex ? held.TranslatedFromVertex() : bedrock ? held.TranslatedFromBedrock(bedrockError!) : held, null);
             return false;
         }
 
@@ -98,6 +112,16 @@ internal sealed class UpstreamTransformer : HttpTransformer
             // Google-shaped errors (quota, auth) become Anthropic's, which clients' retry logic reads.
             proxyResponse.Content = Clouds.VertexErrorContent.For(proxyResponse.Content, status);
             httpContext.Response.ContentLength = null;
+        }
+        else if (bedrock)
+        {
+            // Eventstream into SSE and errors into Anthropic's shape, before the tap: usage, settlement and audit read Anthropic's bytes.
+            var translated = Bedrock.Provider.BedrockTranslatingContent.For(proxyResponse, bedrockError);
+            if (translated is not null)
+            {
+                proxyResponse.Content = translated;
+            }
+            BedrockUpstream.FixResponseHeaders(httpContext.Response, proxyResponse, translated is not null);
         }
         TenantResponseHeaders.ApplyTo(httpContext);
         if (exchange.RewriteSuccess is { } rewrite && status is >= 200 and < 300)

@@ -142,6 +142,7 @@ public static class FrontServiceCollectionExtensions
         app.MapGatewayMetrics();
         app.MapMessagesEndpoints();
         app.MapChatCompletionsEndpoints();
+        app.MapBedrockEndpoints();
         app.MapModelsEndpoints();
         app.MapVertexEndpoints();
         if (app.Services.GetService<IKeyChangeNotifier>() is not null)

@@ -14,6 +14,11 @@ public readonly record struct PricedUsage(string Model, TokenUsage Tokens, int T
     public static PricedUsage Of(ObservedUsage? usage, string requestedModel, PriceTable prices)
     {
         var model = usage?.ServedModel ?? requestedModel;
+        // A cloud provider may name the model by its own id (us.anthropic.claude-…-v1:0): priced as Anthropic's name.
+        if (Bedrock.Provider.BedrockModelIds.IsBedrockForm(model))
+        {
+            model = Bedrock.Provider.BedrockModelIds.FromBedrock(model, []);
+        }
         var tokens = usage?.Tokens ?? default;
         return new PricedUsage(model, tokens, usage?.ToolCalls ?? 0, prices.Cost(model, tokens), prices.CacheSavings(model, tokens));
     }

@@ -24,7 +24,7 @@ public sealed class UpstreamDirectory
         _pool = o.Pool;
         if (o.Providers.Length > 0)
         {
-            Providers = o.Providers.Select(p => new UpstreamProvider(p.Name, p.Kind, BaseUrlOf(p),
+            Providers = o.Providers.Select(p => IsBedrock(p) ? BedrockProvider(p, o) : new UpstreamProvider(p.Name, p.Kind, BaseUrlOf(p),
                 PoolOf(p.Name, CredentialsOf(p)), p.Breaker?.Over(o.Breaker) ?? o.Breaker) { Settings = p }).ToArray();
         }
         else
@@ -83,6 +83,30 @@ public sealed class UpstreamDirectory
         p.Keys.Length == 0 && p.Kind.Equals(UpstreamProviderOptions.VertexKind, StringComparison.OrdinalIgnoreCase)
             ? [new UpstreamCredential("", "gcp-" + p.Name)]
             : p.Keys.Select(k => string.IsNullOrWhiteSpace(k.Id) ? UpstreamCredential.From(k.Secret) : new UpstreamCredential(k.Secret, k.Id));
+
+    private static bool IsBedrock(UpstreamProviderOptions p) =>
+        p.Kind.Equals(UpstreamProviderOptions.BedrockKind, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// A <c>bedrock</c> provider. Without Bedrock API keys its pool holds one entry standing for the provider's AWS
+    /// identity (no secret: requests are SigV4-signed), so a throttled identity cools down cluster-wide like a key.
+    /// </summary>
+    private UpstreamProvider BedrockProvider(UpstreamProviderOptions p, UpstreamOptions o)
+    {
+        var region = p.Region!;
+        var baseUrl = string.IsNullOrWhiteSpace(p.BaseUrl) ? Bedrock.Provider.BedrockEndpoint.DefaultBaseUrl(region) : p.BaseUrl;
+        IEnumerable<UpstreamCredential> credentials = p.Keys.Length > 0 ? CredentialsOf(p) : [new UpstreamCredential("", AwsIdentityId + region)];
+        return new UpstreamProvider(p.Name, p.Kind, baseUrl, PoolOf(p.Name, credentials), p.Breaker?.Over(o.Breaker) ?? o.Breaker)
+        {
+            Settings = p,
+            Bedrock = new Bedrock.Provider.BedrockEndpoint(region, p.Models,
+                string.IsNullOrWhiteSpace(p.InferenceProfile) ? null : p.InferenceProfile),
+        };
+    }
+
+    /// <summary>The id (logs, metrics, audit) of a Bedrock provider's AWS identity: <c>aws-{region}</c>.</summary>
+    public const string AwsIdentityId = "aws-";
+
 
     private KeyPool PoolOf(string provider, IEnumerable<UpstreamCredential> credentials) =>
         new(credentials.Select(c => new PooledKey(provider, c, _pool)).ToArray());

@@ -67,19 +67,30 @@ public sealed class UpstreamProviderOptions
     /// <summary>Claude on Microsoft Foundry: the Anthropic API at the resource's endpoint, key in <c>api-key</c> (docs/providers.md).</summary>
     public const string FoundryKind = "foundry";
 
+    /// <summary>Claude on Amazon Bedrock: InvokeModel paths, SigV4-signed, eventstream responses (docs/providers.md).</summary>
+    public const string BedrockKind = "bedrock";
+
     public string Name { get; set; } = "";
 
     /// <summary><c>anthropic</c>: the Anthropic API or any Anthropic-compatible base URL; <c>openai</c>: an OpenAI-compatible one.</summary>
     public string Kind { get; set; } = AnthropicKind;
 
+    /// <summary>Required, except for <c>bedrock</c>, whose default is <c>https://bedrock-runtime.{Region}.amazonaws.com</c>.</summary>
     public string BaseUrl { get; set; } = "";
 
+    /// <summary>
+    /// Credentials of the pool. <c>bedrock</c>: optional Bedrock API keys (sent as <c>Authorization: Bearer</c>); without
+    /// any, requests are SigV4-signed with the AWS credentials of the standard chain.
+    /// </summary>
     public UpstreamKeyOptions[] Keys { get; set; } = [];
 
     /// <summary><c>vertex</c>: the Google Cloud project whose Vertex AI quota serves the requests.</summary>
     public string? ProjectId { get; set; }
 
-    /// <summary><c>vertex</c>: the location (<c>us-east5</c>, <c>europe-west1</c>, <c>global</c>, ...); the default base URL follows it.</summary>
+    /// <summary>
+    /// <c>vertex</c>: the location (<c>us-east5</c>, <c>europe-west1</c>, <c>global</c>, ...); <c>bedrock</c>: the AWS region
+    /// (e.g. <c>us-east-1</c>), also signed. The default base URL follows it.
+    /// </summary>
     public string? Region { get; set; }
 
     /// <summary>
@@ -89,10 +100,17 @@ public sealed class UpstreamProviderOptions
     public string? CredentialsFile { get; set; }
 
     /// <summary>
-    /// <c>vertex</c> and <c>foundry</c>: model name as the client sends it → the provider's id (a Vertex model
-    /// version, a Foundry deployment name). Entries here override the built-in defaults.
+    /// <c>bedrock</c>, <c>vertex</c> and <c>foundry</c>: model name as the client sends it → the provider's id (a Bedrock
+    /// model id or inference-profile id/ARN, a Vertex model version, a Foundry deployment name). Entries here override
+    /// the built-in defaults; ids already in the provider's form pass unchanged.
     /// </summary>
     public Dictionary<string, string> Models { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// <c>bedrock</c> only: the cross-region inference profile put before the built-in ids (<c>us</c>, <c>eu</c>, <c>apac</c>,
+    /// <c>global</c>); empty: derived from <see cref="Region"/>; <c>none</c>: base model ids.
+    /// </summary>
+    public string? InferenceProfile { get; set; }
 
     /// <summary>Optional: this provider's breaker settings; each one left out takes <c>Upstream:Breaker</c>'s value.</summary>
     public ProviderBreakerOptions? Breaker { get; set; }

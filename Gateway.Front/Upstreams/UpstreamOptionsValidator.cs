@@ -11,7 +11,8 @@ public sealed class UpstreamOptionsValidator(bool embeddedFakeServes = false) : 
 {
     private static readonly HashSet<string> KnownKinds = new(StringComparer.OrdinalIgnoreCase)
     {
-        UpstreamProviderOptions.AnthropicKind, UpstreamProviderOptions.OpenAiKind, UpstreamProviderOptions.VertexKind, UpstreamProviderOptions.FoundryKind,
+        UpstreamProviderOptions.AnthropicKind, UpstreamProviderOptions.OpenAiKind, UpstreamProviderOptions.BedrockKind,
+        UpstreamProviderOptions.VertexKind, UpstreamProviderOptions.FoundryKind,
     };
 
     public ValidateOptionsResult Validate(string? name, UpstreamOptions o)
@@ -93,16 +94,27 @@ public sealed class UpstreamOptionsValidator(bool embeddedFakeServes = false) : 
                 if (!KnownKinds.Contains(p.Kind))
                 {
                     errors.Add($"{at}:Kind must be '{UpstreamProviderOptions.AnthropicKind}' (the Anthropic API or an Anthropic-compatible base URL), "
-                        + $"'{UpstreamProviderOptions.OpenAiKind}' (an OpenAI-compatible Chat Completions API), '{UpstreamProviderOptions.VertexKind}' "
-                        + $"(Claude on Google Vertex AI) or '{UpstreamProviderOptions.FoundryKind}' (Claude on Microsoft Foundry), got '{p.Kind}'.");
+                        + $"'{UpstreamProviderOptions.OpenAiKind}' (an OpenAI-compatible Chat Completions API), '{UpstreamProviderOptions.BedrockKind}' "
+                        + $"(Claude on Amazon Bedrock), '{UpstreamProviderOptions.VertexKind}' (Claude on Google Vertex AI) "
+                        + $"or '{UpstreamProviderOptions.FoundryKind}' (Claude on Microsoft Foundry), got '{p.Kind}'.");
                 }
                 var vertex = p.Kind.Equals(UpstreamProviderOptions.VertexKind, StringComparison.OrdinalIgnoreCase);
+                var bedrock = p.Kind.Equals(UpstreamProviderOptions.BedrockKind, StringComparison.OrdinalIgnoreCase);
                 if (vertex)
                 {
                     ValidateVertex(p, at, errors);
                 }
-                if (!(vertex && string.IsNullOrWhiteSpace(p.BaseUrl))
-                    && (!Uri.TryCreate(p.BaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
+                if (bedrock)
+                {
+                    BedrockOptionsValidation.Validate(p, at, errors);
+                }
+                else if (p.InferenceProfile is not null)
+                {
+                    errors.Add($"{at}:InferenceProfile applies to Kind '{UpstreamProviderOptions.BedrockKind}' only.");
+                }
+                // A bedrock or vertex provider without a BaseUrl calls its region's default endpoint.
+                var defaultEndpoint = (bedrock || vertex) && string.IsNullOrWhiteSpace(p.BaseUrl);
+                if (!defaultEndpoint && (!Uri.TryCreate(p.BaseUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")))
                 {
                     errors.Add($"{at}:BaseUrl must be an absolute http(s) URL, got '{p.BaseUrl}'.");
                 }

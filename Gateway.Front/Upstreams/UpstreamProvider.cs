@@ -46,6 +46,11 @@ public sealed class UpstreamProvider
 
     /// <summary>The provider's configuration as bound (null for the flat one-provider configuration).</summary>
     public UpstreamProviderOptions? Settings { get; internal set; }
+    /// <summary>Claude on Amazon Bedrock: the body, path, signature and response stream differ (Bedrock/Provider).</summary>
+    public bool IsBedrock => Bedrock is not null;
+
+    /// <summary>A <c>bedrock</c> provider's region, model table and credentials; null for other kinds.</summary>
+    public Bedrock.Provider.BedrockEndpoint? Bedrock { get; internal init; }
 
     /// <summary>The breaker settings in force for this provider (its own, or the shared ones).</summary>
     public BreakerOptions BreakerSettings { get; }

@@ -14,6 +14,8 @@ public sealed class RoutingOptionsValidationTests
         { new() { ["Upstream:Providers:0:Kind"] = "vertex", ["Upstream:Providers:0:Region"] = "us-east5" }, "Upstream:Providers:0:ProjectId is required for a vertex provider" },
         { new() { ["Upstream:Providers:0:Kind"] = "vertex", ["Upstream:Providers:0:ProjectId"] = "p-1", ["Upstream:Providers:0:Region"] = "us-east5/../x" }, "Upstream:Providers:0:Region is required for a vertex provider" },
         { new() { ["Upstream:Providers:0:Kind"] = "vertex", ["Upstream:Providers:0:ProjectId"] = "p-1", ["Upstream:Providers:0:Region"] = "us-east5", ["Upstream:Providers:0:CredentialsFile"] = "/nonexistent/key.json" }, "Upstream:Providers:0:CredentialsFile '/nonexistent/key.json' does not exist" },
+        { new() { ["Upstream:Providers:0:Kind"] = "sagemaker" }, "Upstream:Providers:0:Kind must be 'anthropic' (the Anthropic API or an Anthropic-compatible base URL), 'openai'" },
+        { new() { ["Upstream:Providers:0:Kind"] = "bedrock" }, "Upstream:Providers:0:Region is required for a bedrock provider" },
         { new() { ["Upstream:Providers:0:Breaker:FailureRatio"] = "2" }, "Upstream:Providers:0:Breaker:FailureRatio must be in (0, 1], got 2" },
         { new() { ["Upstream:Providers:0:Breaker:BreakDuration"] = "00:00:00" }, "Upstream:Providers:0:Breaker:BreakDuration must be a positive time span" },
         { new() { ["Upstream:Providers:0:Breaker:MinimumThroughput"] = "1" }, "Upstream:Providers:0:Breaker:MinimumThroughput must be at least 2, got 1" },
