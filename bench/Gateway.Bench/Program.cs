@@ -3,13 +3,18 @@ using Gateway.Bench;
 // Usage: bench/run.sh (installs nginx and Portkey, builds, then runs this) or
 //   dotnet run -c Release --project bench/Gateway.Bench -- [--postgres "<conn>"] [--output bench/results/latest.md]
 //     [--requests 1500] [--warmup 200] [--concurrency 32] [--seconds 9] [--rounds 3] [--streams 80]
-//     [--sessions 10000] [--audit-rows 100000] [--plot file.png] [--quick]
+//     [--sessions 10000] [--audit-rows 100000] [--open-streams 10000] [--stream-event-ms 2500] [--plot file.png] [--quick]
 // Starts the fake upstream, nginx, Portkey and this gateway (pass-through; everything on: a silo and two
 // fronts) as separate processes on loopback and measures them side by side in one run (see Report).
 // Or: dotnet run -c Release --project bench/Gateway.Bench -- audit --postgres "<conn>" [--rows 200000]
 // (the audit writer alone, against a Postgres server; see AuditBench).
 // Or: dotnet run -c Release --project bench/Gateway.Bench -- rewrite [--iterations 2000]
 // (cache-breakpoint injection: rewrite cost per body size and the modelled 30-turn saving; see RewriteBench).
+// Or: dotnet run -c Release --project bench/Gateway.Bench -- load --url http://127.0.0.1:8080/ --key <secret>
+//     [--body small|large|small-stream|large-stream] [--concurrency 8] [--seconds 20] [--pid <pid,...>]
+// (one shape at a fixed concurrency, to hold while dotnet-trace watches a front; see docs/performance.md).
+// Or: dotnet run -c Release --project bench/Gateway.Bench -- trace-report file.nettrace [--top 25]
+// (a dotnet-trace file as markdown tables: CPU frames, allocations; see docs/performance.md).
 // Or: dotnet run -c Release --project bench/Gateway.Bench -- accuracy [--fronts 1,2,4] [--limits requests,input,output]
 //     [--demand 1.2,50,closed] [--seconds 45] [--runs 10] [--clients 12] [--rpm 240] [--from-full] [--append bench/results/latest.md]
 // (how much of a key's refill the cluster admits under contention; see AccuracyBench).
@@ -23,6 +28,16 @@ if (args is ["accuracy", .. var accuracyArgs])
     await AccuracyBench.RunCommandAsync(accuracyArgs);
     return;
 }
+if (args is ["load", .. var loadArgs])
+{
+    await ProfileLoad.RunCommandAsync(loadArgs);
+    return;
+}
+if (args is ["trace-report", .. var traceArgs])
+{
+    TraceReport.RunCommand(traceArgs);
+    return;
+}
 if (args is ["rewrite", .. var rewriteArgs])
 {
     await RewriteBench.RunCommandAsync(rewriteArgs);
@@ -30,6 +45,7 @@ if (args is ["rewrite", .. var rewriteArgs])
 }
 
 var options = BenchOptions.Parse(args);
+Console.Error.WriteLine($"bench: open-file limit {FileLimits.RaiseToHard()} (the systems inherit it)");
 await using var machine = new Machine();
 string command;
 RunResults run;
@@ -41,9 +57,10 @@ await using (var systems = await SystemsUnderTest.StartAsync(options))
     results.AddRange(await LoadBench.RunAsync(systems, options));
     results.AddRange(await StreamingBench.RunAsync(systems, options));
     var memory = await MemoryBench.RunAsync(systems, options);
+    var openStreams = options.OpenStreams > 0 ? await OpenStreamsBench.RunAsync(systems.OpenStreamTargets, options) : [];
     command = Environment.GetEnvironmentVariable("GATEWAY_BENCH_COMMAND")
         ?? "dotnet run -c Release --project bench/Gateway.Bench -- " + string.Join(' ', args.Select(a => a.Contains(' ') || a.Contains(';') ? $"\"{a}\"" : a));
-    run = new RunResults(results, memory, null, options, command, machine.Describe(systems.NginxVersion, systems.PortkeyVersion));
+    run = new RunResults(results, memory, null, options, command, machine.Describe(systems.NginxVersion, systems.PortkeyVersion)) { OpenStreams = openStreams };
 }
 if (options.Postgres is { } postgres)
 {
