@@ -1,7 +1,7 @@
 namespace Gateway.Bench;
 
 /// <summary>
-/// Knobs of the peer bench. Defaults give a full run of about 6-8 minutes on 2 cores; <c>--quick</c> is a
+/// Knobs of the peer bench. Defaults give a full run of about 8-9 minutes on 2 cores (the open-streams scenario is 2 of them); <c>--quick</c> is a
 /// smoke run of well under a minute (for building the harness, not for figures).
 /// </summary>
 internal sealed record BenchOptions(

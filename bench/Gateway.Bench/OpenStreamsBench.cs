@@ -12,6 +12,7 @@ internal sealed record OpenStreamsFigures(
     int Wanted,
     int Opened,
     int Failed,
+    int Peak,
     string? FirstFailure,
     double OpenSeconds,
     long ResidentIdle,
@@ -41,6 +42,26 @@ internal static class OpenStreamsBench
     private const int OpeningAtOnce = 200;
     private static readonly double NanosPerTick = 1_000_000_000.0 / Stopwatch.Frequency;
 
+    /// <summary>
+    /// The <c>streams</c> subcommand: the scenario against one running system, e.g. a front started by
+    /// bench/profile.sh's way, to try a setting: <c>streams --url U --key K --pid P [--open-streams 2000] [--stream-event-ms 1000]</c>.
+    /// </summary>
+    public static async Task RunCommandAsync(string[] args)
+    {
+        string? Str(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        FileLimits.RaiseToHard();
+        var options = BenchOptions.Parse(args);
+        var target = new Target(SystemKind.EverythingOn, Str("--url") ?? "", [new Uri(Str("--url") ?? "http://127.0.0.1:8080/")], Str("--key") ?? "sk-bench")
+        {
+            Pids = (Str("--pid") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray(),
+        };
+        var s = await RunOneAsync(target, options);
+        Console.WriteLine($"{s.Opened} opened, {s.Peak} at once ({s.Failed} failed{(s.FirstFailure is null ? "" : ": " + s.FirstFailure)}) in {s.OpenSeconds:0.0} s; "
+            + $"resident {s.ResidentIdle / 1048576.0:0} -> {s.ResidentOpen / 1048576.0:0} MiB ({s.BytesPerStream / 1024:0.0} KiB/stream), threads {s.ThreadsIdle} -> {s.ThreadsOpen}, "
+            + $"CPU idle {s.CpuIdlePercent:0.0}% holding {s.CpuOpenPercent:0.0}% ({s.CpuOpenPercent / 100 * 1e6 / Math.Max(1, s.EventsPerSecond):0} µs per event), "
+            + $"per-event delay p50 {Stats.Percentile(s.Delays, 50) / 1000:0.00} p99 {Stats.Percentile(s.Delays, 99) / 1000:0.00} ms ({s.Delays.Length} events)");
+    }
+
     public static async Task<List<OpenStreamsFigures>> RunAsync(IEnumerable<Target> targets, BenchOptions options)
     {
         var results = new List<OpenStreamsFigures>();
@@ -65,6 +86,8 @@ internal static class OpenStreamsBench
         var opening = new SemaphoreSlim(OpeningAtOnce);
         var opened = 0;
         var failed = 0;
+        var current = 0;
+        var peak = 0;
         string? firstFailure = null;
         long allOpenAt = long.MaxValue; // Stopwatch ticks; events are timed only once every stream is open
         var allOpen = new TaskCompletionSource();
@@ -105,9 +128,21 @@ internal static class OpenStreamsBench
                     Settled(false, $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
                     return new List<double>();
                 }
+                var now = Interlocked.Increment(ref current);
+                int seen;
+                while (now > (seen = Volatile.Read(ref peak)) && Interlocked.CompareExchange(ref peak, now, seen) != seen)
+                {
+                }
                 Settled(true, null);
-                await using var body = await response.Content.ReadAsStreamAsync();
-                return await DelaysAsync(body, () => Interlocked.Read(ref allOpenAt));
+                try
+                {
+                    await using var body = await response.Content.ReadAsStreamAsync();
+                    return await DelaysAsync(body, () => Interlocked.Read(ref allOpenAt));
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref current);
+                }
             }
             catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException)
             {
@@ -129,7 +164,7 @@ internal static class OpenStreamsBench
         var (residentOpen, threadsOpen) = ProcessCpu.Footprint(target.Pids);
         var delays = (await Task.WhenAll(streams)).SelectMany(d => d).ToArray();
         var eventsPerSecond = opened * 1000.0 / interval;
-        return new OpenStreamsFigures(target, options.OpenStreams, opened, failed, firstFailure, openSeconds,
+        return new OpenStreamsFigures(target, options.OpenStreams, opened, failed, peak, firstFailure, openSeconds,
             residentIdle, residentOpen, threadsIdle, threadsOpen, cpuIdle, cpuOpen, eventsPerSecond, delays);
     }
 

@@ -13,6 +13,8 @@ using Gateway.Bench;
 // Or: dotnet run -c Release --project bench/Gateway.Bench -- load --url http://127.0.0.1:8080/ --key <secret>
 //     [--body small|large|small-stream|large-stream] [--concurrency 8] [--seconds 20] [--pid <pid,...>]
 // (one shape at a fixed concurrency, to hold while dotnet-trace watches a front; see docs/performance.md).
+// Or: dotnet run -c Release --project bench/Gateway.Bench -- streams --url http://127.0.0.1:8080/ --key <secret> --pid <pid>
+//     [--open-streams 10000] [--stream-event-ms 2500] (the open-streams scenario against one running system).
 // Or: dotnet run -c Release --project bench/Gateway.Bench -- trace-report file.nettrace [--top 25]
 // (a dotnet-trace file as markdown tables: CPU frames, allocations; see docs/performance.md).
 // Or: dotnet run -c Release --project bench/Gateway.Bench -- accuracy [--fronts 1,2,4] [--limits requests,input,output]
@@ -31,6 +33,11 @@ if (args is ["accuracy", .. var accuracyArgs])
 if (args is ["load", .. var loadArgs])
 {
     await ProfileLoad.RunCommandAsync(loadArgs);
+    return;
+}
+if (args is ["streams", .. var streamArgs])
+{
+    await OpenStreamsBench.RunCommandAsync(streamArgs);
     return;
 }
 if (args is ["trace-report", .. var traceArgs])
