@@ -20,6 +20,12 @@ internal sealed record BenchOptions(
     string Configuration,
     string? Postgres)
 {
+    /// <summary>
+    /// Extra environment for every gateway front the bench starts (<c>--front-env "NAME=value;NAME=value"</c>), to
+    /// compare a runtime setting side by side, e.g. <c>DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0</c>.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> FrontEnv { get; init; } = new Dictionary<string, string>();
+
     public static BenchOptions Parse(string[] args)
     {
         var quick = args.Contains("--quick");
@@ -27,6 +33,8 @@ internal sealed record BenchOptions(
             Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : quick ? quickFallback : fallback;
         string? Str(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
         var output = Str("--output");
+        var frontEnv = (Str("--front-env") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(pair => pair.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");
         return new BenchOptions(
             Requests: Int("--requests", 1500, 100),
             Warmup: Int("--warmup", 200, 20),
@@ -41,6 +49,9 @@ internal sealed record BenchOptions(
             Output: output,
             Plot: Str("--plot") ?? (output is null ? null : Path.Combine(Path.GetDirectoryName(output) ?? ".", "latency.png")),
             Configuration: Str("--configuration") ?? "Release",
-            Postgres: Str("--postgres") ?? Environment.GetEnvironmentVariable("GATEWAY_TEST_POSTGRES"));
+            Postgres: Str("--postgres") ?? Environment.GetEnvironmentVariable("GATEWAY_TEST_POSTGRES"))
+        {
+            FrontEnv = frontEnv,
+        };
     }
 }

@@ -4,6 +4,7 @@ using Gateway.Bench;
 //   dotnet run -c Release --project bench/Gateway.Bench -- [--postgres "<conn>"] [--output bench/results/latest.md]
 //     [--requests 1500] [--warmup 200] [--concurrency 32] [--seconds 9] [--rounds 3] [--streams 80]
 //     [--sessions 10000] [--audit-rows 100000] [--open-streams 10000] [--stream-event-ms 2500] [--plot file.png] [--quick]
+//     [--front-env "NAME=value;NAME=value"] (extra environment for every gateway front, e.g. a thread-pool setting)
 // Starts the fake upstream, nginx, Portkey and this gateway (pass-through; everything on: a silo and two
 // fronts) as separate processes on loopback and measures them side by side in one run (see Report).
 // Or: dotnet run -c Release --project bench/Gateway.Bench -- audit --postgres "<conn>" [--rows 200000]

@@ -38,6 +38,11 @@ internal static class Report
         text.AppendLine();
         text.AppendLine(run.MachineDescription);
         text.AppendLine();
+        if (o.FrontEnv.Count > 0)
+        {
+            text.AppendLine("Gateway fronts ran with: " + string.Join(", ", o.FrontEnv.Select(kv => $"`{kv.Key}={kv.Value}`")) + ".");
+            text.AppendLine();
+        }
 
         text.AppendLine("## Summary");
         text.AppendLine();

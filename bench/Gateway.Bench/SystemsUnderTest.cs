@@ -89,7 +89,7 @@ internal sealed class SystemsUnderTest : IAsyncDisposable
         }
 
         var plainPort = ChildProcess.FreePort();
-        var plain = await Start(ChildProcess.StartAsync(frontDll, [], new Dictionary<string, string>(quiet)
+        var plain = await Start(ChildProcess.StartAsync(frontDll, [], new Dictionary<string, string>(options.FrontEnv.Concat(quiet))
         {
             ["Urls"] = $"http://127.0.0.1:{plainPort}",
             ["Upstream__BaseUrl"] = upstream.Address.ToString(),
@@ -139,7 +139,7 @@ internal sealed class SystemsUnderTest : IAsyncDisposable
                 ["Routing__Rules__0__Provider"] = "anthropic",
                 ["CacheInjection__Enabled"] = "true",
             };
-            foreach (var (name, value) in extra ?? [])
+            foreach (var (name, value) in options.FrontEnv.Concat(extra ?? []))
             {
                 env[name] = value;
             }
