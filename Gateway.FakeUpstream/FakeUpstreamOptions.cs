@@ -26,6 +26,12 @@ public sealed class FakeUpstreamOptions
     /// <summary>Delay between two SSE events, so tests can see chunks arrive one by one.</summary>
     public int EventDelayMs { get; set; }
 
+    /// <summary>
+    /// Speak HTTP/2 only, with prior knowledge on plain http (h2c), as a gateway front does with
+    /// <c>Upstream:HttpVersion=2</c>: the bench's 10,000-stream scenario multiplexes its streams this way.
+    /// </summary>
+    public bool Http2Only { get; set; }
+
     /// <summary>Output tokens per reply; the reply text is cut into about one text delta per token.</summary>
     public int OutputTokens { get; set; } = 12;
 

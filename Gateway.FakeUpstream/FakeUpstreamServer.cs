@@ -40,6 +40,30 @@ public sealed class FakeUpstreamServer : IAsyncDisposable
     public static Task<FakeUpstreamServer> StartAsync(FakeUpstreamOptions? options = null, CancellationToken ct = default) =>
         StartWithStateAsync(new FakeUpstreamState(options), ct);
 
+    /// <summary>
+    /// Counts connections as they open and close, so a test can see whether a gateway pools or leaks them;
+    /// HTTP/2 only (prior knowledge) when <see cref="FakeUpstreamOptions.Http2Only"/> is set.
+    /// </summary>
+    private static void ConfigureEndpoint(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions listen, FakeUpstreamState state)
+    {
+        if (state.Options.Http2Only)
+        {
+            listen.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2;
+        }
+        listen.Use(next => async connection =>
+        {
+            state.ConnectionOpened();
+            try
+            {
+                await next(connection);
+            }
+            finally
+            {
+                state.ConnectionClosed();
+            }
+        });
+    }
+
     /// <summary>Starts on a state the caller built (e.g. with a manual TimeProvider).</summary>
     public static async Task<FakeUpstreamServer> StartWithStateAsync(FakeUpstreamState state, CancellationToken ct = default)
     {
@@ -50,19 +74,7 @@ public sealed class FakeUpstreamServer : IAsyncDisposable
         {
             k.AddServerHeader = false;
             k.Limits.MaxRequestBodySize = MaxRequestBodyBytes;
-            // Counts connections as they open and close, so a test can see whether a gateway pools or leaks them.
-            k.ConfigureEndpointDefaults(listen => listen.Use(next => async connection =>
-            {
-                state.ConnectionOpened();
-                try
-                {
-                    await next(connection);
-                }
-                finally
-                {
-                    state.ConnectionClosed();
-                }
-            }));
+            k.ConfigureEndpointDefaults(listen => ConfigureEndpoint(listen, state));
         });
         builder.WebHost.UseUrls(state.Options.Url);
         builder.Services.AddRoutingCore();

@@ -15,19 +15,31 @@ public static class RateLimitHeaders
         {
             return;
         }
-        Write(headers, "requests", snapshot.Requests);
-        Write(headers, "input-tokens", snapshot.InputTokens);
-        Write(headers, "output-tokens", snapshot.OutputTokens);
+        Write(headers, Requests, snapshot.Requests);
+        Write(headers, InputTokens, snapshot.InputTokens);
+        Write(headers, OutputTokens, snapshot.OutputTokens);
     }
 
-    private static void Write(IHeaderDictionary headers, string name, BucketLevel? level)
+    // Names built once: they were three interpolated strings per bucket on every admitted response.
+    private static readonly Names Requests = new("requests");
+    private static readonly Names InputTokens = new("input-tokens");
+    private static readonly Names OutputTokens = new("output-tokens");
+
+    private sealed class Names(string bucket)
+    {
+        public string Limit { get; } = $"anthropic-ratelimit-{bucket}-limit";
+        public string Remaining { get; } = $"anthropic-ratelimit-{bucket}-remaining";
+        public string Reset { get; } = $"anthropic-ratelimit-{bucket}-reset";
+    }
+
+    private static void Write(IHeaderDictionary headers, Names names, BucketLevel? level)
     {
         if (level is not { } l)
         {
             return;
         }
-        headers[$"anthropic-ratelimit-{name}-limit"] = l.Limit.ToString(CultureInfo.InvariantCulture);
-        headers[$"anthropic-ratelimit-{name}-remaining"] = l.Remaining.ToString(CultureInfo.InvariantCulture);
-        headers[$"anthropic-ratelimit-{name}-reset"] = l.Reset.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
+        headers[names.Limit] = l.Limit.ToString(CultureInfo.InvariantCulture);
+        headers[names.Remaining] = l.Remaining.ToString(CultureInfo.InvariantCulture);
+        headers[names.Reset] = l.Reset.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
     }
 }

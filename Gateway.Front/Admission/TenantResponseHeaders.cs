@@ -42,11 +42,12 @@ public sealed class TenantResponseHeaders
     public void Apply(IHeaderDictionary headers)
     {
         List<string>? drop = null;
-        foreach (var name in headers.Keys)
+        // The pairs, not Keys: Kestrel's Keys copies every name into a new collection on each call.
+        foreach (var header in headers)
         {
-            if (IsUpstreamOwn(name))
+            if (IsUpstreamOwn(header.Key))
             {
-                (drop ??= []).Add(name);
+                (drop ??= []).Add(header.Key);
             }
         }
         if (drop is not null)

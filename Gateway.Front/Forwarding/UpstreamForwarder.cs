@@ -66,6 +66,8 @@ public sealed class UpstreamForwarder : IDisposable
             ActivityTimeout = _options.IdleTimeout,
             // Buffering would hold SSE events back from the client.
             AllowResponseBuffering = false,
+            Version = _options.RequestVersion.Version,
+            VersionPolicy = _options.RequestVersion.Policy,
         };
         _pipeline = BuildPipeline();
     }

@@ -105,9 +105,14 @@ public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOption
         await base.StopAsync(cancellationToken);
     }
 
-    /// <summary>Moves queued charges to their keys (while the bound allows) and starts their session writes.</summary>
+    /// <summary>
+    /// Moves queued charges to their keys (while the bound allows) and starts their session writes: one call per
+    /// session (and key) for all of its charges in this drain, not one per request; a per-request grain call was
+    /// the largest source of a front's thread-pool hand-offs and allocations (docs/performance.md).
+    /// </summary>
     private void Drain()
     {
+        Dictionary<(string Session, string KeyId), SessionCharge>? sessions = null;
         while (_waiting < _options.Capacity && _queue.Reader.TryRead(out var charge))
         {
             if (!_keys.TryGetValue(charge.KeyId, out var key))
@@ -118,15 +123,32 @@ public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOption
             _waiting++;
             if (charge.Charge.SessionId is { } session)
             {
-                var write = RecordSessionAsync(session, charge);
-                lock (_sessionWrites)
-                {
-                    _sessionWrites.Add(write);
-                }
-                write.ContinueWith(static (t, set) => { lock (set!) { ((HashSet<Task>)set).Remove(t); } }, _sessionWrites, TaskScheduler.Default);
+                sessions ??= [];
+                var one = SessionChargeOf(charge);
+                sessions[(session, charge.KeyId)] = sessions.TryGetValue((session, charge.KeyId), out var earlier) ? earlier.CombineWith(one) : one;
             }
         }
+        foreach (var ((session, _), combined) in sessions ?? [])
+        {
+            var write = RecordSessionAsync(session, combined);
+            lock (_sessionWrites)
+            {
+                _sessionWrites.Add(write);
+            }
+            write.ContinueWith(static (t, set) => { lock (set!) { ((HashSet<Task>)set).Remove(t); } }, _sessionWrites, TaskScheduler.Default);
+        }
     }
+
+    private static SessionCharge SessionChargeOf(PendingCharge pending) => new()
+    {
+        KeyId = pending.KeyId,
+        TeamId = pending.TeamId,
+        CacheSavingsUsd = pending.CacheSavingsUsd,
+        Tokens = pending.Charge.Tokens,
+        CostUsd = pending.CostUsd,
+        ToolCalls = pending.Charge.ToolCalls,
+        At = pending.Charge.At,
+    };
 
     /// <summary>Starts a batch for every key with charges waiting and none in flight; forgets keys with nothing left.</summary>
     private void Dispatch()
@@ -248,22 +270,12 @@ public sealed class UsageSettler(IGrainFactory grains, IOptions<SettlementOption
         public Task? InFlight;
     }
 
-    private async Task RecordSessionAsync(string sessionId, PendingCharge pending)
+    private async Task RecordSessionAsync(string sessionId, SessionCharge charge)
     {
-        var charge = pending.Charge;
         try
         {
             // Bounded like the key's call: a session grain on a dead silo must not hold the shutdown drain.
-            await grains.GetGrain<ISessionGrain>(sessionId).RecordAsync(new SessionCharge
-            {
-                KeyId = pending.KeyId,
-                TeamId = pending.TeamId,
-                CacheSavingsUsd = pending.CacheSavingsUsd,
-                Tokens = charge.Tokens,
-                CostUsd = pending.CostUsd,
-                ToolCalls = charge.ToolCalls,
-                At = charge.At,
-            }).WaitAsync(GrainCallTimeout);
+            await grains.GetGrain<ISessionGrain>(sessionId).RecordAsync(charge).WaitAsync(GrainCallTimeout);
         }
         catch (Exception e)
         {

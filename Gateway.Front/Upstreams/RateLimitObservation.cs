@@ -82,6 +82,20 @@ internal static class RateLimitObservation
         return new BucketLevel(limit, remaining, reset);
     }
 
-    private static string? First(HttpResponseHeaders headers, string name) =>
-        headers.TryGetValues(name, out var values) ? values.FirstOrDefault() : null;
+    /// <summary>
+    /// The header's first value through the non-validated view: a struct over the stored string, where
+    /// TryGetValues parsed and copied into an array on every response (see docs/performance.md).
+    /// </summary>
+    private static string? First(HttpResponseHeaders headers, string name)
+    {
+        if (!headers.NonValidated.TryGetValues(name, out var values))
+        {
+            return null;
+        }
+        foreach (var value in values)
+        {
+            return value;
+        }
+        return null;
+    }
 }

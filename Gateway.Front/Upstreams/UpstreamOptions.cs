@@ -40,8 +40,28 @@ public sealed class UpstreamOptions
 
     public BreakerOptions Breaker { get; set; } = new();
 
-    /// <summary>Pooled connections per upstream host; HTTP/2 multiplexes beyond it.</summary>
-    public int MaxConnectionsPerServer { get; set; } = 1024;
+    /// <summary>
+    /// Pooled connections per upstream host; HTTP/2 multiplexes beyond it. Over HTTP/1.1 every open stream holds
+    /// one connection, so this bounds the streams a front keeps open to one upstream (a long Claude Code turn
+    /// holds its stream for minutes): the default leaves room for 10,000 (docs/performance.md).
+    /// </summary>
+    public int MaxConnectionsPerServer { get; set; } = 16384;
+
+    /// <summary>
+    /// HTTP version to the upstreams. Empty (the default): negotiated, HTTP/2 over TLS where the upstream offers
+    /// it (the Anthropic API does), HTTP/1.1 otherwise. <c>2</c>: HTTP/2 always, with prior knowledge on
+    /// <c>http://</c> (h2c, e.g. an in-cluster egress proxy): thousands of streams share a few connections.
+    /// <c>1.1</c>: HTTP/1.1 only, one connection and one file descriptor per open stream.
+    /// </summary>
+    public string? HttpVersion { get; set; }
+
+    /// <summary>The version and policy YARP sends with, from <see cref="HttpVersion"/>.</summary>
+    internal (Version Version, HttpVersionPolicy Policy) RequestVersion => HttpVersion switch
+    {
+        "2" or "2.0" => (System.Net.HttpVersion.Version20, HttpVersionPolicy.RequestVersionExact),
+        "1.1" => (System.Net.HttpVersion.Version11, HttpVersionPolicy.RequestVersionExact),
+        _ => (System.Net.HttpVersion.Version20, HttpVersionPolicy.RequestVersionOrLower),
+    };
 }
 
 /// <summary>When to stop calling an upstream that keeps failing, so clients fail fast instead of waiting.</summary>

@@ -59,6 +59,10 @@ public sealed class UpstreamOptionsValidator(bool embeddedFakeServes = false) : 
         {
             errors.Add($"{s}:MaxRetries must be between 0 and 10, got {o.MaxRetries}.");
         }
+        if (!string.IsNullOrEmpty(o.HttpVersion) && o.HttpVersion is not ("1.1" or "2" or "2.0"))
+        {
+            errors.Add($"{s}:HttpVersion must be empty (negotiated), 1.1 or 2, got '{o.HttpVersion}'.");
+        }
         if (o.MaxConnectionsPerServer < 1)
         {
             errors.Add($"{s}:MaxConnectionsPerServer must be at least 1, got {o.MaxConnectionsPerServer}.");

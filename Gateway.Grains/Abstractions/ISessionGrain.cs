@@ -75,6 +75,30 @@ public sealed record SessionCharge
     /// <summary>What prompt caching saved on this request versus no caching, in USD (negative when writes were not reused).</summary>
     [Id(9)] public decimal CacheSavingsUsd { get; init; }
 
+    /// <summary>
+    /// Requests this charge stands for: a front sends the charges of one session that settled in the same flush
+    /// as one call (one grain call per session per flush, not per request). 1 from a front that sends one per request.
+    /// </summary>
+    [Id(10)] public int Requests { get; init; } = 1;
+
+    /// <summary>The earliest request of a combined charge (<see cref="At"/> is the latest); null: <see cref="At"/>.</summary>
+    [Id(11)] public DateTimeOffset? FirstAt { get; init; }
+
+    /// <summary>Two charges of the same session and key as one.</summary>
+    public SessionCharge CombineWith(SessionCharge other) => this with
+    {
+        TeamId = TeamId ?? other.TeamId,
+        Tokens = Tokens + other.Tokens,
+        CostUsd = CostUsd + other.CostUsd,
+        CacheSavingsUsd = CacheSavingsUsd + other.CacheSavingsUsd,
+        ToolCalls = ToolCalls + other.ToolCalls,
+        Requests = Requests + other.Requests,
+        At = At >= other.At ? At : other.At,
+        FirstAt = Min(FirstAt ?? At, other.FirstAt ?? other.At),
+    };
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a <= b ? a : b;
+
     /// <summary>The counts above as one value; reads and sets those fields, which keep their Ids (sessions keep no 1-hour split).</summary>
     public TokenUsage Tokens
     {

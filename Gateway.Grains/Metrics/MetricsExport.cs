@@ -70,6 +70,12 @@ public static class MetricsExport
             s_configured = true;
             // prometheus-net's own adapter would start at the first scrape with every meter: ours instead.
             Prometheus.Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressMeters = true });
+            // The event-counter adapter subscribes at Informational by default, which turns on every per-request
+            // event of Kestrel, Hosting and HttpClient (RequestStart/Stop, ConnectionStart/Stop) for an in-process
+            // listener: about a tenth of a front's allocations, and CPU, for events nobody reads (docs/performance.md).
+            // The counters themselves are written at LogAlways, so they still arrive at Critical.
+            Prometheus.Metrics.ConfigureEventCounterAdapter(options => options.EventSourceSettingsProvider =
+                _ => new EventCounterAdapterEventSourceSettings { MinimumLevel = System.Diagnostics.Tracing.EventLevel.Critical });
             s_listeners =
             [
                 MeterAdapter.StartListening(new MeterAdapterOptions
@@ -81,6 +87,25 @@ public static class MetricsExport
             ];
         }
         GrainMetrics.EnsureRegistered();
+        RegisterCostCounters();
+    }
+
+    /// <summary>
+    /// Exact running totals read at each scrape: bytes allocated and thread-pool work items completed. The
+    /// event-counter figures (<c>system_runtime_alloc_total</c>) move only every few seconds; these let the
+    /// bench divide by the requests between two scrapes (bytes and thread-pool hops per request).
+    /// </summary>
+    private static void RegisterCostCounters()
+    {
+        var allocated = Prometheus.Metrics.CreateCounter("dotnet_gc_allocated_bytes_total",
+            "Bytes allocated on the managed heap since the process started (GC.GetTotalAllocatedBytes), read at each scrape.");
+        var workItems = Prometheus.Metrics.CreateCounter("dotnet_threadpool_completed_work_items_total",
+            "Thread-pool work items completed since the process started (ThreadPool.CompletedWorkItemCount), read at each scrape.");
+        Prometheus.Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
+        {
+            allocated.IncTo(GC.GetTotalAllocatedBytes());
+            workItems.IncTo(ThreadPool.CompletedWorkItemCount);
+        });
     }
 
     /// <summary>Whether an instrument goes to <c>/metrics</c>.</summary>

@@ -21,6 +21,12 @@ internal sealed class UpDownCounterBridge : IDisposable
     private readonly Func<Instrument, bool> _include;
     private readonly ConcurrentDictionary<(Instrument Instrument, string Tags), Gauge.Child?> _series = new();
     private readonly ConcurrentDictionary<Instrument, int> _seriesCount = new();
+    // Per instrument, the tag sets seen so far with their gauge: Kestrel's and Hosting's up-down counters are
+    // recorded twice per request, and a scan of a few small arrays costs no allocation where building the
+    // string key did (a few hundred bytes a request, found by the allocation profile in docs/performance.md).
+    private readonly ConcurrentDictionary<Instrument, Seen[]> _seen = new();
+
+    private sealed record Seen(KeyValuePair<string, object?>[] Tags, Gauge.Child? Child);
 
     public UpDownCounterBridge(Func<Instrument, bool> include)
     {
@@ -73,6 +79,17 @@ internal sealed class UpDownCounterBridge : IDisposable
     {
         try
         {
+            if (_seen.TryGetValue(instrument, out var seen))
+            {
+                foreach (var entry in seen)
+                {
+                    if (SameTags(entry.Tags, tags))
+                    {
+                        entry.Child?.Inc(value);
+                        return;
+                    }
+                }
+            }
             var sorted = tags.ToArray();
             Array.Sort(sorted, (a, b) => string.CompareOrdinal(a.Key, b.Key));
             var key = new StringBuilder();
@@ -82,11 +99,42 @@ internal sealed class UpDownCounterBridge : IDisposable
             }
             var child = _series.GetOrAdd((instrument, key.ToString()), _ => Create(instrument, sorted));
             child?.Inc(value);
+            if (seen is null || (seen.Length < MaxSeriesPerInstrument && !seen.Any(e => ReferenceEquals(e.Child, child))))
+            {
+                // A lost race only costs a later record the slow path again.
+                _seen[instrument] = [.. seen ?? [], new Seen(sorted, child)];
+            }
         }
         catch (Exception)
         {
             // A metric must never fail the code that records it.
         }
+    }
+
+    /// <summary>The same tag names and values, in any order (tag sets are a handful of entries).</summary>
+    private static bool SameTags(KeyValuePair<string, object?>[] known, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        if (known.Length != tags.Length)
+        {
+            return false;
+        }
+        foreach (var tag in tags)
+        {
+            var found = false;
+            foreach (var k in known)
+            {
+                if (string.Equals(k.Key, tag.Key, StringComparison.Ordinal))
+                {
+                    found = Equals(k.Value, tag.Value);
+                    break;
+                }
+            }
+            if (!found)
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private Gauge.Child? Create(Instrument instrument, KeyValuePair<string, object?>[] sorted)

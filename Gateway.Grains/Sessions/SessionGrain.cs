@@ -130,11 +130,12 @@ public sealed class SessionGrain(
             return Task.CompletedTask;
         }
         _teamId ??= charge.TeamId;
-        _requests++;
-        // A request admitted without a reservation (a session with no request cap) counts here.
+        _requests += Math.Max(1, charge.Requests);
+        // Requests admitted without a reservation (a session with no request cap) count here.
         _admitted = Math.Max(_admitted, _requests);
         // Fronts settle independently, so charges may arrive out of order.
-        _firstSeen = _firstSeen is { } first && first <= at ? first : at;
+        var earliest = charge.FirstAt is { } firstAt && firstAt != default ? firstAt : at;
+        _firstSeen = _firstSeen is { } first && first <= earliest ? first : earliest;
         _lastSeen = _lastSeen is { } last && last >= at ? last : at;
         _tokens += charge.Tokens;
         _cost += charge.CostUsd;

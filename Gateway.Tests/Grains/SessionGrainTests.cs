@@ -62,6 +62,25 @@ public sealed class SessionGrainTests(GrainClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_combined_charge_counts_every_request_it_stands_for_and_its_earliest_time()
+    {
+        // A front sends the charges of one session settled in the same flush as one call (UsageSettler).
+        var session = fixture.Grains.GetGrain<ISessionGrain>("session-" + Guid.NewGuid());
+        var at = DateTimeOffset.UtcNow;
+        var first = new SessionCharge { KeyId = "key_1", TeamId = "team_1", InputTokens = 10, OutputTokens = 5, CostUsd = 0.5m, ToolCalls = 1, At = at.AddSeconds(2) };
+        var second = new SessionCharge { KeyId = "key_1", InputTokens = 1, OutputTokens = 2, CostUsd = 0.25m, CacheSavingsUsd = 0.01m, At = at };
+        var third = new SessionCharge { KeyId = "key_1", InputTokens = 100, CostUsd = 1m, ToolCalls = 2, At = at.AddSeconds(1) };
+        await session.RecordAsync(first.CombineWith(second).CombineWith(third));
+
+        var usage = await session.GetUsageAsync();
+        Assert.Equal((3L, 111L, 7L, 1.75m, 0.01m, 3L, "team_1"),
+            (usage.Requests, usage.InputTokens, usage.OutputTokens, usage.CostUsd, usage.CacheSavingsUsd, usage.ToolCalls, usage.TeamId));
+        Assert.Equal((at, at.AddSeconds(2)), (usage.FirstSeen, usage.LastSeen));
+        var denial = await session.AdmitAsync("key_1", new SessionLimits { MaxRequests = 3 });
+        Assert.Equal(DenialReason.SessionRequests, denial!.Reason);
+    }
+
+    [Fact]
     public async Task Changed_totals_are_written_on_the_timer_and_read_back_after_deactivation()
     {
         var id = "session-" + Guid.NewGuid();

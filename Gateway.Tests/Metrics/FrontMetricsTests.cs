@@ -195,6 +195,9 @@ public sealed class FrontMetricsTests
         Assert.Contains(text.Series.Keys, k => k.StartsWith("microsoft_aspnetcore_hosting_http_server_request_duration_count{", StringComparison.Ordinal)
             && k.Contains("http_route=\"/healthz\"", StringComparison.Ordinal));
         Assert.True(text.Types.ContainsKey("process_cpu_seconds_total"));
+        // Exact running totals, read at the scrape: the bench divides them by requests (bytes and hand-offs per request).
+        Assert.True(text.Value("dotnet_gc_allocated_bytes_total") > 0);
+        Assert.True(text.Value("dotnet_threadpool_completed_work_items_total") > 0);
     }
 
     [Fact]

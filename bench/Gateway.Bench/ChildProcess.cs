@@ -21,12 +21,12 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     /// <summary>A .NET server: <c>dotnet &lt;dll&gt; args</c>.</summary>
     public static Task<ChildProcess> StartAsync(string dll, IEnumerable<string> args, IDictionary<string, string> env, int port,
-        string probePath = "") =>
-        StartProgramAsync("dotnet", [dll, .. args], env, port, probePath);
+        string probePath = "", bool http2Only = false) =>
+        StartProgramAsync("dotnet", [dll, .. args], env, port, probePath, http2Only);
 
     /// <summary>Any server program; ready once <c>GET probePath</c> on its port answers 2xx (30 s at most).</summary>
     public static async Task<ChildProcess> StartProgramAsync(string program, IEnumerable<string> args, IDictionary<string, string> env, int port,
-        string probePath = "")
+        string probePath = "", bool http2Only = false)
     {
         var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args)
@@ -45,6 +45,12 @@ internal sealed class ChildProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         var address = new Uri($"http://127.0.0.1:{port}/");
         using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
+        if (http2Only)
+        {
+            // h2c: HTTP/2 with prior knowledge, the only way an HTTP/2-only listener on plain http answers.
+            probe.DefaultRequestVersion = System.Net.HttpVersion.Version20;
+            probe.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        }
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(30) && !process.HasExited)
         {

@@ -20,6 +20,7 @@ internal static class LoadBench
             Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} bench: {scenario}");
             var samples = systems.Targets.Select(_ => new List<double>()).ToList();
             var rates = systems.Targets.Select(_ => new List<double>()).ToList();
+            var spent = systems.Targets.Select(_ => new CostSnapshot(0, 0, 0)).ToList();
             var clients = systems.Targets.Select(Client.For).ToList();
             for (var t = 0; t < clients.Count; t++)
             {
@@ -29,14 +30,16 @@ internal static class LoadBench
             {
                 for (var t = 0; t < clients.Count; t++)
                 {
+                    var before = await CostSnapshot.ReadAsync(systems.Targets[t]);
                     var (micros, elapsed) = await LoadAsync(clients[t], body, options.Concurrency, perRound);
+                    spent[t] += await CostSnapshot.ReadAsync(systems.Targets[t]) - before;
                     samples[t].AddRange(micros);
                     rates[t].Add(micros.Length / elapsed.TotalSeconds);
                 }
             }
             for (var t = 0; t < clients.Count; t++)
             {
-                results.Add(new Measurement(scenario, systems.Targets[t], samples[t].ToArray(), Stats.Median(rates[t])));
+                results.Add(new Measurement(scenario, systems.Targets[t], samples[t].ToArray(), Stats.Median(rates[t]), spent[t].PerRequest(samples[t].Count)));
             }
             foreach (var client in clients.SelectMany(c => c))
             {

@@ -1,7 +1,7 @@
 namespace Gateway.Bench;
 
 /// <summary>Samples (µs) of one scenario on one system; req/s for load scenarios.</summary>
-internal sealed record Measurement(string Scenario, Target System, double[] Micros, double? RequestsPerSecond = null)
+internal sealed record Measurement(string Scenario, Target System, double[] Micros, double? RequestsPerSecond = null, RequestCost? Cost = null)
 {
     public double P(double percentile) => Stats.Percentile(Micros, percentile);
 }

@@ -11,6 +11,9 @@ internal static class NginxPeer
 {
     public const string HealthPath = "nginx-health";
 
+    /// <summary>Open files per nginx worker: the soft limit the bench runs with (raised to its hard limit at start).</summary>
+    private static int FileLimit => (int)Math.Min(int.MaxValue, FileLimits.Current);
+
     public static string? Version()
     {
         try
@@ -43,7 +46,10 @@ internal static class NginxPeer
         worker_processes auto;
         pid {{prefix}}/nginx.pid;
         error_log stderr warn;
-        events { worker_connections 4096; }
+        # The open-streams scenario holds 10,000 client connections, each with its upstream one (HTTP/1.1), spread
+        # over the workers: room for all of them in one worker, up to the file limit the bench gives its children.
+        worker_rlimit_nofile {{FileLimit}};
+        events { worker_connections {{Math.Max(4096, FileLimit - 64)}}; }
         http {
             access_log off;
             client_body_temp_path {{prefix}}/client_body;

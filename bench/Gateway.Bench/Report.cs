@@ -10,7 +10,11 @@ internal sealed record RunResults(
     (string Table, double SinkRowsPerSecond)? Audit,
     BenchOptions Options,
     string Command,
-    string MachineDescription);
+    string MachineDescription)
+{
+    /// <summary>The open-streams scenario, one entry per system (empty when it did not run).</summary>
+    public List<OpenStreamsFigures> OpenStreams { get; init; } = [];
+}
 
 /// <summary>
 /// The markdown report: a summary table of every system side by side (added = system − direct, the same
@@ -34,6 +38,11 @@ internal static class Report
         text.AppendLine();
         text.AppendLine(run.MachineDescription);
         text.AppendLine();
+        if (o.FrontEnv.Count > 0)
+        {
+            text.AppendLine("Gateway fronts ran with: " + string.Join(", ", o.FrontEnv.Select(kv => $"`{kv.Key}={kv.Value}`")) + ".");
+            text.AppendLine();
+        }
 
         text.AppendLine("## Summary");
         text.AppendLine();
@@ -55,6 +64,7 @@ internal static class Report
             ($"c={o.Concurrency} small: added p50 / p99", Scenarios.Load(small, o.Concurrency), false),
             ($"req/s c={o.Concurrency} small", Scenarios.Load(small, o.Concurrency), true),
             ($"req/s c={o.Concurrency} {large.Name}", Scenarios.Load(large, o.Concurrency), true),
+            ($"CPU µs per request c={o.Concurrency} small", Scenarios.Load(small, o.Concurrency), true),
             ("per-event delay small: added p50 / p99", Scenarios.Events(Bodies.SmallStream), false),
             ($"per-event delay {large.Name}: added p50 / p99", Scenarios.Events(Bodies.LargeStream), false),
         };
@@ -68,6 +78,10 @@ internal static class Report
                 if (x is null)
                 {
                     return "n/a";
+                }
+                if (c.Header.StartsWith("CPU", StringComparison.Ordinal))
+                {
+                    return x.Cost is { } cost ? F(cost.CpuMicros) : "n/a";
                 }
                 if (c.Rate)
                 {
@@ -90,11 +104,56 @@ internal static class Report
         text.AppendLine();
         text.AppendLine("| target | measured | result |");
         text.AppendLine("|---|---|---|");
-        foreach (var line in Targets(m, o))
+        foreach (var line in Targets(run))
         {
             text.AppendLine(line);
         }
         text.AppendLine();
+
+        text.AppendLine("## Cost per request");
+        text.AppendLine();
+        text.AppendLine($"During the c={o.Concurrency} scenarios: CPU time of each system's processes (utime + stime from `/proc/<pid>/stat`, children included: "
+            + "nginx's workers, Portkey's node process; front and silo for the everything-on gateway; the fake upstream's own for direct) divided by the requests it answered; "
+            + "for the gateway's processes also the bytes they allocated and the thread-pool work items they ran (exact totals from their `/metrics`, "
+            + "`dotnet_gc_allocated_bytes_total` and `dotnet_threadpool_completed_work_items_total`, read before and after each round).");
+        text.AppendLine();
+        text.AppendLine("| system | " + string.Join(" | ", new[] { small, large }.SelectMany(b => new[] { $"CPU µs/request, {b.Name}", $"bytes allocated/request, {b.Name}", $"thread-pool work items/request, {b.Name}" })) + " |");
+        text.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---:|", 6)));
+        foreach (var system in systems)
+        {
+            var cells = new[] { small, large }.SelectMany(b =>
+            {
+                var cost = Find(m, Scenarios.Load(b, o.Concurrency), system)?.Cost;
+                return new[] { cost is null ? "n/a" : F(cost.CpuMicros), cost?.AllocatedBytes is { } a ? F(a) : "n/a", cost?.WorkItems is { } w ? w.ToString("0.0", CultureInfo.InvariantCulture) : "n/a" };
+            });
+            text.AppendLine($"| {system.Name} | " + string.Join(" | ", cells) + " |");
+        }
+        text.AppendLine();
+
+        if (run.OpenStreams.Count > 0)
+        {
+            text.AppendLine($"## {o.OpenStreams:N0} open streams");
+            text.AppendLine();
+            text.AppendLine($"{o.OpenStreams:N0} streamed requests held open at once through one system, events {o.StreamEventMs} ms apart (like as many Claude Code users in long turns; "
+                + $"18 events a stream). Memory and threads: the system's processes (nginx: master and workers) before the streams and while all are open; "
+                + "per stream = the growth of the resident set ÷ streams open. CPU: % of one core, idle before and while holding the streams. "
+                + "Per-event delay: from the fake upstream writing an event to its arrival at the client (same clock), for every event arriving once all streams were open. "
+                + "nginx speaks HTTP/1.1 to its upstream (a connection per stream); the front speaks HTTP/2 (h2c here, as over TLS to the Anthropic API), so its streams share a few upstream connections.");
+            text.AppendLine();
+            text.AppendLine("| system | streams opened, at once (failed) | time to open all | resident set idle → open | per open stream | threads idle → open | CPU idle / holding | events/s | per-event delay p50 / p99 / p99.9 |");
+            text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var s in run.OpenStreams)
+            {
+                text.AppendLine($"| {s.System.Name} | {s.Opened:N0}, {s.Peak:N0} ({s.Failed:N0}) | {s.OpenSeconds:0.0} s | {MiB(s.ResidentIdle)} → {MiB(s.ResidentOpen)} MiB | {s.BytesPerStream / 1024:0.0} KiB | "
+                    + $"{s.ThreadsIdle} → {s.ThreadsOpen} | {s.CpuIdlePercent:0.0}% / {s.CpuOpenPercent:0.0}% | {s.EventsPerSecond:N0} | "
+                    + $"{Ms(Stats.Percentile(s.Delays, 50))} / {Ms(Stats.Percentile(s.Delays, 99))} / {Ms(Stats.Percentile(s.Delays, 99.9))} ms ({s.Delays.Length:N0} events) |");
+                if (s.FirstFailure is { } failure)
+                {
+                    text.AppendLine($"|  ↳ first failure | {failure.ReplaceLineEndings(" ").Replace("|", "\\|")[..Math.Min(failure.Length, 200)]} | | | | | | | |");
+                }
+            }
+            text.AppendLine();
+        }
 
         text.AppendLine("## Memory and audit");
         text.AppendLine();
@@ -166,8 +225,10 @@ internal static class Report
         return text.ToString();
     }
 
-    private static IEnumerable<string> Targets(List<Measurement> m, BenchOptions o)
+    private static IEnumerable<string> Targets(RunResults run)
     {
+        var m = run.Measurements;
+        var o = run.Options;
         var systems = m.Select(x => x.System).Distinct().ToList();
         Target? Of(SystemKind kind) => systems.FirstOrDefault(s => s.Kind == kind);
         var direct = Of(SystemKind.Direct);
@@ -185,7 +246,7 @@ internal static class Report
             var mine = Added(scenario, gateway, 50);
             var theirs = Added(scenario, nginx, 50);
             yield return Row($"added p50 ≤ 2 × nginx's added p50 (c=1, {body.Name}, non-streaming)",
-                mine is null || theirs is null ? null : $"{F(mine.Value)} µs vs 2 × {F(theirs.Value)} = {F(2 * theirs.Value)} µs",
+                mine is null || theirs is null ? null : $"{F(mine.Value)} µs vs 2 × {F(theirs.Value)} = {F(2 * theirs.Value)} µs ({Ratio(mine.Value, theirs.Value)} × nginx)",
                 mine <= 2 * theirs);
         }
         {
@@ -193,14 +254,23 @@ internal static class Report
             var mine = Added(scenario, gateway, 50);
             var theirs = Added(scenario, nginx, 50);
             yield return Row("added p50 ≤ 2 × nginx's added p50 (c=1, small, non-streaming, each system's requests back to back)",
-                mine is null || theirs is null ? null : $"{F(mine.Value)} µs vs 2 × {F(theirs.Value)} = {F(2 * theirs.Value)} µs",
+                mine is null || theirs is null ? null : $"{F(mine.Value)} µs vs 2 × {F(theirs.Value)} = {F(2 * theirs.Value)} µs ({Ratio(mine.Value, theirs.Value)} × nginx)",
+                mine <= 2 * theirs);
+        }
+        foreach (var body in new[] { Bodies.SmallStream, Bodies.LargeStream })
+        {
+            var scenario = Scenarios.Latency(body);
+            var mine = Added(scenario, gateway, 50);
+            var theirs = Added(scenario, nginx, 50);
+            yield return Row($"added time to first SSE byte p50 ≤ 2 × nginx's (c=1, {body.Name} streamed)",
+                mine is null || theirs is null ? null : $"{F(mine.Value)} µs vs 2 × {F(theirs.Value)} = {F(2 * theirs.Value)} µs ({Ratio(mine.Value, theirs.Value)} × nginx)",
                 mine <= 2 * theirs);
         }
         foreach (var body in new[] { Bodies.Small, Bodies.Large })
         {
             var added = Added(Scenarios.Latency(body), gateway, 99);
             yield return Row($"added p99 < 1 ms at c=1 ({body.Name}, non-streaming; added p99 = p99 through the gateway − p99 direct)",
-                added is null ? null : $"{F(added.Value)} µs (p99 through the gateway {F(Find(m, Scenarios.Latency(body), gateway!)!.P(99))} µs)",
+                added is null ? null : $"{F(added.Value)} µs (p99 through the gateway {F(Find(m, Scenarios.Latency(body), gateway!)!.P(99))} µs; {Ratio(added.Value, 1000)} × the 1 ms target)",
                 added < 1000);
         }
         var rate = Rate(gateway);
@@ -212,6 +282,17 @@ internal static class Report
         yield return Row($"req/s ≥ 10 × Portkey's (c={o.Concurrency}, small)",
             rate is null || portkeyRate is null ? null : $"{F(rate.Value)} vs 10 × {F(portkeyRate.Value)} = {F(portkeyRate.Value * 10)} ({rate / portkeyRate:0.0} × Portkey)",
             rate >= portkeyRate * 10);
+        if (run.OpenStreams.FirstOrDefault(s => s.System.Kind == SystemKind.EverythingOn) is { } open)
+        {
+            var p99 = Stats.Percentile(open.Delays, 99);
+            var peer = run.OpenStreams.FirstOrDefault(s => s.System.Kind == SystemKind.Nginx);
+            var all = open.Peak == open.Wanted && open.Failed == 0;
+            yield return Row($"{o.OpenStreams:N0} open streams through one front, per-event delay p99 < 5 ms",
+                $"{open.Peak:N0} of {open.Wanted:N0} open at once, p99 {Ms(p99)} ms"
+                + (peer is null ? "" : $" (nginx: {peer.Peak:N0} at once, p99 {Ms(Stats.Percentile(peer.Delays, 99))} ms; {Ratio(p99, Stats.Percentile(peer.Delays, 99))} × nginx)")
+                + $", {open.BytesPerStream / 1024:0} KiB per stream",
+                all && p99 < 5000);
+        }
         foreach (var body in new[] { Bodies.SmallStream, Bodies.LargeStream })
         {
             var added = Added(Scenarios.Events(body), gateway, 99);
@@ -226,6 +307,11 @@ internal static class Report
 
     public static Measurement? Find(List<Measurement> m, string scenario, Target system) =>
         m.FirstOrDefault(x => x.Scenario == scenario && ReferenceEquals(x.System, system));
+
+    private static string Ratio(double mine, double theirs) =>
+        theirs > 0 ? (mine / theirs).ToString("0.00", CultureInfo.InvariantCulture) : "n/a";
+
+    private static string Ms(double micros) => double.IsNaN(micros) ? "n/a" : (micros / 1000).ToString("0.00", CultureInfo.InvariantCulture);
 
     private static string MiB(long bytes) => (bytes / 1024.0 / 1024.0).ToString("0.0", CultureInfo.InvariantCulture);
 

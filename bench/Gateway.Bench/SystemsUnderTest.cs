@@ -20,6 +20,9 @@ internal sealed class SystemsUnderTest : IAsyncDisposable
 
     public List<Target> Targets { get; } = [];
 
+    /// <summary>The systems the open-streams scenario holds thousands of SSE streams through (nginx and one front).</summary>
+    public List<Target> OpenStreamTargets { get; } = [];
+
     /// <summary>The silo process behind the everything-on fronts (for the memory figures).</summary>
     public ChildProcess? Silo { get; private set; }
 
@@ -60,13 +63,14 @@ internal sealed class SystemsUnderTest : IAsyncDisposable
         var upstreamPort = ChildProcess.FreePort();
         var upstream = await Start(ChildProcess.StartAsync(fakeDll,
             ["--urls", $"http://127.0.0.1:{upstreamPort}", "--MaxRecordedRequests", "0"], quiet, upstreamPort));
-        Targets.Add(new Target(SystemKind.Direct, "direct (fake upstream)", [upstream.Address], "sk-bench"));
+        Targets.Add(new Target(SystemKind.Direct, "direct (fake upstream)", [upstream.Address], "sk-bench") { Pids = [upstream.Id] });
 
         if (NginxPeer.Version() is { } nginxVersion)
         {
             NginxVersion = nginxVersion;
             var nginx = await Start(NginxPeer.StartAsync(upstream.Address, _scratch));
-            Targets.Add(new Target(SystemKind.Nginx, $"{nginxVersion}, reverse proxy", [nginx.Address], "sk-bench"));
+            Targets.Add(new Target(SystemKind.Nginx, $"{nginxVersion}, reverse proxy", [nginx.Address], "sk-bench") { Pids = [nginx.Id] });
+            OpenStreamTargets.Add(Targets[^1]);
         }
         else
         {
@@ -77,7 +81,7 @@ internal sealed class SystemsUnderTest : IAsyncDisposable
         {
             PortkeyVersion = portkeyVersion;
             var portkey = await Start(PortkeyPeer.StartAsync());
-            Targets.Add(new Target(SystemKind.Portkey, $"Portkey gateway {portkeyVersion}", [portkey.Address], "sk-bench", PortkeyPeer.Headers(upstream.Address)));
+            Targets.Add(new Target(SystemKind.Portkey, $"Portkey gateway {portkeyVersion}", [portkey.Address], "sk-bench", PortkeyPeer.Headers(upstream.Address)) { Pids = [portkey.Id] });
         }
         else
         {
@@ -85,7 +89,7 @@ internal sealed class SystemsUnderTest : IAsyncDisposable
         }
 
         var plainPort = ChildProcess.FreePort();
-        var plain = await Start(ChildProcess.StartAsync(frontDll, [], new Dictionary<string, string>(quiet)
+        var plain = await Start(ChildProcess.StartAsync(frontDll, [], new Dictionary<string, string>(options.FrontEnv.Concat(quiet))
         {
             ["Urls"] = $"http://127.0.0.1:{plainPort}",
             ["Upstream__BaseUrl"] = upstream.Address.ToString(),
@@ -93,7 +97,7 @@ internal sealed class SystemsUnderTest : IAsyncDisposable
             ["Auth__Mode"] = "PassThrough",
             ["CacheInjection__Enabled"] = "false",
         }, plainPort));
-        Targets.Add(new Target(SystemKind.PassThrough, "gateway, pass-through", [plain.Address], "sk-bench"));
+        Targets.Add(new Target(SystemKind.PassThrough, "gateway, pass-through", [plain.Address], "sk-bench") { Pids = [plain.Id], MetricsUrls = [plain.Address] });
 
         // Everything on: one silo, two fronts (Orleans clients over localhost clustering), one key shared.
         var cluster = new Dictionary<string, string>(quiet)
@@ -119,28 +123,60 @@ internal sealed class SystemsUnderTest : IAsyncDisposable
         {
             ["Urls"] = $"http://127.0.0.1:{siloPort}",
         }, siloPort, probePath: "readyz"));
-        var fronts = new List<Uri>();
-        for (var i = 0; i < 2; i++)
+        var fronts = new List<ChildProcess>();
+        Task<ChildProcess> StartFront(Uri upstreamAddress, Dictionary<string, string>? extra = null)
         {
             var port = ChildProcess.FreePort();
-            var front = await Start(ChildProcess.StartAsync(frontDll, [], new Dictionary<string, string>(cluster)
+            var env = new Dictionary<string, string>(cluster)
             {
                 ["Urls"] = $"http://127.0.0.1:{port}",
                 ["Cluster__Mode"] = "Client",
-                ["Upstream__BaseUrl"] = upstream.Address.ToString(),
+                ["Upstream__BaseUrl"] = upstreamAddress.ToString(),
                 ["Upstream__ApiKeys__0"] = "sk-bench-upstream",
                 ["Auth__Mode"] = "VirtualKeys",
                 ["Admin__Token"] = AdminToken,
                 ["Routing__Rules__0__Match"] = "claude-*",
                 ["Routing__Rules__0__Provider"] = "anthropic",
                 ["CacheInjection__Enabled"] = "true",
-            }, port, probePath: "readyz"));
-            fronts.Add(front.Address);
+            };
+            foreach (var (name, value) in options.FrontEnv.Concat(extra ?? []))
+            {
+                env[name] = value;
+            }
+            return Start(ChildProcess.StartAsync(frontDll, [], env, port, probePath: "readyz"));
         }
-        var key = await CreateKeyAsync(fronts[0]);
+        for (var i = 0; i < 2; i++)
+        {
+            fronts.Add(await StartFront(upstream.Address));
+        }
+        var key = await CreateKeyAsync(fronts[0].Address);
         var label = options.Postgres is null ? "keys, limits, routing, cache injection; no Postgres" : "everything on";
-        Targets.Add(new Target(SystemKind.EverythingOn, $"gateway, {label} (1 front)", [fronts[0]], key));
-        Targets.Add(new Target(SystemKind.EverythingOnTwoFronts, $"gateway, {label} (2 fronts, 1 key)", [.. fronts], key));
+        Targets.Add(new Target(SystemKind.EverythingOn, $"gateway, {label} (1 front)", [fronts[0].Address], key)
+        {
+            Pids = [fronts[0].Id, Silo.Id],
+            MetricsUrls = [fronts[0].Address, Silo.Address],
+        });
+        Targets.Add(new Target(SystemKind.EverythingOnTwoFronts, $"gateway, {label} (2 fronts, 1 key)", [.. fronts.Select(f => f.Address)], key)
+        {
+            Pids = [.. fronts.Select(f => f.Id), Silo.Id],
+            MetricsUrls = [.. fronts.Select(f => f.Address), Silo.Address],
+        });
+
+        if (options.OpenStreams > 0)
+        {
+            // The open-streams front: everything on, its upstream over HTTP/2 (as to the Anthropic API over TLS),
+            // here h2c to a fake of its own, so 10,000 streams share a few upstream connections instead of holding
+            // 10,000 sockets more. Its own process, so its memory and threads are the streams' alone.
+            var h2Port = ChildProcess.FreePort();
+            var h2Upstream = await Start(ChildProcess.StartAsync(fakeDll,
+                ["--urls", $"http://127.0.0.1:{h2Port}", "--MaxRecordedRequests", "0", "--Http2Only", "true"], quiet, h2Port, http2Only: true));
+            var streamsFront = await StartFront(h2Upstream.Address, new() { ["Upstream__HttpVersion"] = "2" });
+            OpenStreamTargets.Add(new Target(SystemKind.EverythingOn, $"gateway, {label} (1 front, upstream over HTTP/2)", [streamsFront.Address], key)
+            {
+                Pids = [streamsFront.Id],
+                MetricsUrls = [streamsFront.Address],
+            });
+        }
     }
 
     private async Task<ChildProcess> Start(Task<ChildProcess> starting)
