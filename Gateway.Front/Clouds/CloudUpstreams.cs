@@ -1,6 +1,5 @@
 using Gateway.Front.Buffers;
 using Gateway.Front.Envelope;
-using Gateway.Front.Routing;
 using Gateway.Front.Upstreams;
 using Microsoft.Extensions.Primitives;
 

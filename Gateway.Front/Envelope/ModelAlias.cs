@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Gateway.Front.Routing;
+namespace Gateway.Front.Envelope;
 
 /// <summary>
 /// Rewrites the top-level <c>model</c> of a Messages body by splicing bytes: the reader finds the

@@ -1,7 +1,7 @@
 using System.Text;
-using Gateway.Front.Routing;
+using Gateway.Front.Envelope;
 
-namespace Gateway.Tests.Routing;
+namespace Gateway.Tests.Envelope;
 
 public sealed class ModelAliasTests
 {
