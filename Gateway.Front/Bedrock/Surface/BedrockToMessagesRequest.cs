@@ -12,6 +12,12 @@ namespace Gateway.Front.Bedrock.Surface;
 /// </summary>
 public static class BedrockToMessagesRequest
 {
+    /// <summary>
+    /// Betas taken from a body's <c>anthropic_beta</c>: as many as the provider side keeps (Clouds' CloudRequestBody,
+    /// not referenced here so Bedrock stays below Clouds).
+    /// </summary>
+    private const int MaxBetas = 64;
+
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = Envelope.EnvelopeReader.MaxDepth };
 
     private static readonly JsonWriterOptions WriterOptions = new()
@@ -79,7 +85,7 @@ public static class BedrockToMessagesRequest
         }
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            if (reader.TokenType != JsonTokenType.String || betas.Count >= Clouds.CloudRequestBody.MaxBetas)
+            if (reader.TokenType != JsonTokenType.String || betas.Count >= MaxBetas)
             {
                 return false;
             }
