@@ -105,14 +105,8 @@ public sealed class SessionGrain(
         // Never below what was recorded: an admission handed back twice (a retried call) must not free a used one.
         _admitted = Math.Max(_requests, _admitted - Math.Max(0, reservation.Returned));
         var denial = SessionLimitCheck.Deny(reservation.Limits, _admitted, _cost);
-        long granted = 0;
-        if (denial is null && reservation.Wanted > 0)
-        {
-            var left = reservation.Limits.MaxRequests is { } max ? max - _admitted : long.MaxValue;
-            // Half of what is left, so another front asking next still finds some; always at least one.
-            granted = Math.Min(reservation.Wanted, Math.Max(1, left / 2));
-            _admitted += granted;
-        }
+        var granted = SessionLimitCheck.Grant(reservation.Limits, _admitted, reservation.Wanted, denial);
+        _admitted += granted;
         return Task.FromResult(new SessionStanding { Owned = true, Requests = _requests, CostUsd = _cost, Denial = denial, Granted = granted });
     }
 

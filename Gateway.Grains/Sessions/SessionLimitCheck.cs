@@ -31,4 +31,18 @@ public static class SessionLimitCheck
         }
         return null;
     }
+
+    /// <summary>
+    /// Admissions granted ahead to a front under a request cap: half of what is left (so another front asking next
+    /// still finds some), at least one; none when <paramref name="denial"/> stands.
+    /// </summary>
+    public static long Grant(SessionLimits limits, long admitted, long wanted, LeaseDenial? denial)
+    {
+        if (denial is not null || wanted <= 0)
+        {
+            return 0;
+        }
+        var left = limits.MaxRequests is { } max ? max - admitted : long.MaxValue;
+        return Math.Min(wanted, Math.Max(1, left / 2));
+    }
 }

@@ -33,13 +33,8 @@ internal sealed class CountingSessionGrain : ISessionGrain
         }
         Admitted = Math.Max(Requests, Admitted - reservation.Returned);
         var denial = SessionLimitCheck.Deny(reservation.Limits, Admitted, CostUsd);
-        long granted = 0;
-        if (denial is null && reservation.Wanted > 0)
-        {
-            var left = reservation.Limits.MaxRequests is { } max ? max - Admitted : long.MaxValue;
-            granted = Math.Min(reservation.Wanted, Math.Max(1, left / 2));
-            Admitted += granted;
-        }
+        var granted = SessionLimitCheck.Grant(reservation.Limits, Admitted, reservation.Wanted, denial);
+        Admitted += granted;
         return Task.FromResult(new SessionStanding { Owned = true, Requests = Requests, CostUsd = CostUsd, Denial = denial, Granted = granted });
     }
 
