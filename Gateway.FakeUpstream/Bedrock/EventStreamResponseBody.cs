@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
@@ -8,7 +10,9 @@ namespace Gateway.FakeUpstream.Bedrock;
 /// Sits under the fake's Anthropic SSE writer and re-frames what it writes the way Bedrock streams: each SSE
 /// event's data becomes one eventstream <c>chunk</c> message (base64 inside), flushed on its own; an
 /// <c>error</c> event becomes an exception message (<c>modelStreamErrorException</c> for overload, or the type a
-/// test asks for with <see cref="ExceptionHeader"/>); pings are dropped, as Bedrock sends none.
+/// test asks for with <see cref="ExceptionHeader"/>); pings are dropped, as Bedrock sends none. A send stamp
+/// (<c>: sent-ns</c> comment, <see cref="FakeUpstreamHeaders.SendStamps"/>) is taken anew as the frame is built and
+/// carried inside the event's JSON, the one place a Bedrock stream has room for it.
 /// </summary>
 internal sealed class EventStreamResponseBody(Stream inner, HttpResponse response, string? exceptionType) : Stream
 {
@@ -63,10 +67,15 @@ internal sealed class EventStreamResponseBody(Stream inner, HttpResponse respons
     private byte[]? Frame(string sseEvent)
     {
         string? name = null;
+        var stamped = false;
         var data = new StringBuilder();
         foreach (var line in sseEvent.Split('\n'))
         {
-            if (line.StartsWith("event:", StringComparison.Ordinal))
+            if (line.StartsWith(": sent-ns ", StringComparison.Ordinal))
+            {
+                stamped = true;
+            }
+            else if (line.StartsWith("event:", StringComparison.Ordinal))
             {
                 name = line[6..].Trim();
             }
@@ -87,6 +96,11 @@ internal sealed class EventStreamResponseBody(Stream inner, HttpResponse respons
                 ? """{"message":"Overloaded","originalStatusCode":529,"originalMessage":"Overloaded"}"""
                 : """{"message":"Too many requests, please wait before trying again."}""";
             return EventStreamFrames.Exception(exception, payload);
+        }
+        if (stamped && data.Length > 1 && data[0] == '{')
+        {
+            var ns = (long)(Stopwatch.GetTimestamp() * (1_000_000_000.0 / Stopwatch.Frequency));
+            data.Insert(1, "\"" + FakeUpstreamHeaders.SentStampMember + "\":" + ns.ToString(CultureInfo.InvariantCulture) + (data[1] == '}' ? "" : ","));
         }
         return EventStreamFrames.Chunk(Encoding.UTF8.GetBytes(data.ToString()));
     }

@@ -82,8 +82,21 @@ public sealed class ProviderCapabilities
         ["mcp_servers", "container"],
         ["scope"]);
 
+    /// <summary>
+    /// Bedrock's InvokeModel for Claude: the betas travel in the body's <c>anthropic_beta</c> (the request's
+    /// <c>anthropic-*</c> headers never leave; the Bedrock upstream moves them there), so no header list
+    /// here. Dropped, as reported refused: <c>cache_control.scope</c> (a ValidationException since Claude Code 2.1.38
+    /// started sending <c>"scope":"global"</c>) and <c>mcp_servers</c> (Anthropic's MCP connector is "not available on
+    /// Amazon Bedrock"). <c>cache_control</c> and its <c>ttl</c>, <c>context_management</c>, <c>thinking</c>,
+    /// <c>container</c> and unknown fields pass: nothing documents Bedrock refusing them, and a wrong drop silently
+    /// changes what the model does where a wrong pass shows as Bedrock's own 400.
+    /// </summary>
+    public static ProviderCapabilities Bedrock { get; } = new(UpstreamProviderOptions.BedrockKind, null, Empty, Empty,
+        ["mcp_servers"],
+        ["scope"]);
+
     public static ProviderCapabilities For(UpstreamProvider provider) =>
-        provider.IsVertex ? Vertex : provider.IsFoundry ? Foundry : Anthropic;
+        provider.IsVertex ? Vertex : provider.IsBedrock ? Bedrock : provider.IsFoundry ? Foundry : Anthropic;
 
     /// <summary>
     /// Drops the header betas the provider refuses (each counted), keeping the order of the rest. The betas it takes

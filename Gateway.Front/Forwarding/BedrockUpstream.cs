@@ -43,13 +43,20 @@ internal static class BedrockUpstream
         return false;
     }
 
-    /// <summary>The body as Bedrock takes it; null with <paramref name="error"/> when the client's betas or body cannot be moved.</summary>
-    public static RequestBody? Body(RequestBody messages, IHeaderDictionary headers, out string? error)
+    /// <summary>
+    /// The body as Bedrock takes it, less what Bedrock refuses (<see cref="ProviderCapabilities.Bedrock"/>, each drop
+    /// counted for <paramref name="provider"/>); null with <paramref name="error"/> when the client's betas or body cannot be moved.
+    /// </summary>
+    public static RequestBody? Body(RequestBody messages, IHeaderDictionary headers, string provider, out string? error)
     {
         using var output = new Buffers.PooledBufferWriter(messages.Length + 512);
-        return CloudRequestBody.TryWrite(messages.Span, BodySettings, headers[BetaHeader], output, out error)
-            ? RequestBody.FromBytes(output.WrittenSpan)
-            : null;
+        if (!CloudRequestBody.TryWrite(messages.Span, BodySettings, headers[BetaHeader], output, out error))
+        {
+            return null;
+        }
+        return CapabilityBodyFilter.Apply(output.WrittenSpan, ProviderCapabilities.Bedrock, provider) is { } filtered
+            ? RequestBody.FromBytes(filtered)
+            : RequestBody.FromBytes(output.WrittenSpan);
     }
 
     /// <summary>

@@ -334,7 +334,7 @@ public sealed class UpstreamForwarder : IDisposable
                 exchange.RoutedBody?.Dispose();
                 exchange.RoutedBody = null;
                 exchange.RoutedAlias = null;
-                if (BedrockUpstream.Body(cloud, context.Request.Headers, out var error) is not { } rewritten)
+                if (BedrockUpstream.Body(cloud, context.Request.Headers, step.Provider.Name, out var error) is not { } rewritten)
                 {
                     untranslatable = error;
                     return null;

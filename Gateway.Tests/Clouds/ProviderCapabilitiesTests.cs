@@ -167,7 +167,66 @@ public sealed class ProviderCapabilitiesTests
     {
         Assert.Same(ProviderCapabilities.Vertex, ProviderCapabilities.For(Provider("vertex", "k-vx")));
         Assert.Same(ProviderCapabilities.Foundry, ProviderCapabilities.For(Provider("foundry", "k-f")));
+        Assert.Same(ProviderCapabilities.Bedrock, ProviderCapabilities.For(Provider("bedrock", "k-b")));
         Assert.Same(ProviderCapabilities.Anthropic, ProviderCapabilities.For(Provider("anthropic", "k-a")));
         Assert.Same(ProviderCapabilities.Anthropic, ProviderCapabilities.For(Provider("openai", "k-o")));
+    }
+
+    /// <summary>The body as the forwarder sends it to a bedrock provider (the capability filter applied after the rewrite).</summary>
+    private static string BedrockBody(string body, string provider, string? betas = null)
+    {
+        var headers = new Microsoft.AspNetCore.Http.HeaderDictionary();
+        if (betas is not null)
+        {
+            headers[ProviderCapabilities.BetaHeader] = betas;
+        }
+        using var messages = Gateway.Front.Envelope.RequestBody.FromBytes(Encoding.UTF8.GetBytes(body));
+        using var sent = Gateway.Front.Forwarding.BedrockUpstream.Body(messages, headers, provider, out var error);
+        Assert.Null(error);
+        return Encoding.UTF8.GetString(sent!.Span);
+    }
+
+    [Fact]
+    public void Bedrock_drops_mcp_servers_and_keeps_the_betas_in_the_body()
+    {
+        const string body = """{"model":"claude-sonnet-4-5","mcp_servers":[{"type":"url","url":"https://mcp.example.com/sse","name":"x"}],"max_tokens":5,"stream":true,"messages":[]}""";
+        var sent = Json.Parse(BedrockBody(body, "br-fields", "interleaved-thinking-2025-05-14"));
+
+        Assert.False(sent.TryGetProperty("mcp_servers", out _));
+        Assert.False(sent.TryGetProperty("model", out _));
+        Assert.Equal("bedrock-2023-05-31", sent.GetProperty("anthropic_version").GetString());
+        Assert.Equal(["interleaved-thinking-2025-05-14"], sent.GetProperty("anthropic_beta").EnumerateArray().Select(b => b.GetString()!).ToArray());
+        Assert.Equal(5, sent.GetProperty("max_tokens").GetInt32());
+        Assert.Equal(1, Drops("br-fields", "field", "mcp_servers"));
+    }
+
+    [Fact]
+    public void Bedrock_keeps_cache_control_and_its_ttl_but_drops_its_scope_everywhere()
+    {
+        const string body = """
+            {"model":"claude-sonnet-4-5","cache_control":{"type":"ephemeral","scope":"global"},
+             "system":[{"type":"text","text":"s","cache_control":{"scope":"global","type":"ephemeral","ttl":"1h"}}],
+             "messages":[{"role":"user","content":[{"type":"text","text":"scope","cache_control":{"type":"ephemeral"}}]}]}
+            """;
+        var filtered = BedrockBody(body, "br-scope");
+        var parsed = Json.Parse(filtered);
+
+        Assert.DoesNotContain("global", filtered);
+        Assert.Equal("""{"type":"ephemeral"}""", parsed.GetProperty("cache_control").GetRawText());
+        Assert.Equal("""{"type":"ephemeral","ttl":"1h"}""", parsed.GetProperty("system")[0].GetProperty("cache_control").GetRawText());
+        Assert.Equal("""{"type":"ephemeral"}""", parsed.GetProperty("messages")[0].GetProperty("content")[0].GetProperty("cache_control").GetRawText());
+        Assert.Equal(2, Drops("br-scope", "cache_control", "scope"));
+    }
+
+    [Fact]
+    public void Bedrock_keeps_container_context_management_and_signature_only_thinking_blocks()
+    {
+        const string body = """{"model":"claude-sonnet-4-5","container":"c","context_management":{"edits":[]},"thinking":{"type":"enabled","budget_tokens":1024},"messages":[{"role":"assistant","content":[""" + Thinking + """]}]}""";
+        var sent = BedrockBody(body, "br-keep");
+
+        Assert.Contains("\"container\":\"c\"", sent);
+        Assert.Contains("\"context_management\":{\"edits\":[]}", sent);
+        Assert.Contains(Thinking, sent);
+        Assert.Equal(0, Drops("br-keep", "field", "container"));
     }
 }

@@ -26,8 +26,9 @@ internal static class StreamingBench
         {
             var scenario = Scenarios.Events(body);
             Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} bench: {scenario}");
-            var clients = systems.Targets.Select(Client.For).ToList();
-            var samples = systems.Targets.Select(_ => new List<double>()).ToList();
+            var targets = systems.StreamingTargets;
+            var clients = targets.Select(Client.For).ToList();
+            var samples = targets.Select(_ => new List<double>()).ToList();
             for (var round = -1; round < rounds; round++) // round -1: warm-up
             {
                 for (var t = 0; t < clients.Count; t++)
@@ -42,7 +43,7 @@ internal static class StreamingBench
             }
             for (var t = 0; t < clients.Count; t++)
             {
-                results.Add(new Measurement(scenario, systems.Targets[t], samples[t].ToArray()));
+                results.Add(new Measurement(scenario, targets[t], samples[t].ToArray()));
             }
             foreach (var client in clients.SelectMany(c => c))
             {
@@ -51,6 +52,29 @@ internal static class StreamingBench
         }
         return results;
     }
+
+    /// <summary>
+    /// The fake's send stamp on an SSE line: a <c>: sent-ns N</c> comment, or in a stream that came from the fake's
+    /// Bedrock (which has no comments) the event JSON's first member, <c>data: {"x_sent_ns":N,…</c>.
+    /// </summary>
+    private static long? SentStamp(ReadOnlySpan<byte> line)
+    {
+        if (line.StartsWith(": sent-ns "u8))
+        {
+            line = line[": sent-ns ".Length..];
+        }
+        else if (line.StartsWith(BedrockStampPrefix))
+        {
+            line = line[BedrockStampPrefix.Length..];
+        }
+        else
+        {
+            return null;
+        }
+        return Utf8Parser.TryParse(line, out long sent, out _) ? sent : null;
+    }
+
+    private static readonly byte[] BedrockStampPrefix = System.Text.Encoding.UTF8.GetBytes($"data: {{\"{FakeUpstreamHeaders.SentStampMember}\":");
 
     /// <summary>One streamed request; µs from the fake writing each event (after the first) to its arrival here.</summary>
     private static async Task<List<double>> StreamAsync(HttpClient client, Body body)
@@ -79,7 +103,7 @@ internal static class StreamingBench
             {
                 var line = buffer.AsSpan(consumed, newline - consumed);
                 consumed = newline + 1;
-                if (line.StartsWith(": sent-ns "u8) && Utf8Parser.TryParse(line[": sent-ns ".Length..], out long sent, out _))
+                if (SentStamp(line) is { } sent)
                 {
                     if (events++ > 0)
                     {

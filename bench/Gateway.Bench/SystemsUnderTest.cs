@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Gateway.FakeUpstream;
 
 namespace Gateway.Bench;
 
@@ -19,6 +20,17 @@ internal sealed class SystemsUnderTest : IAsyncDisposable
     private string? _server;
 
     public List<Target> Targets { get; } = [];
+
+    /// <summary>
+    /// The systems the per-event scenario streams through: <see cref="Targets"/> and, right after the pass-through
+    /// gateway, the same gateway routing the model to Bedrock (only here, to keep the run short).
+    /// </summary>
+    public List<Target> StreamingTargets => Bedrock is { } bedrock
+        ? [.. Targets.TakeWhile(t => t.Kind <= SystemKind.PassThrough), bedrock, .. Targets.SkipWhile(t => t.Kind <= SystemKind.PassThrough)]
+        : Targets;
+
+    /// <summary>The pass-through gateway with a <c>bedrock</c> provider (SigV4 to the fake's Bedrock endpoints).</summary>
+    public Target? Bedrock { get; private set; }
 
     /// <summary>The systems the open-streams scenario holds thousands of SSE streams through (nginx and one front).</summary>
     public List<Target> OpenStreamTargets { get; } = [];
@@ -98,6 +110,37 @@ internal sealed class SystemsUnderTest : IAsyncDisposable
             ["CacheInjection__Enabled"] = "false",
         }, plainPort));
         Targets.Add(new Target(SystemKind.PassThrough, "gateway, pass-through", [plain.Address], "sk-bench") { Pids = [plain.Id], MetricsUrls = [plain.Address] });
+
+        // The same pass-through front, but every claude-* model routed to a bedrock provider on the fake: the body
+        // rewritten for InvokeModel, SigV4-signed (credentials from the environment, the standard chain's first
+        // link; the fake's own key pair), the eventstream reply turned back into SSE event by event.
+        var bedrockPort = ChildProcess.FreePort();
+        var bedrockEnv = new Dictionary<string, string>(options.FrontEnv.Concat(quiet))
+        {
+            ["Urls"] = $"http://127.0.0.1:{bedrockPort}",
+            ["Auth__Mode"] = "PassThrough",
+            ["CacheInjection__Enabled"] = "false",
+            ["Upstream__Providers__0__Name"] = "aws",
+            ["Upstream__Providers__0__Kind"] = "bedrock",
+            ["Upstream__Providers__0__BaseUrl"] = upstream.Address.ToString(),
+            ["Upstream__Providers__0__Region"] = "us-east-1",
+            ["Routing__Rules__0__Match"] = "claude-*",
+            ["Routing__Rules__0__Provider"] = "aws",
+            ["AWS_ACCESS_KEY_ID"] = FakeUpstreamOptions.DefaultBedrockAccessKey,
+            ["AWS_SECRET_ACCESS_KEY"] = FakeUpstreamOptions.DefaultBedrockSecret,
+            ["AWS_EC2_METADATA_DISABLED"] = "true",
+        };
+        foreach (var model in new[] { Bodies.SmallStream, Bodies.LargeStream }.Select(b => JsonDocument.Parse(b.Json).RootElement.GetProperty("model").GetString()!).Distinct())
+        {
+            // Each streamed body's model mapped explicitly: the recorded Claude Code body names one the built-in table lacks (the fake takes any anthropic.* id).
+            bedrockEnv.TryAdd($"Upstream__Providers__0__Models__{model}", $"us.anthropic.{model}-v1:0");
+        }
+        var bedrock = await Start(ChildProcess.StartAsync(frontDll, [], bedrockEnv, bedrockPort));
+        Bedrock = new Target(SystemKind.PassThroughBedrock, "gateway, pass-through, Bedrock-routed (SigV4, eventstream)", [bedrock.Address], "sk-bench")
+        {
+            Pids = [bedrock.Id],
+            MetricsUrls = [bedrock.Address],
+        };
 
         // Everything on: one silo, two fronts (Orleans clients over localhost clustering), one key shared.
         var cluster = new Dictionary<string, string>(quiet)

@@ -7,6 +7,8 @@ internal enum SystemKind
     Nginx,
     Portkey,
     PassThrough,
+    /// <summary>The pass-through gateway with the model routed to a <c>bedrock</c> provider (streaming scenarios only).</summary>
+    PassThroughBedrock,
     EverythingOn,
     EverythingOnTwoFronts,
 }
