@@ -11,6 +11,9 @@ public readonly record struct Admission(bool Admitted, KeyDescriptor Key, RateLi
     /// <summary>The request's worst-case cost held against the key's budget (keys with a budget only).</summary>
     public BudgetHold? Budget { get; init; }
 
+    /// <summary>The lease holder asked had been retired by the book's sweep; the book asks its current one.</summary>
+    internal bool Retired { get; init; }
+
     public static Admission Allow(KeyDescriptor key, RateLimitSnapshot? snapshot) => new(true, key, snapshot, null);
 
     public static Admission Deny(KeyDescriptor key, RateLimitSnapshot? snapshot, LeaseDenial denial) => new(false, key, snapshot, denial);

@@ -33,6 +33,12 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
     private bool _contended;
     private long _admittedSinceRenewal;
 
+    /// <summary>When this holder was made: a holder whose first lease is still on its way is not idle.</summary>
+    private readonly DateTimeOffset _createdAt = time.GetUtcNow();
+
+    /// <summary>The book forgot this holder as idle: a request that still reached it asks the book again.</summary>
+    private bool _retired;
+
     /// <summary>Numbers this holder's renewals, so the grain answers a retried one with the lease it already granted.</summary>
     private long _sequence;
     private DateTimeOffset _renewedAt;
@@ -88,6 +94,11 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
             Task<Lease> renewal;
             lock (_gate)
             {
+                if (_retired)
+                {
+                    // A slice taken now would be stranded: nothing sweeps a holder the book no longer has.
+                    return default(Admission) with { Retired = true };
+                }
                 var now = time.GetUtcNow();
                 if (_lease is { } lease && now < _validUntil)
                 {
@@ -186,7 +197,31 @@ internal sealed class KeyLeaseHolder(string keyId, string frontId, IGrainFactory
         }
     }
 
-    public bool IsIdle(DateTimeOffset now) => now - _validUntil > TimeSpan.FromMinutes(5);
+    /// <summary>
+    /// Nothing in flight, nothing held, and no lease for five minutes (counted from its creation while it has had none:
+    /// a fresh holder's first renewal takes a moment, and forgetting it then stranded that renewal's slice).
+    /// </summary>
+    public bool IsIdle(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            return IdleLocked(now);
+        }
+    }
+
+    /// <summary>Retires the holder if it is idle; a retired holder admits nothing more (its requests go to the book's new one).</summary>
+    public bool TryRetire(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            _retired = IdleLocked(now);
+            return _retired;
+        }
+    }
+
+    private bool IdleLocked(DateTimeOffset now) =>
+        _renewal is not { IsCompleted: false } && _activeStreams == 0 && _inFlightUsd == 0
+        && now - (_validUntil > _createdAt ? _validUntil : _createdAt) > TimeSpan.FromMinutes(5);
 
     private static bool Unlimited(BucketLevel? level) => level is null;
 

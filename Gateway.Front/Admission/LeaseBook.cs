@@ -13,9 +13,20 @@ public sealed class LeaseBook(IGrainFactory grains, IOptions<AdmissionOptions> o
     /// <summary>Identifies this front to the grains (one process, one id).</summary>
     public string FrontId { get; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}";
 
-    public ValueTask<Admission> AdmitAsync(KeyDescriptor key, long inputTokens, long outputTokens, bool stream = false, decimal worstUsd = 0) =>
-        _holders.GetOrAdd(key.KeyId, static (id, book) => new KeyLeaseHolder(id, book.FrontId, book.Grains, book._options, book.Time), this)
-            .AdmitAsync(key, inputTokens, outputTokens, stream, worstUsd);
+    public async ValueTask<Admission> AdmitAsync(KeyDescriptor key, long inputTokens, long outputTokens, bool stream = false, decimal worstUsd = 0)
+    {
+        while (true)
+        {
+            var holder = _holders.GetOrAdd(key.KeyId, static (id, book) => new KeyLeaseHolder(id, book.FrontId, book.Grains, book._options, book.Time), this);
+            var admission = await holder.AdmitAsync(key, inputTokens, outputTokens, stream, worstUsd);
+            if (!admission.Retired)
+            {
+                return admission;
+            }
+            // Retired between the lookup and the call: the sweep removes it (if it has not yet), the next lookup makes a new one.
+            _holders.TryRemove(new KeyValuePair<string, KeyLeaseHolder>(key.KeyId, holder));
+        }
+    }
 
     private IGrainFactory Grains => grains;
     private TimeProvider Time => time;
@@ -23,7 +34,6 @@ public sealed class LeaseBook(IGrainFactory grains, IOptions<AdmissionOptions> o
     /// <summary>Returns expired slices and forgets keys unused for minutes.</summary>
     public async Task SweepAsync()
     {
-        var now = time.GetUtcNow();
         foreach (var (id, holder) in _holders)
         {
             try
@@ -35,9 +45,11 @@ public sealed class LeaseBook(IGrainFactory grains, IOptions<AdmissionOptions> o
             {
                 // Not returned: the grain's bucket refills anyway; nothing is over-admitted.
             }
-            if (holder.IsIdle(now))
+            // Retired under its own lock, so no request takes a slice from it afterwards (the clock read now, not before
+            // the calls above: a holder made while they ran is not idle).
+            if (holder.TryRetire(time.GetUtcNow()))
             {
-                _holders.TryRemove(id, out _);
+                _holders.TryRemove(new KeyValuePair<string, KeyLeaseHolder>(id, holder));
             }
         }
     }

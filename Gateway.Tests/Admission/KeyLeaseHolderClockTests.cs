@@ -152,4 +152,23 @@ public sealed class KeyLeaseHolderClockTests
         Assert.False(holder.IsIdle(expired + TimeSpan.FromMinutes(5)));
         Assert.True(holder.IsIdle(expired + TimeSpan.FromMinutes(5) + TimeSpan.FromTicks(1)));
     }
+
+    [Fact]
+    public async Task A_fresh_holder_is_not_idle_and_a_retired_one_admits_nothing()
+    {
+        var grain = new BucketKeyGrain(_time, requestsPerMinute: 600);
+        var holder = Holder(grain);
+        // Before its first lease (the first renewal on its way): not idle, whatever the clock says of a lease it never had.
+        Assert.False(holder.IsIdle(Start + TimeSpan.FromSeconds(1)));
+        Assert.False(holder.TryRetire(Start + TimeSpan.FromSeconds(1)));
+        Assert.True((await holder.AdmitAsync(grain.Key, 10, 10)).Admitted);
+
+        var idle = Start + new AdmissionOptions().LeaseDuration + TimeSpan.FromMinutes(5) + TimeSpan.FromTicks(1);
+        Assert.True(holder.TryRetire(idle));
+        var asked = grain.Requests.Count;
+        var after = await holder.AdmitAsync(grain.Key, 10, 10);
+        Assert.True(after.Retired);
+        Assert.False(after.Admitted);
+        Assert.Equal(asked, grain.Requests.Count); // no slice taken for a holder nothing sweeps any more
+    }
 }
