@@ -24,8 +24,6 @@ internal sealed class AccuracyCluster : IAsyncDisposable
 
     public List<Uri> Fronts { get; } = [];
 
-    public Uri? Silo { get; private set; }
-
     public static async Task<AccuracyCluster> StartAsync(int fronts, AccuracyOptions options)
     {
         var cluster = new AccuracyCluster();
@@ -67,8 +65,8 @@ internal sealed class AccuracyCluster : IAsyncDisposable
             cluster["Postgres__ConnectionString"] = new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = _database }.ConnectionString;
         }
         var siloPort = ChildProcess.FreePort();
-        Silo = (await Start(ChildProcess.StartAsync(siloDll, [], new Dictionary<string, string>(cluster) { ["Urls"] = $"http://127.0.0.1:{siloPort}" },
-            siloPort, probePath: "readyz"))).Address;
+        await Start(ChildProcess.StartAsync(siloDll, [], new Dictionary<string, string>(cluster) { ["Urls"] = $"http://127.0.0.1:{siloPort}" },
+            siloPort, probePath: "readyz"));
         for (var i = 0; i < fronts; i++)
         {
             var port = ChildProcess.FreePort();
