@@ -11,6 +11,7 @@ public sealed class PooledKey
 {
     private readonly Lock _gate = new();
     private readonly KeyPoolOptions _options;
+    private readonly UpstreamSyncNudge? _nudge;
     private UpstreamKeyState _view = UpstreamKeyState.Empty;
     private UpstreamKeyState? _pending;
     private long _sentSinceObservation;
@@ -19,8 +20,9 @@ public sealed class PooledKey
     /// <summary>Cool-downs of one model class (indexed by <see cref="ModelClass"/>): a 429 limits one class of a key.</summary>
     private readonly long[] _classCoolUntilTicks = new long[ModelClasses.Count];
 
-    public PooledKey(string provider, UpstreamCredential credential, KeyPoolOptions options)
+    public PooledKey(string provider, UpstreamCredential credential, KeyPoolOptions options, UpstreamSyncNudge? nudge = null)
     {
+        _nudge = nudge;
         Provider = provider;
         Credential = credential;
         GrainKey = UpstreamKeyGrainKey.Of(provider, credential.Id);
@@ -102,6 +104,7 @@ public sealed class PooledKey
         var until = now + Wait(retryAfter);
         ExtendCoolDown(until);
         Report(new UpstreamKeyState { CoolDownUntil = until, CoolDowns = 1 });
+        _nudge?.Nudge();
     }
 
     /// <summary>
@@ -115,6 +118,7 @@ public sealed class PooledKey
         var classes = new DateTimeOffset[ModelClasses.Count];
         classes[(int)modelClass] = until;
         Report(new UpstreamKeyState { ClassCoolDownUntil = classes, CoolDowns = 1 });
+        _nudge?.Nudge();
     }
 
     private TimeSpan Wait(TimeSpan? retryAfter)

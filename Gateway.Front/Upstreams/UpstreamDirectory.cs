@@ -17,6 +17,10 @@ public sealed class UpstreamDirectory
 
     private readonly Dictionary<string, UpstreamProvider> _byName = new(StringComparer.OrdinalIgnoreCase);
     private readonly KeyPoolOptions _pool;
+    private readonly UpstreamSyncNudge _nudge = new();
+
+    /// <summary>Wakes the key sync early when a key cools down (see <see cref="UpstreamKeySync"/>).</summary>
+    public UpstreamSyncNudge SyncNudge => _nudge;
 
     public UpstreamDirectory(IOptions<UpstreamOptions> options)
     {
@@ -109,5 +113,5 @@ public sealed class UpstreamDirectory
 
 
     private KeyPool PoolOf(string provider, IEnumerable<UpstreamCredential> credentials) =>
-        new(credentials.Select(c => new PooledKey(provider, c, _pool)).ToArray());
+        new(credentials.Select(c => new PooledKey(provider, c, _pool, _nudge)).ToArray());
 }

@@ -7,7 +7,8 @@ namespace Gateway.Front.Upstreams;
 /// Keeps every pooled key's local view in step with its <see cref="IUpstreamKeyGrain"/>, off the
 /// response path: each <c>Upstream:Pool:SyncInterval</c> it sends what this front observed since the
 /// last round (coalesced to one report per key) and takes the cluster's merged view back; a key with
-/// nothing to report is just refreshed. Without a cluster (<c>Auth:Mode=PassThrough</c>) it does nothing
+/// nothing to report is just refreshed. A cool-down starts a round at once (<see cref="UpstreamSyncNudge"/>),
+/// so the other fronts hear of a 429 within one of their intervals instead of two. Without a cluster (<c>Auth:Mode=PassThrough</c>) it does nothing
 /// and pools work from the local view alone.
 /// </summary>
 internal sealed partial class UpstreamKeySync(UpstreamDirectory directory, IOptions<UpstreamOptions> options, IServiceProvider services,
@@ -25,13 +26,17 @@ internal sealed partial class UpstreamKeySync(UpstreamDirectory directory, IOpti
             // The embedded fake's key is added at start: look again once the host is up.
             await Task.Delay(options.Value.Pool.SyncInterval, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
-        using var timer = new PeriodicTimer(options.Value.Pool.SyncInterval);
+        var interval = options.Value.Pool.SyncInterval;
+        // A storm of 429s nudges on every one: rounds stay at least this far apart.
+        var minimumGap = interval / 10;
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            while (!stoppingToken.IsCancellationRequested)
             {
+                await directory.SyncNudge.WaitAsync(interval, stoppingToken);
                 keys = directory.Providers.SelectMany(p => p.Pool.Keys).ToArray();
                 await Task.WhenAll(keys.Select(key => SyncAsync(grains, key)));
+                await Task.Delay(minimumGap, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
