@@ -21,7 +21,7 @@ namespace Gateway.Front.Clouds;
 public static class CloudRequestBody
 {
     /// <summary>Most betas a request may name (header and body together); a real request names about ten.</summary>
-    public const int MaxBetas = 64;
+    public const int MaxBetas = Envelope.IngressBody.MaxBetas;
 
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = Envelope.EnvelopeReader.MaxDepth };
 
@@ -92,11 +92,7 @@ public static class CloudRequestBody
                     bodyHadBetas = true;
                     continue;
                 }
-                WriteName(writer, ref reader);
-                reader.Read();
-                var start = (int)reader.TokenStartIndex;
-                reader.Skip();
-                writer.WriteRawValue(body[start..(int)reader.BytesConsumed], skipInputValidation: true);
+                Envelope.RawMember.Copy(writer, ref reader, body);
             }
             if (betas is { Count: > 0 } || bodyHadBetas)
             {
@@ -119,24 +115,6 @@ public static class CloudRequestBody
     }
 
     private const string TooMany = "anthropic_beta: at most 64 betas may be named";
-
-    private static void WriteName(Utf8JsonWriter writer, ref Utf8JsonReader reader)
-    {
-        if (!reader.ValueIsEscaped)
-        {
-            writer.WritePropertyName(reader.ValueSpan);
-            return;
-        }
-        var length = reader.ValueSpan.Length;
-        var rented = length > 256 ? ArrayPool<byte>.Shared.Rent(length) : null;
-        Span<byte> scratch = rented ?? stackalloc byte[256];
-        var written = reader.CopyString(scratch);
-        writer.WritePropertyName(scratch[..written]);
-        if (rented is not null)
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
-    }
 
     private static bool AddHeaderBetas(StringValues header, ref List<string>? betas, out string? error)
     {

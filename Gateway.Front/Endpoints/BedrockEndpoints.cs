@@ -82,7 +82,7 @@ public static class BedrockEndpoints
         var model = BedrockModelIds.FromBedrock(ingress.ModelId, ingress.Tables);
         var betas = new List<string>();
         using var output = new PooledBufferWriter(body.Length + 256);
-        if (!BedrockToMessagesRequest.TryWrite(body.Span, model, ingress.Stream, output, betas, out var error))
+        if (!IngressBody.TryWrite(body.Span, model, ingress.Stream, output, betas, out var error))
         {
             FrontMetrics.Rejected("invalid_request");
             await GatewayError.InvalidRequest(context, error!);

@@ -80,7 +80,8 @@ public static class VertexEndpoints
             return null;
         }
         using var output = new PooledBufferWriter(body.Length + 64);
-        if (!VertexIngressBody.TryWrite(body.Span, model, output, out var betas, out var error))
+        var betas = new List<string>();
+        if (!IngressBody.TryWrite(body.Span, model, stream: null, output, betas, out var error))
         {
             FrontMetrics.Rejected("invalid_request");
             await GatewayError.InvalidRequest(context, error!);

@@ -70,7 +70,7 @@ internal static class TokenCopyRewriter
                 case JsonTokenType.PropertyName:
                     if (reader.ValueIsEscaped)
                     {
-                        WriteEscapedName(writer, ref reader);
+                        Envelope.RawMember.WriteName(writer, ref reader);
                     }
                     else
                     {
@@ -124,18 +124,5 @@ internal static class TokenCopyRewriter
             writer.WriteString("ttl"u8, "1h"u8);
         }
         writer.WriteEndObject();
-    }
-
-    private static void WriteEscapedName(Utf8JsonWriter writer, ref Utf8JsonReader reader)
-    {
-        var length = reader.ValueSpan.Length;
-        var rented = length > 256 ? ArrayPool<byte>.Shared.Rent(length) : null;
-        Span<byte> scratch = rented ?? stackalloc byte[256];
-        var written = reader.CopyString(scratch);
-        writer.WritePropertyName(scratch[..written]);
-        if (rented is not null)
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
     }
 }

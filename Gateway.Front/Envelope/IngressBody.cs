@@ -2,23 +2,22 @@ using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace Gateway.Front.Bedrock.Surface;
+namespace Gateway.Front.Envelope;
 
 /// <summary>
-/// A Bedrock InvokeModel body (what Claude Code sends with <c>CLAUDE_CODE_USE_BEDROCK=1</c>) as a Messages body:
-/// <c>model</c> and <c>stream</c> put back from the path, <c>anthropic_version</c> dropped (the Messages API takes
-/// it as a header), the body's <c>anthropic_beta</c> taken out for the <c>anthropic-beta</c> header. One top-level
-/// <see cref="Utf8JsonReader"/> pass; every other member is copied as its raw bytes.
+/// A cloud-shaped request body a client sends the gateway (Claude Code with <c>CLAUDE_CODE_USE_BEDROCK=1</c> or
+/// <c>CLAUDE_CODE_USE_VERTEX=1</c>) as the Messages body it stands for: <c>model</c> (and for Bedrock
+/// <c>stream</c>) put back from the URL, <c>anthropic_version</c> dropped (the Messages API takes it as a header),
+/// the body's <c>anthropic_beta</c> taken out for the <c>anthropic-beta</c> header. One top-level
+/// <see cref="Utf8JsonReader"/> pass; every other member's value is copied as its raw bytes. Here, below both
+/// surfaces, so Bedrock and Clouds share it without depending on each other.
 /// </summary>
-public static class BedrockToMessagesRequest
+public static class IngressBody
 {
-    /// <summary>
-    /// Betas taken from a body's <c>anthropic_beta</c>: as many as the provider side keeps (Clouds' CloudRequestBody,
-    /// not referenced here so Bedrock stays below Clouds).
-    /// </summary>
-    private const int MaxBetas = 64;
+    /// <summary>Most betas a request may name (header and body together); a real request names about ten.</summary>
+    public const int MaxBetas = 64;
 
-    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = Envelope.EnvelopeReader.MaxDepth };
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = EnvelopeReader.MaxDepth };
 
     private static readonly JsonWriterOptions WriterOptions = new()
     {
@@ -26,25 +25,34 @@ public static class BedrockToMessagesRequest
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    /// <summary>False with a message when the body is not a JSON object or its <c>anthropic_beta</c> is not an array of strings.</summary>
-    public static bool TryWrite(ReadOnlySpan<byte> body, string model, bool stream, IBufferWriter<byte> output, List<string> betas, out string? error)
+    /// <summary>
+    /// Writes the Messages body with <paramref name="model"/> and, when given, <paramref name="stream"/> (the body's own
+    /// <c>stream</c> is kept otherwise); false with a message when the body is not a JSON object or its
+    /// <c>anthropic_beta</c> is not an array of strings. <paramref name="betas"/> gets the body's betas (usually none).
+    /// </summary>
+    public static bool TryWrite(ReadOnlySpan<byte> body, string model, bool? stream, IBufferWriter<byte> output, List<string> betas,
+        out string? error)
     {
         error = null;
-        var reader = new Utf8JsonReader(body, ReaderOptions);
-        using var writer = new Utf8JsonWriter(output, WriterOptions);
         try
         {
+            var reader = new Utf8JsonReader(body, ReaderOptions);
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 error = "The request body must be a JSON object.";
                 return false;
             }
+            using var writer = new Utf8JsonWriter(output, WriterOptions);
             writer.WriteStartObject();
             writer.WriteString("model"u8, model);
-            writer.WriteBoolean("stream"u8, stream);
+            if (stream is { } streamed)
+            {
+                writer.WriteBoolean("stream"u8, streamed);
+            }
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("model"u8) || reader.ValueTextEquals("stream"u8) || reader.ValueTextEquals("anthropic_version"u8))
+                if (reader.ValueTextEquals("model"u8) || reader.ValueTextEquals("anthropic_version"u8)
+                    || (stream is not null && reader.ValueTextEquals("stream"u8)))
                 {
                     reader.Read();
                     reader.Skip();
@@ -60,17 +68,13 @@ public static class BedrockToMessagesRequest
                     }
                     continue;
                 }
-                WriteName(writer, ref reader);
-                reader.Read();
-                var start = (int)reader.TokenStartIndex;
-                reader.Skip();
-                writer.WriteRawValue(body[start..(int)reader.BytesConsumed], skipInputValidation: true);
+                RawMember.Copy(writer, ref reader, body);
             }
             writer.WriteEndObject();
             writer.Flush();
             return true;
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             error = "The request body is not valid JSON.";
             return false;
@@ -96,15 +100,5 @@ public static class BedrockToMessagesRequest
             }
         }
         return true;
-    }
-
-    private static void WriteName(Utf8JsonWriter writer, ref Utf8JsonReader reader)
-    {
-        if (!reader.ValueIsEscaped)
-        {
-            writer.WritePropertyName(reader.ValueSpan);
-            return;
-        }
-        writer.WritePropertyName(reader.GetString()!);
     }
 }
