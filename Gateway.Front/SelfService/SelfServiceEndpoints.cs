@@ -47,7 +47,7 @@ public static class SelfServiceEndpoints
             {
                 FrontMetrics.Rejected("invalid_format");
                 await GatewayError.WriteAsync(context, StatusCodes.Status400BadRequest, AnthropicErrorTypes.InvalidRequest,
-                    "format: must be 'json' or 'text'.");
+                    "format: must be json or text.");
                 return;
             }
         }
