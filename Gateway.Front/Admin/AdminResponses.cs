@@ -1,4 +1,4 @@
-using Gateway.Grains.Abstractions;
+using Gateway.Front.SelfService;
 using Gateway.Grains.Storage;
 
 namespace Gateway.Front.Admin;
@@ -73,18 +73,6 @@ internal sealed record KeyResponse
     }
 }
 
-internal sealed record LimitsResponse(
-    long? RequestsPerMinute,
-    long? InputTokensPerMinute,
-    long? OutputTokensPerMinute,
-    int? ConcurrentStreams,
-    decimal? DailyBudgetUsd,
-    decimal? MonthlyBudgetUsd)
-{
-    public static LimitsResponse From(KeyLimits l) => new(l.RequestsPerMinute, l.InputTokensPerMinute,
-        l.OutputTokensPerMinute, l.ConcurrentStreams, l.DailyBudgetUsd, l.MonthlyBudgetUsd);
-}
-
 internal sealed record SessionLimitsResponse(long? MaxRequests, decimal? MaxCostUsd);
 
 /// <summary>A list in the shape of Anthropic's list endpoints; everything fits one page for now.</summary>
@@ -94,8 +82,9 @@ internal sealed record ListResponse<T>(IReadOnlyList<T> Data)
 }
 
 /// <summary>
-/// A key's live standing as its grain holds it: what is left in each per-minute bucket now (slices fronts hold are
-/// already taken out) and the spend the budgets are checked against.
+/// A key's live standing as its grain holds it (<see cref="KeyStanding"/>): what is left in each per-minute bucket now
+/// (slices fronts hold are already taken out), the spend the budgets are checked against, what is left of each
+/// budget (null: no such budget) and when the day's and month's spend start again from zero (UTC).
 /// </summary>
 internal sealed record KeyUsageResponse
 {
@@ -107,21 +96,23 @@ internal sealed record KeyUsageResponse
     public BucketResponse? OutputTokensPerMinute { get; init; }
     public decimal SpentTodayUsd { get; init; }
     public decimal SpentThisMonthUsd { get; init; }
+    public decimal? DailyBudgetLeftUsd { get; init; }
+    public decimal? MonthlyBudgetLeftUsd { get; init; }
+    public DateTimeOffset DayResetsAt { get; init; }
+    public DateTimeOffset MonthResetsAt { get; init; }
 
-    public static KeyUsageResponse From(KeyDescriptor key, KeyUsageView usage) => new()
+    public static KeyUsageResponse From(KeyStanding standing) => new()
     {
-        Id = key.KeyId,
-        Limits = LimitsResponse.From(key.Limits),
-        RequestsPerMinute = BucketResponse.From(usage.Snapshot?.Requests),
-        InputTokensPerMinute = BucketResponse.From(usage.Snapshot?.InputTokens),
-        OutputTokensPerMinute = BucketResponse.From(usage.Snapshot?.OutputTokens),
-        SpentTodayUsd = usage.SpentTodayUsd,
-        SpentThisMonthUsd = usage.SpentThisMonthUsd,
+        Id = standing.Key.KeyId,
+        Limits = LimitsResponse.From(standing.Key.Limits),
+        RequestsPerMinute = BucketResponse.From(standing.Requests),
+        InputTokensPerMinute = BucketResponse.From(standing.InputTokens),
+        OutputTokensPerMinute = BucketResponse.From(standing.OutputTokens),
+        SpentTodayUsd = standing.SpentTodayUsd,
+        SpentThisMonthUsd = standing.SpentThisMonthUsd,
+        DailyBudgetLeftUsd = standing.DailyBudgetLeftUsd,
+        MonthlyBudgetLeftUsd = standing.MonthlyBudgetLeftUsd,
+        DayResetsAt = standing.DayResetsAt,
+        MonthResetsAt = standing.MonthResetsAt,
     };
-}
-
-/// <summary>One per-minute bucket: its size, what is left now, and when it is full again if nothing more is taken.</summary>
-internal sealed record BucketResponse(long Limit, long Remaining, DateTimeOffset Reset)
-{
-    public static BucketResponse? From(BucketLevel? level) => level is { } l ? new(l.Limit, l.Remaining, l.Reset) : null;
 }

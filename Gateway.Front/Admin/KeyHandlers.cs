@@ -1,3 +1,4 @@
+using Gateway.Front.SelfService;
 using Gateway.Grains.Abstractions;
 using Gateway.Grains.Storage;
 using Microsoft.AspNetCore.Mvc;
@@ -68,8 +69,9 @@ internal static class KeyHandlers
         {
             return NoSuchKey(id);
         }
-        var usage = await grains.GetGrain<IApiKeyGrain>(record.Key.KeyId).GetUsageAsync();
-        return AdminResults.Json(KeyUsageResponse.From(record.Key, usage), AdminJsonContext.Default.KeyUsageResponse);
+        // The same reading a key's own GET /gateway/usage shows (uncached here: the admin wants it now).
+        var standing = await KeyStanding.ReadAsync(grains, record.Key, TimeProvider.System);
+        return AdminResults.Json(KeyUsageResponse.From(standing), AdminJsonContext.Default.KeyUsageResponse);
     }
 
     /// <summary>

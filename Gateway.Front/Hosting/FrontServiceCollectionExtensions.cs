@@ -13,6 +13,7 @@ using Gateway.Front.Paths;
 using Gateway.Front.Pipeline;
 using Gateway.Front.Rewrite;
 using Gateway.Front.Routing;
+using Gateway.Front.SelfService;
 using Gateway.Front.Settlement;
 using Gateway.Front.Upstreams;
 using Gateway.Grains.Hosting;
@@ -100,6 +101,7 @@ public static class FrontServiceCollectionExtensions
             services.AddHostedService(sp => sp.GetRequiredService<UsageSettler>());
             services.AddHostedService<LocalDevKeySeeder>();
             services.AddGatewayBatches();
+            services.AddSelfService();
         }
         else
         {
@@ -150,6 +152,11 @@ public static class FrontServiceCollectionExtensions
             app.MapAdminEndpoints();
         }
         app.MapBatchEndpoints();
+        if (app.Services.GetService<KeyStandingCache>() is not null)
+        {
+            // A key's own usage (GET /gateway/usage): only where there are keys.
+            app.MapSelfServiceEndpoints();
+        }
         app.MapPassThroughEndpoints();
         return app;
     }
