@@ -8,6 +8,7 @@ using Gateway.Front.Endpoints;
 using Gateway.Front.Envelope;
 using Gateway.Front.Errors;
 using Gateway.Front.Forwarding;
+using Gateway.Front.Identity;
 using Gateway.Front.Metrics;
 using Gateway.Front.Paths;
 using Gateway.Front.Pipeline;
@@ -100,6 +101,8 @@ public static class FrontServiceCollectionExtensions
             services.AddHostedService(sp => sp.GetRequiredService<UsageSettler>());
             services.AddHostedService<LocalDevKeySeeder>();
             services.AddGatewayBatches();
+            // Sign-in through the company's OIDC provider(s): people become user keys; off without Identity:Issuers.
+            services.AddGatewayIdentity(builder.Configuration);
         }
         else
         {
@@ -149,6 +152,7 @@ public static class FrontServiceCollectionExtensions
         {
             app.MapAdminEndpoints();
         }
+        app.MapIdentityEndpoints();
         app.MapBatchEndpoints();
         app.MapPassThroughEndpoints();
         return app;
