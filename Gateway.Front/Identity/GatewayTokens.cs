@@ -62,6 +62,8 @@ public sealed class GatewayTokens
             Claims = new Dictionary<string, object>
             {
                 ["sub"] = user.KeyId,
+                // Every token distinct, even two minted in one second for one person (a refresh right after sign-in).
+                ["jti"] = Guid.NewGuid().ToString("N"),
                 ["name"] = user.UserName,
                 [LookupHashClaim] = user.LookupHash,
                 [IssuerNameClaim] = user.IssuerName,

@@ -123,6 +123,10 @@ public sealed class SignInTests(SignInFixture fixture) : IClassFixture<SignInFix
             }
             // The second run answers from the cache, at once and without a provider.
             Assert.Equal(token, await RunHelperAsync(helper, gateway, home.FullName, cacheHome, approveAs: null));
+            // A token with less time left than the helper wants is refreshed silently (no device flow).
+            var refreshed = await RunHelperAsync(helper, gateway, home.FullName, cacheHome, approveAs: null, minSecondsLeft: 24 * 3600);
+            Assert.NotEqual(token, refreshed);
+            token = refreshed;
 
             var settings = JsonSerializer.Serialize(new { apiKeyHelper = $"{helper} {gateway}" });
             var result = await ClaudeCodeCli.RunAsync(Front.BaseAddress,
@@ -158,7 +162,8 @@ public sealed class SignInTests(SignInFixture fixture) : IClassFixture<SignInFix
     }
 
     /// <summary>Runs scripts/gateway-token as Claude Code would (no terminal); approves the code it prints as <paramref name="approveAs"/>.</summary>
-    private static async Task<string> RunHelperAsync(string helper, string gateway, string home, string cacheHome, string? approveAs)
+    private static async Task<string> RunHelperAsync(string helper, string gateway, string home, string cacheHome, string? approveAs,
+        int? minSecondsLeft = null)
     {
         var start = new ProcessStartInfo("bash")
         {
@@ -173,6 +178,12 @@ public sealed class SignInTests(SignInFixture fixture) : IClassFixture<SignInFix
         start.Environment["PATH"] = "/usr/local/bin:/usr/bin:/bin";
         start.Environment["HOME"] = home;
         start.Environment["XDG_CACHE_HOME"] = cacheHome;
+        // Run from a terminal, the helper would talk to it: the test reads the URL and code from stderr.
+        start.Environment["GATEWAY_TOKEN_PROMPT"] = "stderr";
+        if (minSecondsLeft is { } seconds)
+        {
+            start.Environment["GATEWAY_TOKEN_MIN_SECONDS"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         using var process = Process.Start(start)!;
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
