@@ -5,6 +5,7 @@ using Gateway.Front.Identity;
 using Gateway.Grains.Storage;
 using Gateway.Tests.Infrastructure;
 using Npgsql;
+using Xunit.Abstractions;
 
 namespace Gateway.Tests.Identity;
 
@@ -13,7 +14,7 @@ namespace Gateway.Tests.Identity;
 /// flow through /auth, the gateway's tokens on the Messages API, and every way a token is refused.
 /// </summary>
 [Trait(TestSuites.Category, TestSuites.Slow)]
-public sealed class SignInTests(SignInFixture fixture) : IClassFixture<SignInFixture>
+public sealed class SignInTests(SignInFixture fixture, ITestOutputHelper output) : IClassFixture<SignInFixture>
 {
     private FrontHost Front => fixture.Front;
 
@@ -159,6 +160,53 @@ public sealed class SignInTests(SignInFixture fixture) : IClassFixture<SignInFix
         {
             try { home.Delete(recursive: true); } catch (IOException) { }
         }
+    }
+
+    [Fact]
+    public async Task A_signed_in_request_costs_what_a_virtual_key_request_costs()
+    {
+        var answer = await GatewaySignIn.RunAsync(Front.BaseAddress, "erin");
+        Assert.Equal(HttpStatusCode.OK, answer.Status);
+        var token = answer.Body.GetProperty("access_token").GetString()!;
+        using var admin = Front.CreateAdminClient();
+        var key = await GatewayKeys.CreateAsync(admin);
+
+        // Interleaved, so both see the same machine load; the first of each warms caches and connections.
+        const int Rounds = 300;
+        using var http = new HttpClient { BaseAddress = Front.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var byToken = new List<double>(Rounds);
+        var byKey = new List<double>(Rounds);
+        for (var i = 0; i <= Rounds; i++)
+        {
+            var (tokenMs, tokenStatus) = await TimedAsync(http, token);
+            var (keyMs, keyStatus) = await TimedAsync(http, key.Secret);
+            Assert.Equal(HttpStatusCode.OK, tokenStatus);
+            Assert.Equal(HttpStatusCode.OK, keyStatus);
+            if (i > 0)
+            {
+                byToken.Add(tokenMs);
+                byKey.Add(keyMs);
+            }
+        }
+        byToken.Sort();
+        byKey.Sort();
+        double P(List<double> v, double q) => v[(int)Math.Min(v.Count - 1, q * v.Count)];
+        output.WriteLine($"{Rounds} requests each, through the front to the fake upstream: signed-in token p50 {P(byToken, 0.5):0.000} ms "
+            + $"p99 {P(byToken, 0.99):0.000} ms; virtual key p50 {P(byKey, 0.5):0.000} ms p99 {P(byKey, 0.99):0.000} ms");
+        // Loose on a shared machine: the point is no provider call and no extra grain call per request.
+        Assert.True(P(byToken, 0.5) < P(byKey, 0.5) * 1.5 + 0.5, $"token p50 {P(byToken, 0.5):0.000} ms vs key p50 {P(byKey, 0.5):0.000} ms");
+    }
+
+    /// <summary>One request on a kept-alive connection, timed from send to the last byte read.</summary>
+    private static async Task<(double Ms, HttpStatusCode Status)> TimedAsync(HttpClient http, string credential)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/messages") { Content = Json.Body(Json.SmallRequest) };
+        request.Headers.Add("x-api-key", credential);
+        request.Headers.Add("anthropic-version", "2023-06-01");
+        var clock = Stopwatch.StartNew();
+        using var response = await http.SendAsync(request);
+        await response.Content.ReadAsByteArrayAsync();
+        return (clock.Elapsed.TotalMilliseconds, response.StatusCode);
     }
 
     /// <summary>Runs scripts/gateway-token as Claude Code would (no terminal); approves the code it prints as <paramref name="approveAs"/>.</summary>
