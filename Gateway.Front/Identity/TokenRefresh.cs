@@ -29,6 +29,7 @@ public sealed class TokenRefresh(GatewayTokens tokens, OidcIssuers issuers, Iden
             return SignInOutcome.Refused(StatusCodes.Status401Unauthorized, AnthropicErrorTypes.Authentication,
                 $"The identity provider '{issuerName}' is no longer configured: sign in again.", "invalid_grant");
         }
+        string? rotated = null;
         if (token.TryGetPayloadValue<string>(GatewayTokens.ProviderRefreshClaim, out var providerRefresh) && !string.IsNullOrEmpty(providerRefresh))
         {
             var answer = await provider.RefreshAsync(issuer, providerRefresh, cancellationToken);
@@ -41,6 +42,8 @@ public sealed class TokenRefresh(GatewayTokens tokens, OidcIssuers issuers, Iden
                 // Providers may rotate refresh tokens; one that does not keeps the one we hold.
                 return await signIns.SignInAsync(issuer, answer with { RefreshToken = answer.RefreshToken ?? providerRefresh }, cancellationToken);
             }
+            // No id_token to re-read groups from; a rotated refresh token must still replace the one just spent.
+            rotated = answer.RefreshToken;
         }
         var record = await keys.GetKeyAsync(token.Subject, cancellationToken);
         if (record is null || record.SecretHash != lookupHash || record.Kind != UserKeys.UserKind)
@@ -54,7 +57,7 @@ public sealed class TokenRefresh(GatewayTokens tokens, OidcIssuers issuers, Iden
         }
         var admin = token.TryGetPayloadValue<bool>(GatewayTokens.AdminClaim, out var isAdmin) && isAdmin;
         var user = new SignedInUser(record.Key.KeyId, record.SecretHash, record.Key.Name, record.Key.TeamId, issuer.Name, admin);
-        // No provider to ask: the same refresh token serves until it expires, so a session ends RefreshLifetime after sign-in.
-        return signIns.Issue(user, null, keepRefreshToken: refreshToken);
+        // Nothing new from a provider: the same refresh token serves until it expires, so a session ends RefreshLifetime after sign-in.
+        return rotated is null ? signIns.Issue(user, null, keepRefreshToken: refreshToken) : signIns.Issue(user, rotated);
     }
 }
