@@ -41,6 +41,9 @@ public static class AdminEndpoints
 
         admin.MapGet("/billing/export", BillingHandlers.ExportAsync);
 
+        // People signed in through OIDC (user keys); their limits change through PATCH /keys/{id}.
+        admin.MapGet("/users", UserHandlers.ListAsync);
+
         // Anything else under /admin: an Anthropic-shaped 404 (after authentication), never the upstream.
         admin.Map("/{**rest}", (HttpContext context) =>
             AdminResults.NotFound($"No such admin endpoint: {context.Request.Method} {context.Request.Path}"));

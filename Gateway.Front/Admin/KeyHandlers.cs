@@ -125,6 +125,11 @@ internal static class KeyHandlers
         {
             return AdminResults.BadRequest($"Key '{id}' is revoked and cannot be rotated; create a new key instead.");
         }
+        if (current.Kind == UserKeys.UserKind)
+        {
+            // A person's key has no secret, and must never get one: they sign in. Revoke it to end their access.
+            return AdminResults.BadRequest($"Key '{id}' belongs to a signed-in user and has no secret to rotate; revoke it instead.");
+        }
 
         var secret = KeySecrets.Generate();
         if (await store.RotateKeyAsync(id, KeySecrets.Hash(secret), KeySecrets.DisplayPrefix(secret), context.RequestAborted) is not { } oldHash)

@@ -15,6 +15,9 @@ public sealed class AuditRecord
     public string? BillingTag { get; init; }
     public string? SessionId { get; init; }
 
+    /// <summary>The signed-in person's user key id (<c>usr_…</c>); null for a plain key's request.</summary>
+    public string? UserId { get; init; }
+
     /// <summary>Claude Code's <c>x-claude-code-agent-id</c> / <c>x-claude-code-parent-agent-id</c>: sub-agent trees.</summary>
     public string? AgentId { get; init; }
     public string? ParentAgentId { get; init; }

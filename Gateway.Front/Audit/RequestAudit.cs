@@ -3,6 +3,7 @@ using Gateway.Front.Errors;
 using Gateway.Front.Forwarding;
 using Gateway.Front.Settlement;
 using Gateway.Grains.Abstractions;
+using Gateway.Grains.Storage;
 using Gateway.Grains.Text;
 
 namespace Gateway.Front.Audit;
@@ -32,6 +33,7 @@ public sealed class RequestAudit(IAuditSink sink)
             TeamId = key?.TeamId,
             BillingTag = key?.BillingTag,
             SessionId = envelope.SessionId,
+            UserId = UserKeys.IsUserKeyId(key?.KeyId) ? key!.KeyId : null,
             AgentId = BoundedText.Clean(Header(headers, AgentIdHeader), BoundedText.MaxNameLength),
             ParentAgentId = BoundedText.Clean(Header(headers, ParentAgentIdHeader), BoundedText.MaxNameLength),
             ModelRequested = envelope.Model,

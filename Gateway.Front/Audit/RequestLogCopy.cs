@@ -17,7 +17,7 @@ internal static class RequestLogCopy
         "at, request_id, key_id, team_id, billing_tag, session_id, agent_id, parent_agent_id, model_requested, " +
         "model_served, provider, upstream_key_id, endpoint, status, error_type, stream, input_tokens, output_tokens, " +
         "cache_creation_tokens, cache_read_tokens, cost_usd, cache_savings_usd, latency_ms, ttfb_ms, tool_call_count, " +
-        "tool_names, cache_breakpoints, prompt_prefix_hash, request_bytes, user_agent, attempts";
+        "tool_names, cache_breakpoints, prompt_prefix_hash, request_bytes, user_agent, attempts, user_id";
 
     public static string CopyCommand(string table) => $"COPY {table} ({Columns}) FROM STDIN (FORMAT BINARY)";
 
@@ -70,6 +70,7 @@ internal static class RequestLogCopy
         await copy.WriteAsync(r.RequestBytes, NpgsqlDbType.Integer, ct);
         await TextAsync(copy, r.UserAgent, ct);
         await copy.WriteAsync(r.Attempts, NpgsqlDbType.Integer, ct);
+        await TextAsync(copy, r.UserId, ct);
     }
 
     /// <summary>

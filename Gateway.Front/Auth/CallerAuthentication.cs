@@ -8,9 +8,11 @@ namespace Gateway.Front.Auth;
 /// <summary>
 /// Authentication with virtual keys: writes the 401 (a 429 to an address that keeps failing, a 503 when
 /// the key service cannot be reached) itself and returns false. Pass-through mode registers
-/// <see cref="PassThroughAuthentication"/> instead.
+/// <see cref="PassThroughAuthentication"/> instead. A credential that is a gateway-signed token (a person
+/// signed in, when sign-in is configured) is checked by the <see cref="IBearerTokenResolver"/> and then looked
+/// up like a key, by the hash it names.
 /// </summary>
-public sealed class CallerAuthentication(KeyAuthenticator authenticator) : ICallerAuthentication
+public sealed class CallerAuthentication(KeyAuthenticator authenticator, IBearerTokenResolver? tokens = null) : ICallerAuthentication
 {
     public async ValueTask<(bool Ok, KeyDescriptor? Key)> AuthenticateAsync(HttpContext context)
     {
@@ -23,9 +25,27 @@ public sealed class CallerAuthentication(KeyAuthenticator authenticator) : ICall
         }
         KeyDescriptor? key;
         var client = context.Connection.RemoteIpAddress;
+        string? tokenKeyId = null;
         try
         {
-            var lookup = authenticator.Lookup(secret, client);
+            KeyLookup lookup;
+            if (tokens is not null && tokens.IsToken(secret))
+            {
+                var token = await tokens.ResolveAsync(secret);
+                if (!token.Valid)
+                {
+                    // A 401 makes Claude Code run its apiKeyHelper again, which refreshes or signs in anew.
+                    FrontMetrics.Rejected("authentication");
+                    await GatewayError.WriteAsync(context, StatusCodes.Status401Unauthorized, AnthropicErrorTypes.Authentication, token.Error!);
+                    return (false, null);
+                }
+                tokenKeyId = token.KeyId;
+                lookup = authenticator.LookupHash(token.LookupHash!, client);
+            }
+            else
+            {
+                lookup = authenticator.Lookup(secret, client);
+            }
             if (lookup.RetryAfter is { } wait)
             {
                 // Before any grain call: a scan of made-up keys from one address stops costing the cluster anything.
@@ -36,6 +56,10 @@ public sealed class CallerAuthentication(KeyAuthenticator authenticator) : ICall
                 return (false, null);
             }
             key = await lookup.Key;
+            if (tokenKeyId is not null && key is not null && key.KeyId != tokenKeyId)
+            {
+                key = null;
+            }
         }
         catch (Exception)
         {

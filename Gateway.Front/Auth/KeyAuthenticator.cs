@@ -31,9 +31,14 @@ public sealed class KeyAuthenticator(IGrainFactory grains, IOptions<AuthOptions>
     /// The key for <paramref name="secret"/> (null when unknown), or a refusal with the time to wait when
     /// <paramref name="client"/> has used up its failed authentications and the key is not one known here.
     /// </summary>
-    public KeyLookup Lookup(string secret, IPAddress? client)
+    public KeyLookup Lookup(string secret, IPAddress? client) => LookupHash(KeySecrets.Hash(secret), client);
+
+    /// <summary>
+    /// As <see cref="Lookup"/>, for a caller that already holds the lookup hash (a validated sign-in token
+    /// names its user key's hash): same caches, same invalidation on a key change.
+    /// </summary>
+    public KeyLookup LookupHash(string hash, IPAddress? client)
     {
-        var hash = KeySecrets.Hash(secret);
         var now = time.GetUtcNow();
         if (_cache.TryGetValue(hash, out var cached) && now - cached.At < _cacheTime)
         {

@@ -8,6 +8,7 @@ using Gateway.Front.Endpoints;
 using Gateway.Front.Envelope;
 using Gateway.Front.Errors;
 using Gateway.Front.Forwarding;
+using Gateway.Front.Identity;
 using Gateway.Front.Metrics;
 using Gateway.Front.Paths;
 using Gateway.Front.Pipeline;
@@ -102,6 +103,8 @@ public static class FrontServiceCollectionExtensions
             services.AddHostedService<LocalDevKeySeeder>();
             services.AddGatewayBatches();
             services.AddSelfService();
+            // Sign-in through the company's OIDC provider(s): people become user keys; off without Identity:Issuers.
+            services.AddGatewayIdentity(builder.Configuration);
         }
         else
         {
@@ -151,6 +154,7 @@ public static class FrontServiceCollectionExtensions
         {
             app.MapAdminEndpoints();
         }
+        app.MapIdentityEndpoints();
         app.MapBatchEndpoints();
         if (app.Services.GetService<KeyStandingCache>() is not null)
         {

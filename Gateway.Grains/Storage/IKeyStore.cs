@@ -122,4 +122,7 @@ public sealed record KeyRecord
     /// cache of this key after a change. Never shown by the admin API.
     /// </summary>
     [Id(5)] public string SecretHash { get; init; } = "";
+
+    /// <summary><c>key</c> (made by an administrator) or <c>user</c> (a person signed in; see <see cref="IUserStore"/>).</summary>
+    [Id(6)] public string Kind { get; init; } = UserKeys.KeyKind;
 }

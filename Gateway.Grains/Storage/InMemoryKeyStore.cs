@@ -7,7 +7,7 @@ namespace Gateway.Grains.Storage;
 /// <see cref="PostgresKeyStore"/> (unique team names and hashes, effective billing tag, revoke keeps
 /// the first time), gone when the process exits. One lock; admin changes are rare and short.
 /// </summary>
-public sealed class InMemoryKeyStore(TimeProvider? timeProvider = null) : IKeyStore
+public sealed partial class InMemoryKeyStore(TimeProvider? timeProvider = null) : IKeyStore, IUserStore
 {
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
     private readonly Lock _lock = new();
@@ -145,6 +145,7 @@ public sealed class InMemoryKeyStore(TimeProvider? timeProvider = null) : IKeySt
                 BillingTag = update.BillingTag is null ? key.BillingTag : EmptyAsNull(update.BillingTag),
                 AllowedModels = update.AllowedModels is null ? key.AllowedModels : [.. update.AllowedModels],
                 Limits = update.Limits ?? key.Limits,
+                UserLimitsOverridden = key.UserLimitsOverridden || (update.Limits is not null && key.User is not null),
                 SessionLimits = update.SessionLimits is null ? key.SessionLimits : Normalise(update.SessionLimits),
                 CacheInjection = update.ResetCacheInjection ? null : update.CacheInjection ?? key.CacheInjection,
                 CacheTtl = update.CacheTtl is null ? key.CacheTtl : EmptyAsNull(update.CacheTtl),
@@ -205,6 +206,7 @@ public sealed class InMemoryKeyStore(TimeProvider? timeProvider = null) : IKeySt
         CreatedAt = key.CreatedAt,
         RotatedAt = key.RotatedAt,
         RevokedAt = key.RevokedAt,
+        Kind = key.User is null ? UserKeys.KeyKind : UserKeys.UserKind,
     };
 
     private void ThrowIfNameTaken(string name, string? exceptTeamId)
@@ -263,5 +265,9 @@ public sealed class InMemoryKeyStore(TimeProvider? timeProvider = null) : IKeySt
         public DateTimeOffset? RotatedAt { get; init; }
         public DateTimeOffset? RevokedAt { get; init; }
         public long Sequence { get; init; }
+        /// <summary>Set for a user key (<see cref="IUserStore"/>).</summary>
+        public UserSignIn? User { get; init; }
+        public bool UserLimitsOverridden { get; init; }
+        public DateTimeOffset? UserLastSeenAt { get; init; }
     }
 }

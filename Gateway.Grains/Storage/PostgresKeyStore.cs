@@ -6,7 +6,7 @@ namespace Gateway.Grains.Storage;
 
 /// <summary>
 /// Teams and keys in Postgres (tables <c>teams</c> and <c>api_keys</c>, see
-/// <c>Migrations/0001_keys.sql</c>, <c>0005_key_cache_injection.sql</c> and <c>0006_key_open_paths.sql</c>). Parameterised SQL on a shared <see cref="NpgsqlDataSource"/>;
+/// <c>Migrations/0001_keys.sql</c>, <c>0005_key_cache_injection.sql</c> and <c>0006_key_open_paths.sql</c>; user keys: <see cref="PostgresUserStore"/>). Parameterised SQL on a shared <see cref="NpgsqlDataSource"/>;
 /// every change is one statement, so it is atomic without an explicit transaction.
 /// </summary>
 public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
@@ -17,14 +17,14 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
     private const string TeamColumns = "team_id, name, billing_tag, created_at";
 
     // The effective billing tag is the key's own, else its team's. Ordinals are read by ReadKey.
-    private const string KeyColumns = """
+    internal const string KeyColumns = """
         k.key_id, k.team_id, coalesce(k.billing_tag, t.billing_tag), k.name, k.allowed_models,
         k.requests_per_minute, k.input_tokens_per_minute, k.output_tokens_per_minute, k.concurrent_streams,
         k.daily_budget_usd, k.monthly_budget_usd, k.session_max_requests, k.session_max_cost_usd,
-        k.revoked_at, k.secret_prefix, k.created_at, k.rotated_at, k.secret_hash, k.cache_injection, k.cache_ttl, k.open_paths
+        k.revoked_at, k.secret_prefix, k.created_at, k.rotated_at, k.secret_hash, k.cache_injection, k.cache_ttl, k.open_paths, k.kind
         """;
 
-    private const string SelectKeys = $"SELECT {KeyColumns} FROM api_keys k JOIN teams t ON t.team_id = k.team_id";
+    internal const string SelectKeys = $"SELECT {KeyColumns} FROM api_keys k JOIN teams t ON t.team_id = k.team_id";
 
     public async Task<KeyDescriptor?> FindByHashAsync(string secretHash, CancellationToken cancellationToken = default) =>
         (await QueryKeyAsync($"{SelectKeys} WHERE k.secret_hash = @hash", Text("hash", secretHash), cancellationToken))?.Key;
@@ -168,7 +168,9 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
                     session_max_cost_usd = CASE WHEN @set_session THEN @session_max_cost_usd ELSE session_max_cost_usd END,
                     cache_injection = CASE WHEN @reset_cache_injection THEN NULL ELSE coalesce(@cache_injection, cache_injection) END,
                     cache_ttl = CASE WHEN @cache_ttl IS NULL THEN cache_ttl ELSE nullif(@cache_ttl, '') END,
-                    open_paths = coalesce(@open_paths, open_paths)
+                    open_paths = coalesce(@open_paths, open_paths),
+                    -- A user's limits set here outlive the team's per-user policy at the next sign-in (0010_users.sql).
+                    user_limits_overridden = user_limits_overridden OR (@set_limits AND kind = 'user')
                 WHERE key_id = @key_id
                 RETURNING *
             )
@@ -241,7 +243,7 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
         return keys;
     }
 
-    private static KeyRecord ReadKey(NpgsqlDataReader r)
+    internal static KeyRecord ReadKey(NpgsqlDataReader r)
     {
         var sessionMaxRequests = NullableInt64(r, 11);
         var sessionMaxCost = NullableDecimal(r, 12);
@@ -278,6 +280,7 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
             RevokedAt = revokedAt,
             RotatedAt = NullableTime(r, 16),
             SecretHash = r.GetString(17),
+            Kind = r.GetString(21),
         };
     }
 
@@ -293,7 +296,7 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
         return teams;
     }
 
-    private static void AddLimits(NpgsqlParameterCollection p, KeyLimits limits)
+    internal static void AddLimits(NpgsqlParameterCollection p, KeyLimits limits)
     {
         p.Add(Param("requests_per_minute", NpgsqlDbType.Bigint, limits.RequestsPerMinute));
         p.Add(Param("input_tokens_per_minute", NpgsqlDbType.Bigint, limits.InputTokensPerMinute));
@@ -309,19 +312,19 @@ public sealed class PostgresKeyStore(NpgsqlDataSource dataSource) : IKeyStore
         p.Add(Param("session_max_cost_usd", NpgsqlDbType.Numeric, limits?.MaxCostUsd));
     }
 
-    private static NpgsqlParameter Text(string name, string? value) => Param(name, NpgsqlDbType.Text, value);
+    internal static NpgsqlParameter Text(string name, string? value) => Param(name, NpgsqlDbType.Text, value);
 
-    private static NpgsqlParameter TextArray(string name, IReadOnlyList<string>? values) =>
+    internal static NpgsqlParameter TextArray(string name, IReadOnlyList<string>? values) =>
         Param(name, NpgsqlDbType.Array | NpgsqlDbType.Text, values?.ToArray());
 
-    private static NpgsqlParameter Param(string name, NpgsqlDbType type, object? value) =>
+    internal static NpgsqlParameter Param(string name, NpgsqlDbType type, object? value) =>
         new(name, type) { Value = value ?? DBNull.Value };
 
     private static long? NullableInt64(NpgsqlDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : r.GetInt64(ordinal);
 
     private static decimal? NullableDecimal(NpgsqlDataReader r, int ordinal) => r.IsDBNull(ordinal) ? null : r.GetDecimal(ordinal);
 
-    private static DateTimeOffset? NullableTime(NpgsqlDataReader r, int ordinal) =>
+    internal static DateTimeOffset? NullableTime(NpgsqlDataReader r, int ordinal) =>
         r.IsDBNull(ordinal) ? null : r.GetFieldValue<DateTimeOffset>(ordinal);
 
     private static string? EmptyAsNull(string? value) => string.IsNullOrEmpty(value) ? null : value;

@@ -10,7 +10,7 @@ namespace Gateway.Grains.Storage;
 public static class StorageServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="IKeyStore"/>, <see cref="ISpendStore"/> and <see cref="ISessionStore"/>: on
+    /// Registers <see cref="IKeyStore"/> (and <see cref="IUserStore"/>), <see cref="ISpendStore"/> and <see cref="ISessionStore"/>: on
     /// Postgres (one shared <see cref="NpgsqlDataSource"/>, plus <see cref="IBillingReports"/>) when
     /// <c>Postgres:ConnectionString</c> is set, else in memory; session flush options (<c>Sessions</c>);
     /// and a start-up step that applies migrations when <c>Postgres:MigrateOnStart</c> (default true).
@@ -28,6 +28,9 @@ public static class StorageServiceCollectionExtensions
             services.TryAddSingleton<ISpendStore, InMemorySpendStore>();
             services.TryAddSingleton<ISessionStore, InMemorySessionStore>();
             services.TryAddSingleton<IBatchStore, InMemoryBatchStore>();
+            // User keys are key-store rows: the in-memory key store holds them too (a replaced key store must bring its own).
+            services.TryAddSingleton(provider => provider.GetRequiredService<IKeyStore>() as IUserStore
+                ?? throw new InvalidOperationException($"The registered {nameof(IKeyStore)} does not store users: register an {nameof(IUserStore)}."));
             // No IBillingReports: the billing export answers that it needs the usage database.
         }
         else
@@ -43,6 +46,7 @@ public static class StorageServiceCollectionExtensions
             services.TryAddSingleton<ISpendStore, PostgresSpendStore>();
             services.TryAddSingleton<ISessionStore, PostgresSessionStore>();
             services.TryAddSingleton<IBatchStore, PostgresBatchStore>();
+            services.TryAddSingleton<IUserStore, PostgresUserStore>();
             services.TryAddSingleton<IBillingReports, PostgresBillingReports>();
         }
         // How often session grains write their totals: a storage setting, bound here with the session store.
