@@ -41,6 +41,10 @@ public static class AdminEndpoints
 
         admin.MapGet("/billing/export", BillingHandlers.ExportAsync);
 
+        // Usage reports for the web console (read-only, allow-listed views, bounded days and rows).
+        admin.MapGet("/reports", ReportHandlers.List);
+        admin.MapGet("/reports/{view}", ReportHandlers.ReadAsync);
+
         // Anything else under /admin: an Anthropic-shaped 404 (after authentication), never the upstream.
         admin.Map("/{**rest}", (HttpContext context) =>
             AdminResults.NotFound($"No such admin endpoint: {context.Request.Method} {context.Request.Path}"));
