@@ -3,7 +3,7 @@
 // usage page polls, and stops when the person leaves it).
 import { signedIn, signOut } from './auth.js';
 import { whenUnauthorized } from './api.js';
-import { alertError, clearAlert } from './dom.js';
+import { alertError, clearAlert, clearStatus } from './dom.js';
 import { signInPage } from './signin.js';
 import { teamsPage } from './teams.js';
 import { keysPage } from './keys.js';
@@ -25,6 +25,7 @@ async function render() {
   if (typeof stopCurrent === 'function') stopCurrent();
   stopCurrent = null;
   clearAlert();
+  clearStatus();
   const nav = document.getElementById('nav');
   const signOutButton = document.getElementById('sign-out');
   if (!signedIn()) {

@@ -30,7 +30,7 @@ export function barFigure({ id, caption, labels, series, stacked = false, yTitle
     type: 'bar',
     data: {
       labels,
-      datasets: series.map((s, i) => ({ label: s.label, data: s.data, backgroundColor: PALETTE[i % PALETTE.length] })),
+      datasets: series.map((s, i) => ({ label: s.label, data: s.data, backgroundColor: PALETTE[i % PALETTE.length], maxBarThickness: 56 })),
     },
     options: {
       animation: false,
@@ -49,13 +49,13 @@ export function barFigure({ id, caption, labels, series, stacked = false, yTitle
 }
 
 /** Rows of a report grouped into a label × series grid: value(row) summed per (label(row), series(row)). */
-export function pivot(rows, label, seriesOf, value) {
-  const labels = [...new Set(rows.map(label))].sort();
+export function pivot(rows, label, seriesOf, value, allLabels) {
+  const labels = allLabels ?? [...new Set(rows.map(label))].sort();
   const names = [...new Set(rows.map(seriesOf))].sort();
   const grid = new Map(names.map((n) => [n, new Map(labels.map((l) => [l, 0]))]));
   for (const row of rows) {
     const cell = grid.get(seriesOf(row));
-    cell.set(label(row), cell.get(label(row)) + Number(value(row) ?? 0));
+    if (cell.has(label(row))) cell.set(label(row), cell.get(label(row)) + Number(value(row) ?? 0));
   }
   return { labels, series: names.map((n) => ({ label: n, data: labels.map((l) => grid.get(n).get(l)) })) };
 }

@@ -50,6 +50,10 @@ export function alertError(message) {
   document.getElementById('alert').textContent = message;
 }
 
+export function clearStatus() {
+  document.getElementById('status').textContent = '';
+}
+
 export function clearAlert() {
   document.getElementById('alert').textContent = '';
 }

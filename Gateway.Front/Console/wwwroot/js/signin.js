@@ -7,7 +7,7 @@ import { h, show, field, alertError, announce } from './dom.js';
 export function signInPage(done) {
   const token = h('input', { type: 'password', name: 'token', autocomplete: 'off', required: true, spellcheck: 'false' });
   const form = h('form', { class: 'card', 'aria-labelledby': 'sign-in-title' },
-    h('h2', { id: 'sign-in-title' }, 'Admin token'),
+    h('h2', { id: 'sign-in-title' }, 'Sign in with the admin token'),
     field('Admin token', token, 'The gateway\'s Admin:Token. Kept for this browser tab only, sent only to this gateway\'s admin API.'),
     h('button', { type: 'submit' }, 'Sign in'));
   form.addEventListener('submit', async (event) => {

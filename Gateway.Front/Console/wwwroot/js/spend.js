@@ -11,8 +11,13 @@ export async function spendPage() {
     get(`/admin/reports/spend_by_billing_tag_day?days=${period}&limit=1000`),
   ]);
   destroyCharts();
-  const teamGrid = pivot(byTeam.data, (r) => r.day, (r) => r.team_name ?? r.team_id ?? '(deleted key)', (r) => r.cost_usd);
-  const tagGrid = pivot(byTag.data, (r) => r.day, (r) => r.billing_tag ?? '(untagged)', (r) => r.cost_usd);
+  // Every day of the period on the x axis (days without spend at zero), so the plot reads as a time line.
+  const dayLabels = [];
+  for (let day = new Date(`${byTeam.since}T00:00:00Z`); dayLabels.length < period; day.setUTCDate(day.getUTCDate() + 1)) {
+    dayLabels.push(day.toISOString().slice(0, 10));
+  }
+  const teamGrid = pivot(byTeam.data, (r) => r.day, (r) => r.team_name ?? r.team_id ?? '(deleted key)', (r) => r.cost_usd, dayLabels);
+  const tagGrid = pivot(byTag.data, (r) => r.day, (r) => r.billing_tag ?? '(untagged)', (r) => r.cost_usd, dayLabels);
   const totals = (rows, name) => {
     const sum = new Map();
     for (const r of rows) sum.set(name(r), (sum.get(name(r)) ?? 0) + Number(r.cost_usd));

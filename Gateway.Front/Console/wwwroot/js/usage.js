@@ -47,6 +47,7 @@ function usageTable(usage) {
 
 export async function keyPage(id) {
   const [key, usage] = await Promise.all([get(`/admin/keys/${seg(id)}`), get(`/admin/keys/${seg(id)}/usage`)]);
+  const team = await get(`/admin/teams/${seg(key.team_id)}`).catch(() => null);
   const active = key.status === 'active';
 
   const live = h('section', { 'aria-labelledby': 'usage-title' },
@@ -99,7 +100,7 @@ export async function keyPage(id) {
     h('dl', { class: 'facts' },
       h('dt', {}, 'Id'), h('dd', {}, h('code', {}, key.id)),
       h('dt', {}, 'Status'), h('dd', { id: 'key-status' }, h('span', { class: `badge ${key.status}` }, key.status)),
-      h('dt', {}, 'Team'), h('dd', {}, key.team_id),
+      h('dt', {}, 'Team'), h('dd', {}, team ? `${team.name} (${key.team_id})` : key.team_id),
       h('dt', {}, 'Billing tag'), h('dd', {}, key.billing_tag ?? '—'),
       h('dt', {}, 'Secret starts'), h('dd', {}, h('code', {}, `${key.secret_prefix}…`)),
       h('dt', {}, 'Created'), h('dd', {}, when(key.created_at)),
