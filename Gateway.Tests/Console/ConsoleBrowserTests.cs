@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using Gateway.Tests.Infrastructure;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
@@ -94,8 +95,9 @@ public sealed class ConsoleBrowserTests(ReportsHost host, ITestOutputHelper outp
         }
 
         // A second team's traffic (long, cached prompts), so the plots and the cache savings compare two teams.
-        var research = await host.TenantAsync();
-        using (var client = TenantFrontHost.Client(host.Front, research.Secret, "console-browser-research"))
+        var research = await ResearchTeamAsync();
+        var researchSession = "console-research-" + Guid.NewGuid().ToString("N")[..8];
+        using (var client = TenantFrontHost.Client(host.Front, research.Secret, researchSession))
         {
             for (var i = 0; i < 4; i++)
             {
@@ -120,8 +122,8 @@ public sealed class ConsoleBrowserTests(ReportsHost host, ITestOutputHelper outp
         Assert.True(await page.EvaluateAsync<bool>("() => Chart.getChart('spend-by-team-canvas') !== undefined && document.getElementById('spend-by-team-canvas').width > 0"));
         await shots.TakeAsync(page, "spend");
         // Session grains write their totals on their own timer (Sessions:FlushInterval).
-        await UntilAsync(async () => await host.ScalarAsync<long>("SELECT count(*) FROM session_usage WHERE session_id = @s", ("s", session)) > 0,
-            "the session's row");
+        await UntilAsync(async () => await host.ScalarAsync<long>("SELECT count(*) FROM session_usage WHERE session_id IN (@a, @b)",
+            ("a", session), ("b", researchSession)) == 2, "the sessions' rows");
         await page.GetByRole(AriaRole.Link, new() { Name = "Reports" }).ClickAsync();
         await Expect(page.Locator("#sessions-table")).ToContainTextAsync(session);
         await Expect(page.Locator("#latency-by-model table")).ToContainTextAsync("claude-sonnet-4-5");
@@ -144,6 +146,17 @@ public sealed class ConsoleBrowserTests(ReportsHost host, ITestOutputHelper outp
         }
 
         Assert.True(problems.Count == 0, "the page logged errors (a CSP violation shows here): " + string.Join(" | ", problems));
+    }
+
+    /// <summary>A second team with a key, made through the admin API (the page is tested on the first).</summary>
+    private async Task<GatewayKeys.CreatedKey> ResearchTeamAsync()
+    {
+        using var team = await host.Admin.PostAsJsonAsync("admin/teams",
+            new { name = "Research " + Guid.NewGuid().ToString("N")[..6], billing_tag = "cc-research" });
+        var teamId = Json.Parse(await team.Content.ReadAsStringAsync()).GetProperty("id").GetString()!;
+        using var key = await host.Admin.PostAsJsonAsync("admin/keys", new { team_id = teamId, name = "review-agent" });
+        var created = Json.Parse(await key.Content.ReadAsStringAsync());
+        return new GatewayKeys.CreatedKey(created.GetProperty("id").GetString()!, created.GetProperty("secret").GetString()!, teamId);
     }
 
     private static async Task UntilAsync(Func<Task<bool>> condition, string what)
