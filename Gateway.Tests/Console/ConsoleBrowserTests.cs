@@ -12,7 +12,8 @@ namespace Gateway.Tests.Console;
 /// The console in a real browser against a real front (virtual keys, Postgres, the fake upstream): an administrator
 /// signs in with the admin token, creates a team and a key through the pages, reads the secret shown once, and the
 /// key then serves real requests whose usage the key's page shows as it polls; the spend and report pages plot and
-/// list the settled usage; revoking the key through its page makes its next request refused. No fixed sleeps: every
+/// list the settled usage; a limit changed and the secret rotated through the key's page take effect (the old secret
+/// refused, the new one shown once and serving); revoking the key through its page makes its next request refused. No fixed sleeps: every
 /// wait is for a condition. Screenshots: see <see cref="Screenshots"/>.
 /// </summary>
 [Trait(TestSuites.Category, TestSuites.Slow)]
@@ -21,7 +22,7 @@ public sealed class ConsoleBrowserTests(ReportsHost host, ITestOutputHelper outp
     private static readonly TimeSpan s_wait = TimeSpan.FromSeconds(20);
 
     [Fact]
-    public async Task An_admin_signs_in_creates_a_team_and_key_watches_usage_and_revokes_it()
+    public async Task An_admin_signs_in_creates_a_team_and_key_watches_usage_rotates_and_revokes_it()
     {
         var (playwright, browser) = await ConsoleBrowser.LaunchAsync();
         using var _ = playwright;
@@ -129,21 +130,33 @@ public sealed class ConsoleBrowserTests(ReportsHost host, ITestOutputHelper outp
         await Expect(page.Locator("#latency-by-model table")).ToContainTextAsync("claude-sonnet-4-5");
         await shots.TakeAsync(page, "reports");
 
-        // :: Revoke through the page: the key's next request is refused.
+        // :: Change a limit and rotate through the key's page: the old secret is refused, the new one (shown once) serves.
         await page.GotoAsync(new Uri(host.Front.BaseAddress, "console/#/keys/" + keyId).ToString());
+        await page.GetByLabel("Requests per minute", new() { Exact = true }).FillAsync("300");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save limits" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Limits saved");
+        using (var stored = await host.Admin.GetAsync("admin/keys/" + keyId))
+        {
+            var limits = Json.Parse(await stored.Content.ReadAsStringAsync()).GetProperty("limits");
+            Assert.Equal(300, limits.GetProperty("requests_per_minute").GetInt64());
+            Assert.Equal(5m, limits.GetProperty("daily_budget_usd").GetDecimal());
+        }
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rotate secret" }).ClickAsync();
+        await Expect(page.Locator("#secret-once")).ToBeVisibleAsync();
+        var rotated = (await page.Locator("#secret-once").TextContentAsync())!.Trim();
+        Assert.StartsWith("sk-gw-", rotated, StringComparison.Ordinal);
+        Assert.NotEqual(secret, rotated);
+        await UntilRefusedAsync(secret, "the rotated-out secret");
+        using (var client = TenantFrontHost.Client(host.Front, rotated))
+        {
+            using var response = await client.PostAsync("v1/messages", Json.Body(Json.SmallRequest));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        // :: Revoke through the page: the key's next request is refused.
         await page.GetByRole(AriaRole.Button, new() { Name = "Revoke key" }).ClickAsync();
         await Expect(page.Locator("#key-status")).ToContainTextAsync("revoked");
-        using (var client = TenantFrontHost.Client(host.Front, secret))
-        {
-            var refused = HttpStatusCode.OK;
-            await UntilAsync(async () =>
-            {
-                using var response = await client.PostAsync("v1/messages", Json.Body(Json.SmallRequest));
-                refused = response.StatusCode;
-                return refused == HttpStatusCode.Unauthorized;
-            }, "the revoked key's refusal");
-            Assert.Equal(HttpStatusCode.Unauthorized, refused);
-        }
+        await UntilRefusedAsync(rotated, "the revoked key");
 
         Assert.True(problems.Count == 0, "the page logged errors (a CSP violation shows here): " + string.Join(" | ", problems));
     }
@@ -157,6 +170,17 @@ public sealed class ConsoleBrowserTests(ReportsHost host, ITestOutputHelper outp
         using var key = await host.Admin.PostAsJsonAsync("admin/keys", new { team_id = teamId, name = "review-agent" });
         var created = Json.Parse(await key.Content.ReadAsStringAsync());
         return new GatewayKeys.CreatedKey(created.GetProperty("id").GetString()!, created.GetProperty("secret").GetString()!, teamId);
+    }
+
+    /// <summary>Sends requests with <paramref name="secret"/> until one is refused as unauthenticated.</summary>
+    private async Task UntilRefusedAsync(string secret, string what)
+    {
+        using var client = TenantFrontHost.Client(host.Front, secret);
+        await UntilAsync(async () =>
+        {
+            using var response = await client.PostAsync("v1/messages", Json.Body(Json.SmallRequest));
+            return response.StatusCode == HttpStatusCode.Unauthorized;
+        }, $"a 401 for {what}");
     }
 
     private static async Task UntilAsync(Func<Task<bool>> condition, string what)

@@ -5,10 +5,11 @@
 // only, gone when the tab closes, never readable by another origin's scripts), sent only as
 // "Authorization: Bearer" to this origin's /admin API, and never put in a URL or a cookie.
 //
-// OIDC seam: a sign-in through the company's identity provider adds a second method here (a redirect to the
-// gateway's own login endpoint, whose session the front keeps server-side in an HttpOnly, SameSite=Strict cookie),
-// and then authorizationHeaders() returns {} while credentials: 'same-origin' carries that cookie. The pages do not
-// change: they call signedIn(), authorizationHeaders() and signOut() only.
+// OIDC seam: sign-in through the company's identity provider (built separately) adds its method here, for example
+// a redirect to the gateway's own login endpoint and back, after which authorizationHeaders() returns what that
+// sign-in presents (its own short-lived bearer token, or {} if the front keeps the session in an HttpOnly,
+// SameSite=Strict cookie, with api.js then sending credentials: 'same-origin'). The pages do not change: they only
+// call signedIn(), authorizationHeaders() and signOut(), and read `methods` to know which sign-in forms to offer.
 
 const STORAGE_KEY = 'gateway.console.admin-token';
 

@@ -1,6 +1,6 @@
 // The sign-in page. Today one method: the admin token (see auth.js for the OIDC seam). The token is checked
 // against the API before the console trusts it.
-import { signInWithAdminToken, signOut } from './auth.js';
+import { methods, signInWithAdminToken, signOut } from './auth.js';
 import { get } from './api.js';
 import { h, show, field, alertError, announce } from './dom.js';
 
@@ -23,7 +23,8 @@ export function signInPage(done) {
       token.focus();
     }
   });
+  // One form per sign-in method the gateway offers (auth.js); the identity provider's sign-in adds its own.
   show(h('h1', {}, 'Sign in'),
     h('p', {}, 'Sign in to manage teams and keys and to see usage and spend.'),
-    form);
+    methods.includes('admin-token') ? form : null);
 }
