@@ -43,6 +43,9 @@ public static class AdminEndpoints
 
         // People signed in through OIDC (user keys); their limits change through PATCH /keys/{id}.
         admin.MapGet("/users", UserHandlers.ListAsync);
+        // Usage reports for the web console (read-only, allow-listed views, bounded days and rows).
+        admin.MapGet("/reports", ReportHandlers.List);
+        admin.MapGet("/reports/{view}", ReportHandlers.ReadAsync);
 
         // Anything else under /admin: an Anthropic-shaped 404 (after authentication), never the upstream.
         admin.Map("/{**rest}", (HttpContext context) =>

@@ -3,6 +3,7 @@ using Gateway.Front.Admission;
 using Gateway.Front.Audit;
 using Gateway.Front.Auth;
 using Gateway.Front.Batches;
+using Gateway.Front.Console;
 using Gateway.Front.Cors;
 using Gateway.Front.Endpoints;
 using Gateway.Front.Envelope;
@@ -88,6 +89,7 @@ public static class FrontServiceCollectionExtensions
                 services.AddGatewayStorage(builder.Configuration);
             }
             services.AddGatewayAdmin(builder.Configuration);
+            services.AddGatewayConsole(builder.Configuration);
             services.AddSingleton<KeyAuthenticator>();
             services.AddSingleton<ICallerAuthentication, CallerAuthentication>();
             services.AddUnknownKeyDefences();
@@ -153,6 +155,7 @@ public static class FrontServiceCollectionExtensions
         if (app.Services.GetService<IKeyChangeNotifier>() is not null)
         {
             app.MapAdminEndpoints();
+            app.MapConsole();
         }
         app.MapIdentityEndpoints();
         app.MapBatchEndpoints();

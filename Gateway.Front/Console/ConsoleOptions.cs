@@ -1,0 +1,13 @@
+namespace Gateway.Front.Console;
+
+/// <summary>The web console under <c>/console</c> (section <c>Console</c>).</summary>
+public sealed class ConsoleOptions
+{
+    public const string Section = "Console";
+
+    /// <summary>
+    /// Serve the console's pages. They hold no data of their own: every number comes from the admin API, behind the
+    /// admin token, so a console switched on without <c>Admin:Token</c> shows a sign-in that nothing can pass.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+}
