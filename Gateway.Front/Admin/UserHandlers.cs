@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Gateway.Front.SelfService;
 using Gateway.Grains.Storage;
 using Microsoft.AspNetCore.Mvc;
 
