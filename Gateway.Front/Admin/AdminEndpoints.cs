@@ -41,6 +41,14 @@ public static class AdminEndpoints
 
         admin.MapGet("/billing/export", BillingHandlers.ExportAsync);
 
+        // Budget alerts (issue 18): rules and their recorded crossings.
+        admin.MapPost("/alerts", AlertHandlers.CreateAsync);
+        admin.MapGet("/alerts", AlertHandlers.ListAsync);
+        admin.MapGet("/alerts/{id}", AlertHandlers.GetAsync);
+        admin.MapPatch("/alerts/{id}", AlertHandlers.UpdateAsync);
+        admin.MapDelete("/alerts/{id}", AlertHandlers.DeleteAsync);
+        admin.MapGet("/alerts/{id}/deliveries", AlertHandlers.DeliveriesAsync);
+
         // Anything else under /admin: an Anthropic-shaped 404 (after authentication), never the upstream.
         admin.Map("/{**rest}", (HttpContext context) =>
             AdminResults.NotFound($"No such admin endpoint: {context.Request.Method} {context.Request.Path}"));

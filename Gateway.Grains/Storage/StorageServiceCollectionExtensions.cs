@@ -11,7 +11,7 @@ public static class StorageServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="IKeyStore"/>, <see cref="ISpendStore"/> and <see cref="ISessionStore"/>: on
-    /// Postgres (one shared <see cref="NpgsqlDataSource"/>, plus <see cref="IBillingReports"/>) when
+    /// Postgres (one shared <see cref="NpgsqlDataSource"/>, plus <see cref="IBillingReports"/> and <see cref="IAlertStore"/>) when
     /// <c>Postgres:ConnectionString</c> is set, else in memory; session flush options (<c>Sessions</c>);
     /// and a start-up step that applies migrations when <c>Postgres:MigrateOnStart</c> (default true).
     /// </summary>
@@ -28,7 +28,7 @@ public static class StorageServiceCollectionExtensions
             services.TryAddSingleton<ISpendStore, InMemorySpendStore>();
             services.TryAddSingleton<ISessionStore, InMemorySessionStore>();
             services.TryAddSingleton<IBatchStore, InMemoryBatchStore>();
-            // No IBillingReports: the billing export answers that it needs the usage database.
+            // No IBillingReports or IAlertStore: the billing export and alerts answer that they need the usage database.
         }
         else
         {
@@ -44,6 +44,8 @@ public static class StorageServiceCollectionExtensions
             services.TryAddSingleton<ISessionStore, PostgresSessionStore>();
             services.TryAddSingleton<IBatchStore, PostgresBatchStore>();
             services.TryAddSingleton<IBillingReports, PostgresBillingReports>();
+            // Budget alerts: Postgres only, like the billing export (IAlertStore says why).
+            services.TryAddSingleton<IAlertStore, PostgresAlertStore>();
         }
         // How often session grains write their totals: a storage setting, bound here with the session store.
         services.AddOptions<SessionOptions>().Bind(configuration.GetSection(SessionOptions.Section))
