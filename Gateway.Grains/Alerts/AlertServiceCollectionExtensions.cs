@@ -26,7 +26,8 @@ public static class AlertServiceCollectionExtensions
 
     /// <summary>
     /// The silo's budget-alert loop (<see cref="BudgetAlertService"/>) with its evaluator, deliverer and webhook client.
-    /// It needs <c>IAlertStore</c> from <c>AddGatewayStorage</c> (Postgres), and stays off without it.
+    /// It needs <c>IAlertStore</c> from <c>AddGatewayStorage</c> (Postgres), and stays off without it: the evaluator and
+    /// deliverer are made by the loop only when there is a store, so a silo without one still passes DI validation.
     /// </summary>
     public static IServiceCollection AddBudgetAlerts(this IServiceCollection services, IConfiguration configuration)
     {
@@ -35,8 +36,6 @@ public static class AlertServiceCollectionExtensions
         services.AddHttpClient(WebhookSender.ClientName, WebhookSender.Configure)
             .ConfigurePrimaryHttpMessageHandler(sp => WebhookSender.CreateHandler(sp.GetRequiredService<IOptions<AlertOptions>>().Value));
         services.TryAddSingleton<WebhookSender>();
-        services.TryAddSingleton<BudgetAlertEvaluator>();
-        services.TryAddSingleton<AlertDeliverer>();
         services.AddHostedService<BudgetAlertService>();
         return services;
     }

@@ -23,13 +23,13 @@ internal sealed class BudgetAlertService(IServiceProvider services, IOptions<Ale
             AlertLog.Off(logger, $"{AlertOptions.Section}:Enabled is false on this silo");
             return;
         }
-        if (services.GetService<IAlertStore>() is null)
+        if (services.GetService<IAlertStore>() is not { } store)
         {
             AlertLog.Off(logger, $"{PostgresOptions.Section}:ConnectionString is empty (alerts are kept in the usage database)");
             return;
         }
-        var evaluator = services.GetRequiredService<BudgetAlertEvaluator>();
-        var deliverer = services.GetRequiredService<AlertDeliverer>();
+        var evaluator = ActivatorUtilities.CreateInstance<BudgetAlertEvaluator>(services, store);
+        var deliverer = ActivatorUtilities.CreateInstance<AlertDeliverer>(services, store);
         AlertLog.Started(logger, settings.EvaluateInterval);
         using var timer = new PeriodicTimer(settings.EvaluateInterval, time);
         do

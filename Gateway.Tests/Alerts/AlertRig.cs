@@ -64,7 +64,7 @@ internal sealed class AlertRig : IAsyncDisposable
         services.AddBudgetAlerts(configuration);
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
         _silos.Add(provider);
-        return new Silo(provider.GetRequiredService<BudgetAlertEvaluator>(), provider.GetRequiredService<AlertDeliverer>());
+        return new Silo(ActivatorUtilities.CreateInstance<BudgetAlertEvaluator>(provider), ActivatorUtilities.CreateInstance<AlertDeliverer>(provider));
     }
 
     public sealed record Silo(BudgetAlertEvaluator Evaluator, AlertDeliverer Deliverer)
