@@ -53,15 +53,18 @@ public sealed class AlertDeliverer(IAlertStore store, WebhookSender sender, IOpt
         if (result.Delivered)
         {
             AlertLog.Delivered(logger, delivery.RuleId, delivery.Threshold, host, attempts);
+            AlertMetrics.Attempt(DeliveryOutcomeKind.Delivered);
             return new DeliveryOutcome(delivery.DeliveryId, now, true, result.Status, null, null);
         }
         var next = DeliveryBackoff.Next(delivery.CrossedAt, now, attempts, settings, Random.Shared.NextDouble());
         if (next is null)
         {
             AlertLog.Abandoned(logger, delivery.RuleId, delivery.Threshold, attempts, result.Error ?? "");
+            AlertMetrics.Attempt(DeliveryOutcomeKind.Abandoned);
             return new DeliveryOutcome(delivery.DeliveryId, now, false, result.Status, result.Error, null, Abandoned: true);
         }
         AlertLog.DeliveryFailed(logger, delivery.RuleId, delivery.Threshold, host, attempts, result.Error ?? "", next);
+        AlertMetrics.Attempt(DeliveryOutcomeKind.Failed);
         return new DeliveryOutcome(delivery.DeliveryId, now, false, result.Status, result.Error, next);
     }
 }

@@ -27,6 +27,8 @@ public sealed class BudgetAlertEvaluator(IAlertStore store, TimeProvider time, I
                 AlertLog.Crossed(logger, standing.Rule.RuleId, threshold, standing.Rule.Scope, standing.Rule.TargetId);
             }
         }
-        return await store.RecordCrossingsAsync(crossings, cancellationToken);
+        var recorded = await store.RecordCrossingsAsync(crossings, cancellationToken);
+        AlertMetrics.Crossings(recorded);
+        return recorded;
     }
 }

@@ -70,6 +70,13 @@ public sealed class AlertEndToEndTests
         Assert.Single(await DeliveriesAsync(admin, teamRule));
         Assert.Empty(await DeliveriesAsync(admin, otherTeamRule));
         Assert.Empty(await DeliveriesAsync(admin, otherKeyRule));
+
+        // The embedded silo's loop counted them (counters are per process: at least this test's).
+        using var plain = new HttpClient { BaseAddress = front.BaseAddress };
+        var metrics = await plain.GetStringAsync("metrics");
+        Assert.Contains("gateway_alert_crossings_total ", metrics, StringComparison.Ordinal);
+        Assert.Contains("gateway_alert_delivery_attempts_total{outcome=\"delivered\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("gateway_alert_delivery_attempts_total{outcome=\"failed\"}", metrics, StringComparison.Ordinal);
     }
 
     private static async Task SendAsync(HttpClient client, int count)
