@@ -12,7 +12,7 @@ namespace Gateway.Tests.Alerts;
 /// to a loopback webhook that first answers 500, then hangs past the timeout, then accepts. Exactly one accepted
 /// delivery per crossing, the retries recorded, and nothing for a rule on another team.
 /// </summary>
-public sealed class AlertEndToEndTests
+public sealed class AlertEndToEndTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
@@ -55,7 +55,11 @@ public sealed class AlertEndToEndTests
 
         // 80 %: the key rule and the team rule (the team's only key) each fire once.
         await SendAsync(client, 3);
+        var crossedAt = DateTimeOffset.UtcNow;
         await hook.WaitForAsync(r => r.Count(x => x.Answer == 200) == 3, Wait, "the 80 % alerts");
+        // From the response of the request that crossed 80 % to its alert at the webhook: settlement, then at most
+        // one evaluation interval (200 ms here), then the POST.
+        output.WriteLine($"80 % alert reached the webhook {(hook.Accepted[1].At - crossedAt).TotalMilliseconds:0} ms after the crossing request's response (Alerts:EvaluateInterval 200 ms)");
         await Task.Delay(TimeSpan.FromSeconds(1)); // more evaluation rounds: nothing more may come
 
         var accepted = hook.Accepted.Select(r => (r.Path, r.Body.GetProperty("threshold").GetInt32())).Order().ToList();
