@@ -46,6 +46,13 @@ public static class AdminEndpoints
         // Usage reports for the web console (read-only, allow-listed views, bounded days and rows).
         admin.MapGet("/reports", ReportHandlers.List);
         admin.MapGet("/reports/{view}", ReportHandlers.ReadAsync);
+        // Budget alerts (issue 18): rules and their recorded crossings.
+        admin.MapPost("/alerts", AlertHandlers.CreateAsync);
+        admin.MapGet("/alerts", AlertHandlers.ListAsync);
+        admin.MapGet("/alerts/{id}", AlertHandlers.GetAsync);
+        admin.MapPatch("/alerts/{id}", AlertHandlers.UpdateAsync);
+        admin.MapDelete("/alerts/{id}", AlertHandlers.DeleteAsync);
+        admin.MapGet("/alerts/{id}/deliveries", AlertHandlers.DeliveriesAsync);
 
         // Anything else under /admin: an Anthropic-shaped 404 (after authentication), never the upstream.
         admin.Map("/{**rest}", (HttpContext context) =>

@@ -1,3 +1,4 @@
+using Gateway.Grains.Alerts;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -17,6 +18,8 @@ public static class AdminServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<AdminOptions>, AdminOptionsValidator>());
         services.TryAddSingleton<IKeyChangeNotifier, GrainKeyChangeNotifier>();
         services.TryAddSingleton<KeyChangePublisher>();
+        // Budget alerts: the webhook host allow-list the admin API checks rules against.
+        services.AddAlertOptions(configuration);
         return services;
     }
 }

@@ -1,3 +1,4 @@
+using Gateway.Grains.Alerts;
 using Gateway.Grains.Keys;
 using Gateway.Grains.Pricing;
 using Microsoft.Extensions.Configuration;
@@ -8,7 +9,7 @@ namespace Gateway.Grains.Hosting;
 
 public static class GrainServicesExtensions
 {
-    /// <summary>What the grains need besides storage: the price table, lease settings and a clock.</summary>
+    /// <summary>What the grains need besides storage: the price table, lease settings, a clock, and the silo's background work (budget alerts).</summary>
     public static IServiceCollection AddGatewayGrainServices(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddPricing(configuration);
@@ -27,6 +28,7 @@ public static class GrainServicesExtensions
                 $"{KeyDirectoryOptions.Section}:UnknownKeyTime must be positive and at most 00:01:00 (a new key waits for it).")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
+        services.AddBudgetAlerts(configuration);
         return services;
     }
 

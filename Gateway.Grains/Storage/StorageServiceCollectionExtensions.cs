@@ -11,7 +11,8 @@ public static class StorageServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="IKeyStore"/> (and <see cref="IUserStore"/>), <see cref="ISpendStore"/> and <see cref="ISessionStore"/>: on
-    /// Postgres (one shared <see cref="NpgsqlDataSource"/>, plus <see cref="IBillingReports"/> and <see cref="IUsageReports"/>) when
+    /// Postgres (one shared <see cref="NpgsqlDataSource"/>, plus <see cref="IBillingReports"/>, <see cref="IUsageReports"/> and
+    /// <see cref="IAlertStore"/>) when
     /// <c>Postgres:ConnectionString</c> is set, else in memory; session flush options (<c>Sessions</c>);
     /// and a start-up step that applies migrations when <c>Postgres:MigrateOnStart</c> (default true).
     /// </summary>
@@ -31,7 +32,7 @@ public static class StorageServiceCollectionExtensions
             // User keys are key-store rows: the in-memory key store holds them too (a replaced key store must bring its own).
             services.TryAddSingleton(provider => provider.GetRequiredService<IKeyStore>() as IUserStore
                 ?? throw new InvalidOperationException($"The registered {nameof(IKeyStore)} does not store users: register an {nameof(IUserStore)}."));
-            // No IBillingReports nor IUsageReports: the billing export and reports answer that they need the usage database.
+            // No IBillingReports, IUsageReports or IAlertStore: the billing export, reports and alerts answer that they need the usage database.
         }
         else
         {
@@ -49,6 +50,8 @@ public static class StorageServiceCollectionExtensions
             services.TryAddSingleton<IUserStore, PostgresUserStore>();
             services.TryAddSingleton<IBillingReports, PostgresBillingReports>();
             services.TryAddSingleton<IUsageReports, PostgresUsageReports>();
+            // Budget alerts: Postgres only, like the billing export (IAlertStore says why).
+            services.TryAddSingleton<IAlertStore, PostgresAlertStore>();
         }
         // How often session grains write their totals: a storage setting, bound here with the session store.
         services.AddOptions<SessionOptions>().Bind(configuration.GetSection(SessionOptions.Section))
