@@ -82,37 +82,15 @@ internal sealed record ListResponse<T>(IReadOnlyList<T> Data)
 }
 
 /// <summary>
-/// A key's live standing as its grain holds it (<see cref="KeyStanding"/>): what is left in each per-minute bucket now
-/// (slices fronts hold are already taken out), the spend the budgets are checked against, what is left of each
-/// budget (null: no such budget) and when the day's and month's spend start again from zero (UTC).
+/// A key's live standing as its grain holds it, for an administrator: the figures (<see cref="KeyStandingFigures"/>)
+/// and the key's id.
 /// </summary>
-internal sealed record KeyUsageResponse
+internal sealed record KeyUsageResponse : KeyStandingFigures
 {
-    public string Type => "api_key_usage";
-    public required string Id { get; init; }
-    public required LimitsResponse Limits { get; init; }
-    public BucketResponse? RequestsPerMinute { get; init; }
-    public BucketResponse? InputTokensPerMinute { get; init; }
-    public BucketResponse? OutputTokensPerMinute { get; init; }
-    public decimal SpentTodayUsd { get; init; }
-    public decimal SpentThisMonthUsd { get; init; }
-    public decimal? DailyBudgetLeftUsd { get; init; }
-    public decimal? MonthlyBudgetLeftUsd { get; init; }
-    public DateTimeOffset DayResetsAt { get; init; }
-    public DateTimeOffset MonthResetsAt { get; init; }
+    private KeyUsageResponse(KeyStanding standing) : base(standing) => Id = standing.Key.KeyId;
 
-    public static KeyUsageResponse From(KeyStanding standing) => new()
-    {
-        Id = standing.Key.KeyId,
-        Limits = LimitsResponse.From(standing.Key.Limits),
-        RequestsPerMinute = BucketResponse.From(standing.Requests),
-        InputTokensPerMinute = BucketResponse.From(standing.InputTokens),
-        OutputTokensPerMinute = BucketResponse.From(standing.OutputTokens),
-        SpentTodayUsd = standing.SpentTodayUsd,
-        SpentThisMonthUsd = standing.SpentThisMonthUsd,
-        DailyBudgetLeftUsd = standing.DailyBudgetLeftUsd,
-        MonthlyBudgetLeftUsd = standing.MonthlyBudgetLeftUsd,
-        DayResetsAt = standing.DayResetsAt,
-        MonthResetsAt = standing.MonthResetsAt,
-    };
+    public string Type => "api_key_usage";
+    public string Id { get; init; }
+
+    public static KeyUsageResponse From(KeyStanding standing) => new(standing);
 }
