@@ -123,6 +123,7 @@ public sealed class ChartTests
     [InlineData("front.autoscaling.maxReplicas=0", "/front/autoscaling/maxReplicas", "minimum")]
     [InlineData("upstream.apiKeys=null", "/upstream", "apiKeys")]
     [InlineData("admin.token=short", "/admin/token", "minLength")]
+    [InlineData("identity.signingKey=short", "/identity/signingKey", "minLength")]
     [InlineData("auth.mode=Open", "/auth/mode", "value must be one of")]
     [InlineData("ingress.paths[0].path=v1", "/ingress/paths/0/path", "does not match pattern")]
     [InlineData("frontReplicas=2", "", "additional properties 'frontReplicas' not allowed")]
@@ -133,6 +134,22 @@ public sealed class ChartTests
         Assert.Contains("values don't meet the specifications of the schema", output);
         Assert.Contains($"at '{path}'", output);
         Assert.Contains(reason, output);
+    }
+
+    [Fact]
+    public async Task A_signing_key_for_peoples_tokens_reaches_the_fronts_from_the_releases_secret()
+    {
+        const string key = "chart-identity-signing-key-0123456789";
+        var chart = await DeployTools.RenderValidAsync("gw", [DeployTools.CiValues("minimal.yaml")], ["identity.signingKey=" + key]);
+
+        var env = Workloads.Env(chart.Get("Deployment", "gw-gateway-front"));
+        var reference = env["Identity__SigningKey"].GetProperty("valueFrom").GetProperty("secretKeyRef");
+        Assert.Equal("gw-gateway", reference.GetProperty("name").GetString());
+        Assert.Equal(key, chart.SecretValue("gw-gateway", reference.GetProperty("key").GetString()!));
+        Assert.DoesNotContain("Identity__SigningKey", Workloads.Env(chart.Get("Deployment", "gw-gateway-silo")).Keys);
+
+        var off = await DeployTools.RenderValidAsync("gw", [DeployTools.CiValues("minimal.yaml")]);
+        Assert.DoesNotContain("Identity__SigningKey", Workloads.Env(off.Get("Deployment", "gw-gateway-front")).Keys);
     }
 
     [Theory]
