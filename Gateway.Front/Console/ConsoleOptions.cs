@@ -10,4 +10,7 @@ public sealed class ConsoleOptions
     /// admin token, so a console switched on without <c>Admin:Token</c> shows a sign-in that nothing can pass.
     /// </summary>
     public bool Enabled { get; set; } = true;
+
+    /// <summary>How long a console sign-in through the identity provider lasts (the session cookie's token).</summary>
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(8);
 }
