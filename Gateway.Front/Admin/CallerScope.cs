@@ -37,15 +37,14 @@ public sealed class CallerScope
     public bool Sees(string teamId) => IsAdmin || string.Equals(TeamId, teamId, StringComparison.Ordinal);
 
     /// <summary>
-    /// The team filter a list call runs with: the requested one for an administrator; a lead's own team always
-    /// (asking for another team gets nothing rather than everything).
+    /// The team filter a list call runs with (<paramref name="filter"/>: null for every team): the requested one for an
+    /// administrator; a lead's own team always. False when a lead asks for another team: the list is empty.
     /// </summary>
-    public string? ListFilter(string? requested) =>
-        IsAdmin ? (string.IsNullOrEmpty(requested) ? null : requested)
-            : string.IsNullOrEmpty(requested) || Sees(requested) ? TeamId : NoTeam;
-
-    /// <summary>A team id no team has (ids are generated), so a lead asking for another team's list gets an empty one.</summary>
-    private const string NoTeam = "\0none";
+    public bool TryListFilter(string? requested, out string? filter)
+    {
+        filter = string.IsNullOrEmpty(requested) ? TeamId : requested;
+        return Sees(filter ?? "") || IsAdmin;
+    }
 
     private static readonly object ItemKey = new();
 

@@ -57,7 +57,7 @@ internal static class KeyHandlers
     public static async Task<IResult> ListAsync([FromQuery(Name = "team_id")] string? teamId, HttpContext context, [FromServices] IKeyStore store,
         CancellationToken cancellationToken)
     {
-        var keys = await store.ListKeysAsync(CallerScope.Of(context).ListFilter(teamId), cancellationToken);
+        var keys = CallerScope.Of(context).TryListFilter(teamId, out var team) ? await store.ListKeysAsync(team, cancellationToken) : [];
         return AdminResults.Json(new ListResponse<KeyResponse>(keys.Select(k => KeyResponse.From(k)).ToList()),
             AdminJsonContext.Default.ListResponseKeyResponse);
     }

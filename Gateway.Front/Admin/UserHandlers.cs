@@ -15,7 +15,7 @@ internal static class UserHandlers
     public static async Task<IResult> ListAsync([FromQuery(Name = "team_id")] string? teamId, HttpContext context, [FromServices] IUserStore users,
         CancellationToken cancellationToken)
     {
-        var list = await users.ListUsersAsync(CallerScope.Of(context).ListFilter(teamId), cancellationToken);
+        var list = CallerScope.Of(context).TryListFilter(teamId, out var team) ? await users.ListUsersAsync(team, cancellationToken) : [];
         return AdminResults.Json(new ListResponse<UserResponse>(list.Select(UserResponse.From).ToList()),
             UserJsonContext.Default.ListResponseUserResponse);
     }
