@@ -48,12 +48,12 @@ public static class AdminEndpoints
         admin.MapGet("/reports", ReportHandlers.List).WithMetadata(LeadAccess.Allowed);
         admin.MapGet("/reports/{view}", ReportHandlers.ReadAsync).WithMetadata(LeadAccess.Allowed);
         // Budget alerts (issue 18): rules and their recorded crossings.
-        admin.MapPost("/alerts", AlertHandlers.CreateAsync);
-        admin.MapGet("/alerts", AlertHandlers.ListAsync);
-        admin.MapGet("/alerts/{id}", AlertHandlers.GetAsync);
-        admin.MapPatch("/alerts/{id}", AlertHandlers.UpdateAsync);
-        admin.MapDelete("/alerts/{id}", AlertHandlers.DeleteAsync);
-        admin.MapGet("/alerts/{id}/deliveries", AlertHandlers.DeliveriesAsync);
+        admin.MapPost("/alerts", AlertHandlers.CreateAsync).WithMetadata(LeadAccess.Allowed);
+        admin.MapGet("/alerts", AlertHandlers.ListAsync).WithMetadata(LeadAccess.Allowed);
+        admin.MapGet("/alerts/{id}", AlertHandlers.GetAsync).WithMetadata(LeadAccess.Allowed);
+        admin.MapPatch("/alerts/{id}", AlertHandlers.UpdateAsync).WithMetadata(LeadAccess.Allowed);
+        admin.MapDelete("/alerts/{id}", AlertHandlers.DeleteAsync).WithMetadata(LeadAccess.Allowed);
+        admin.MapGet("/alerts/{id}/deliveries", AlertHandlers.DeliveriesAsync).WithMetadata(LeadAccess.Allowed);
 
         // Anything else under /admin: an Anthropic-shaped 404 (after authentication), never the upstream.
         admin.Map("/{**rest}", (HttpContext context) =>

@@ -40,6 +40,7 @@ public sealed class ConsoleAuthFixture : IAsyncLifetime
         settings["Identity:Issuers:0:LeadGroups:leads-beta"] = Beta;
         settings["Postgres:ConnectionString"] = Database.ConnectionString;
         settings["Audit:FlushInterval"] = "00:00:00.050";
+        settings["Alerts:AllowedWebhookHosts:0"] = "127.0.0.1";
         Front = await FrontHost.StartWithKeysAsync(Upstream.BaseAddress, settings);
 
         using var admin = Front.CreateAdminClient();

@@ -117,7 +117,6 @@ public sealed class ConsoleSignInTests(ConsoleAuthFixture fixture) : IClassFixtu
         Assert.Equal("permission_error", Json.Parse(refused).GetProperty("error").GetProperty("type").GetString());
         await AssertStatusAsync(HttpStatusCode.Forbidden, client, HttpMethod.Patch, $"admin/teams/{fixture.AlphaId}", new { billing_tag = "x" });
         await AssertStatusAsync(HttpStatusCode.Forbidden, client, HttpMethod.Get, "admin/billing/export");
-        await AssertStatusAsync(HttpStatusCode.Forbidden, client, HttpMethod.Get, "admin/alerts");
 
         // A key created by a lead lands in their team; another team is refused.
         await AssertStatusAsync(HttpStatusCode.Forbidden, client, HttpMethod.Post, "admin/keys", new { team_id = fixture.BetaId, name = "sneaky" });
@@ -154,6 +153,40 @@ public sealed class ConsoleSignInTests(ConsoleAuthFixture fixture) : IClassFixtu
         Assert.Equal([fixture.AlphaId], teams);
         await AssertStatusAsync(HttpStatusCode.Forbidden, session.Client, HttpMethod.Get, "admin/reports/latency_by_model");
         await AssertStatusAsync(HttpStatusCode.Forbidden, session.Client, HttpMethod.Get, "admin/reports/spend_by_billing_tag_day");
+    }
+
+    [Fact]
+    public async Task ALeadSeesAndSetsAlertRulesOnTheirTeamOnly()
+    {
+        const string hook = "http://127.0.0.1:9/hook";
+        using var admin = fixture.Front.CreateAdminClient();
+        string betaRule;
+        using (var created = await admin.PostAsJsonAsync("admin/alerts",
+            new { scope = "team", target_id = fixture.BetaId, period = "day", budget_usd = 10, webhook_url = hook }))
+        {
+            var text = await created.Content.ReadAsStringAsync();
+            Assert.True(created.IsSuccessStatusCode, text);
+            betaRule = Json.Parse(text).GetProperty("id").GetString()!;
+        }
+
+        using var session = await ConsoleOidcSignIn.SignInAsync(fixture.Front, "lena");
+        var client = session.Client;
+        await AssertStatusAsync(HttpStatusCode.Forbidden, client, HttpMethod.Post, "admin/alerts",
+            new { scope = "team", target_id = fixture.BetaId, period = "day", budget_usd = 5, webhook_url = hook });
+        await AssertStatusAsync(HttpStatusCode.Forbidden, client, HttpMethod.Post, "admin/alerts",
+            new { scope = "key", target_id = fixture.BetaKeyId, period = "day", budget_usd = 5, webhook_url = hook });
+        var mine = Json.Parse(await AssertStatusAsync(HttpStatusCode.Created, client, HttpMethod.Post, "admin/alerts",
+            new { scope = "key", target_id = fixture.AlphaKeyId, period = "day", budget_usd = 5, webhook_url = hook })).GetProperty("id").GetString()!;
+
+        var listed = await IdsAsync(client, "admin/alerts");
+        Assert.Contains(mine, listed);
+        Assert.DoesNotContain(betaRule, listed);
+        await AssertStatusAsync(HttpStatusCode.NotFound, client, HttpMethod.Get, $"admin/alerts/{betaRule}");
+        await AssertStatusAsync(HttpStatusCode.NotFound, client, HttpMethod.Get, $"admin/alerts/{betaRule}/deliveries");
+        await AssertStatusAsync(HttpStatusCode.NotFound, client, HttpMethod.Patch, $"admin/alerts/{betaRule}", new { enabled = false });
+        await AssertStatusAsync(HttpStatusCode.NotFound, client, HttpMethod.Delete, $"admin/alerts/{betaRule}");
+        Assert.Contains(betaRule, await IdsAsync(admin, "admin/alerts"));
+        await AssertStatusAsync(HttpStatusCode.OK, client, HttpMethod.Delete, $"admin/alerts/{mine}");
     }
 
     [Fact]
