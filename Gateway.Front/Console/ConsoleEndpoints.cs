@@ -36,8 +36,8 @@ public static class ConsoleEndpoints
             });
             // The OIDC sign-in (ConsoleSignIn); each answers its own method only.
             console.Map("/auth", b => b.Run(context => OnlyGet(context, ConsoleSignIn.MethodsAsync)));
-            console.Map("/signin", b => b.Run(context => OnlyGet(context, ConsoleSignIn.StartAsync)));
-            console.Map("/callback", b => b.Run(context => OnlyGet(context, ConsoleSignIn.CallbackAsync)));
+            console.Map("/signin", b => b.Run(context => OnlyGet(context, c => ConsoleSignIn.GuardedAsync(c, ConsoleSignIn.StartAsync))));
+            console.Map("/callback", b => b.Run(context => OnlyGet(context, c => ConsoleSignIn.GuardedAsync(c, ConsoleSignIn.CallbackAsync))));
             console.Map("/signout", b => b.Run(ConsoleSignIn.SignOutAsync));
             // "/console" and "/console/" serve index.html (the former by a redirect, so relative URLs resolve).
             console.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });

@@ -20,7 +20,7 @@ namespace Gateway.Front.Console;
 /// that handler wants the cookie-authentication stack and Data Protection keys shared by every front, and the
 /// gateway already signs its own tokens with one shared secret.
 /// </summary>
-internal static class ConsoleSignIn
+internal static partial class ConsoleSignIn
 {
     public const string FlowCookie = "gateway_console_flow";
     public const string CallbackPath = ConsoleEndpoints.Path + "/callback";
@@ -205,6 +205,37 @@ internal static class ConsoleSignIn
         context.Response.Redirect(ConsoleEndpoints.Path + "/");
     }
 
+    /// <summary>
+    /// Sign-in steps that talk to the provider: through the identity endpoints' <see cref="ProviderCallGate"/> (anyone
+    /// may call these, none may turn the gateway into a way to flood the provider), and a provider that cannot be
+    /// reached answers a 502 page, not an exception.
+    /// </summary>
+    public static async Task GuardedAsync(HttpContext context, RequestDelegate step)
+    {
+        if (context.RequestServices.GetService<ProviderCallGate>() is not { } gate)
+        {
+            await Page(context, StatusCodes.Status404NotFound, "No identity provider", "This gateway has no identity provider configured.");
+            return;
+        }
+        using var slot = gate.TryEnter();
+        if (slot is null)
+        {
+            await Page(context, StatusCodes.Status429TooManyRequests, "Busy", "Too many sign-ins at once; try again in a moment.");
+            return;
+        }
+        try
+        {
+            await step(context);
+        }
+        catch (Exception e) when (!context.Response.HasStarted
+            && e is HttpRequestException or TaskCanceledException or InvalidOperationException or IOException)
+        {
+            ProviderUnreachable(context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ConsoleSignIn).FullName!), e);
+            context.Response.Headers.Remove("Set-Cookie");
+            await Page(context, StatusCodes.Status502BadGateway, "Sign-in failed", "The identity provider could not be reached; try again shortly.");
+        }
+    }
+
     /// <summary><c>POST /console/signout</c> (with the console's CSRF header): the session cookie is cleared.</summary>
     public static Task SignOutAsync(HttpContext context)
     {
@@ -244,4 +275,7 @@ internal static class ConsoleSignIn
             $"<h1>{WebUtility.HtmlEncode(title)}</h1><p role=\"alert\">{WebUtility.HtmlEncode(message)}</p>" +
             "<p><a href=\"/console/\">Back to the console</a></p></main></body></html>", context.RequestAborted);
     }
+
+    [LoggerMessage(1, LogLevel.Warning, "Console sign-in: the identity provider could not be reached")]
+    private static partial void ProviderUnreachable(ILogger logger, Exception exception);
 }

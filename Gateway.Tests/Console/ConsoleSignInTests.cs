@@ -97,6 +97,7 @@ public sealed class ConsoleSignInTests(ConsoleAuthFixture fixture) : IClassFixtu
         Assert.Contains(fixture.AlphaKeyId, keys);
         Assert.DoesNotContain(fixture.BetaKeyId, keys);
         Assert.DoesNotContain(fixture.BetaKeyId, await IdsAsync(client, $"admin/keys?team_id={fixture.BetaId}"));
+        Assert.Empty(await IdsAsync(client, $"admin/users?team_id={fixture.BetaId}"));
 
         // Another team's key is, for a lead, a key that does not exist: read, usage, patch, rotate, revoke.
         await AssertStatusAsync(HttpStatusCode.NotFound, client, HttpMethod.Get, $"admin/keys/{fixture.BetaKeyId}");
