@@ -23,36 +23,37 @@ public static class AdminEndpoints
             AdminLog.Enabled(logger);
         }
 
+        // Endpoints marked LeadAccess.Allowed are open to a team lead's console session, scoped by CallerScope.
         var admin = endpoints.MapGroup(Prefix).AddEndpointFilter<AdminAuthFilter>();
 
         admin.MapPost("/teams", TeamHandlers.CreateAsync);
-        admin.MapGet("/teams", TeamHandlers.ListAsync);
-        admin.MapGet("/teams/{id}", TeamHandlers.GetAsync);
+        admin.MapGet("/teams", TeamHandlers.ListAsync).WithMetadata(LeadAccess.Allowed);
+        admin.MapGet("/teams/{id}", TeamHandlers.GetAsync).WithMetadata(LeadAccess.Allowed);
         admin.MapPatch("/teams/{id}", TeamHandlers.UpdateAsync);
 
-        admin.MapPost("/keys", KeyHandlers.CreateAsync);
-        admin.MapGet("/keys", KeyHandlers.ListAsync);
-        admin.MapGet("/keys/{id}", KeyHandlers.GetAsync);
-        admin.MapGet("/keys/{id}/usage", KeyHandlers.UsageAsync);
-        admin.MapPatch("/keys/{id}", KeyHandlers.UpdateAsync);
-        admin.MapPost("/keys/{id}/rotate", KeyHandlers.RotateAsync);
-        admin.MapPost("/keys/{id}/revoke", KeyHandlers.RevokeAsync);
-        admin.MapDelete("/keys/{id}", KeyHandlers.RevokeAsync);
+        admin.MapPost("/keys", KeyHandlers.CreateAsync).WithMetadata(LeadAccess.Allowed);
+        admin.MapGet("/keys", KeyHandlers.ListAsync).WithMetadata(LeadAccess.Allowed);
+        admin.MapGet("/keys/{id}", KeyHandlers.GetAsync).WithMetadata(LeadAccess.Allowed);
+        admin.MapGet("/keys/{id}/usage", KeyHandlers.UsageAsync).WithMetadata(LeadAccess.Allowed);
+        admin.MapPatch("/keys/{id}", KeyHandlers.UpdateAsync).WithMetadata(LeadAccess.Allowed);
+        admin.MapPost("/keys/{id}/rotate", KeyHandlers.RotateAsync).WithMetadata(LeadAccess.Allowed);
+        admin.MapPost("/keys/{id}/revoke", KeyHandlers.RevokeAsync).WithMetadata(LeadAccess.Allowed);
+        admin.MapDelete("/keys/{id}", KeyHandlers.RevokeAsync).WithMetadata(LeadAccess.Allowed);
 
         admin.MapGet("/billing/export", BillingHandlers.ExportAsync);
 
         // People signed in through OIDC (user keys); their limits change through PATCH /keys/{id}.
-        admin.MapGet("/users", UserHandlers.ListAsync);
+        admin.MapGet("/users", UserHandlers.ListAsync).WithMetadata(LeadAccess.Allowed);
         // Usage reports for the web console (read-only, allow-listed views, bounded days and rows).
-        admin.MapGet("/reports", ReportHandlers.List);
-        admin.MapGet("/reports/{view}", ReportHandlers.ReadAsync);
+        admin.MapGet("/reports", ReportHandlers.List).WithMetadata(LeadAccess.Allowed);
+        admin.MapGet("/reports/{view}", ReportHandlers.ReadAsync).WithMetadata(LeadAccess.Allowed);
         // Budget alerts (issue 18): rules and their recorded crossings.
-        admin.MapPost("/alerts", AlertHandlers.CreateAsync);
-        admin.MapGet("/alerts", AlertHandlers.ListAsync);
-        admin.MapGet("/alerts/{id}", AlertHandlers.GetAsync);
-        admin.MapPatch("/alerts/{id}", AlertHandlers.UpdateAsync);
-        admin.MapDelete("/alerts/{id}", AlertHandlers.DeleteAsync);
-        admin.MapGet("/alerts/{id}/deliveries", AlertHandlers.DeliveriesAsync);
+        admin.MapPost("/alerts", AlertHandlers.CreateAsync).WithMetadata(LeadAccess.Allowed);
+        admin.MapGet("/alerts", AlertHandlers.ListAsync).WithMetadata(LeadAccess.Allowed);
+        admin.MapGet("/alerts/{id}", AlertHandlers.GetAsync).WithMetadata(LeadAccess.Allowed);
+        admin.MapPatch("/alerts/{id}", AlertHandlers.UpdateAsync).WithMetadata(LeadAccess.Allowed);
+        admin.MapDelete("/alerts/{id}", AlertHandlers.DeleteAsync).WithMetadata(LeadAccess.Allowed);
+        admin.MapGet("/alerts/{id}/deliveries", AlertHandlers.DeliveriesAsync).WithMetadata(LeadAccess.Allowed);
 
         // Anything else under /admin: an Anthropic-shaped 404 (after authentication), never the upstream.
         admin.Map("/{**rest}", (HttpContext context) =>

@@ -18,6 +18,9 @@ internal static class AdminResults
     public static IResult NotFound(string message) =>
         new ErrorResult(StatusCodes.Status404NotFound, AnthropicErrorTypes.NotFound, message);
 
+    public static IResult Forbidden(string message) =>
+        new ErrorResult(StatusCodes.Status403Forbidden, AnthropicErrorTypes.Permission, message);
+
     public static IResult Unauthorized(string message) =>
         new ErrorResult(StatusCodes.Status401Unauthorized, AnthropicErrorTypes.Authentication, message);
 

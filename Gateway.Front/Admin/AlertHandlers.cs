@@ -40,6 +40,11 @@ internal static class AlertHandlers
             WebhookUrl = input.WebhookUrl.Value!,
             Enabled = input.Enabled.Value ?? true,
         };
+        var scope = CallerScope.Of(context);
+        if (!await VisibleAsync(rule, scope, keys, context.RequestAborted))
+        {
+            return AdminResults.Forbidden($"A team lead sets alert rules on their own team ('{scope.TeamId}') and its keys and users only.");
+        }
         if (await ProblemAsync(rule, keys, options.Value, context.RequestAborted) is { } problem)
         {
             return AdminResults.BadRequest(problem);
@@ -51,7 +56,7 @@ internal static class AlertHandlers
     }
 
     public static async Task<IResult> ListAsync([FromQuery(Name = "scope")] string? scope, [FromQuery(Name = "target_id")] string? targetId,
-        [FromServices] IAlertStore? alerts, CancellationToken cancellationToken)
+        HttpContext context, [FromServices] IAlertStore? alerts, [FromServices] IKeyStore keys, CancellationToken cancellationToken)
     {
         if (alerts is null)
         {
@@ -61,19 +66,27 @@ internal static class AlertHandlers
         {
             return AdminResults.BadRequest($"scope: one of {string.Join(", ", AlertScopes.All)}, or leave it out for every rule.");
         }
-        var rules = await alerts.ListRulesAsync(string.IsNullOrEmpty(scope) ? null : scope, string.IsNullOrEmpty(targetId) ? null : targetId,
-            cancellationToken);
+        IEnumerable<AlertRule> rules = await alerts.ListRulesAsync(string.IsNullOrEmpty(scope) ? null : scope,
+            string.IsNullOrEmpty(targetId) ? null : targetId, cancellationToken);
+        var caller = CallerScope.Of(context);
+        if (!caller.IsAdmin)
+        {
+            // One read of the lead's keys, not one per rule.
+            var own = (await keys.ListKeysAsync(caller.TeamId, cancellationToken)).Select(k => k.Key.KeyId).ToHashSet(StringComparer.Ordinal);
+            rules = rules.Where(r => r.Scope == AlertScopes.Team ? caller.Sees(r.TargetId) : own.Contains(r.TargetId));
+        }
         return AdminResults.Json(new ListResponse<AlertRuleResponse>(rules.Select(AlertRuleResponse.From).ToList()),
             AlertJsonContext.Default.ListResponseAlertRuleResponse);
     }
 
-    public static async Task<IResult> GetAsync(string id, [FromServices] IAlertStore? alerts, CancellationToken cancellationToken)
+    public static async Task<IResult> GetAsync(string id, HttpContext context, [FromServices] IAlertStore? alerts, [FromServices] IKeyStore keys,
+        CancellationToken cancellationToken)
     {
         if (alerts is null)
         {
             return NoDatabase();
         }
-        return await alerts.GetRuleAsync(id, cancellationToken) is { } rule
+        return await VisibleRuleAsync(id, context, alerts, keys, cancellationToken) is { } rule
             ? AdminResults.Json(AlertRuleResponse.From(rule), AlertJsonContext.Default.AlertRuleResponse)
             : NoSuchRule(id);
     }
@@ -94,7 +107,7 @@ internal static class AlertHandlers
         {
             return error!;
         }
-        if (await alerts.GetRuleAsync(id, context.RequestAborted) is not { } current)
+        if (await VisibleRuleAsync(id, context, alerts, keys, context.RequestAborted) is not { } current)
         {
             return NoSuchRule(id);
         }
@@ -129,13 +142,14 @@ internal static class AlertHandlers
     }
 
     /// <summary>Deletes the rule and its recorded crossings (pending ones are not sent).</summary>
-    public static async Task<IResult> DeleteAsync(string id, HttpContext context, [FromServices] IAlertStore? alerts, [FromServices] ILoggerFactory loggers)
+    public static async Task<IResult> DeleteAsync(string id, HttpContext context, [FromServices] IAlertStore? alerts, [FromServices] IKeyStore keys,
+        [FromServices] ILoggerFactory loggers)
     {
         if (alerts is null)
         {
             return NoDatabase();
         }
-        if (!await alerts.DeleteRuleAsync(id, context.RequestAborted))
+        if (await VisibleRuleAsync(id, context, alerts, keys, context.RequestAborted) is null || !await alerts.DeleteRuleAsync(id, context.RequestAborted))
         {
             return NoSuchRule(id);
         }
@@ -144,13 +158,14 @@ internal static class AlertHandlers
     }
 
     /// <summary>The rule's most recent crossings, newest first, with their delivery state.</summary>
-    public static async Task<IResult> DeliveriesAsync(string id, [FromServices] IAlertStore? alerts, CancellationToken cancellationToken)
+    public static async Task<IResult> DeliveriesAsync(string id, HttpContext context, [FromServices] IAlertStore? alerts, [FromServices] IKeyStore keys,
+        CancellationToken cancellationToken)
     {
         if (alerts is null)
         {
             return NoDatabase();
         }
-        if (await alerts.GetRuleAsync(id, cancellationToken) is null)
+        if (await VisibleRuleAsync(id, context, alerts, keys, cancellationToken) is null)
         {
             return NoSuchRule(id);
         }
@@ -191,6 +206,19 @@ internal static class AlertHandlers
             ? $"budget_usd is required: key '{rule.TargetId}' has no {(rule.Period == AlertPeriods.Day ? "daily" : "monthly")} budget of its own."
             : null;
     }
+
+    /// <summary>The rule when the caller may reach it; a rule on another team (or its keys) is, for a lead, a rule that does not exist.</summary>
+    private static async Task<AlertRule?> VisibleRuleAsync(string id, HttpContext context, IAlertStore alerts, IKeyStore keys,
+        CancellationToken cancellationToken) =>
+        await alerts.GetRuleAsync(id, cancellationToken) is { } rule && await VisibleAsync(rule, CallerScope.Of(context), keys, cancellationToken)
+            ? rule
+            : null;
+
+    /// <summary>A team rule watches its team; a key or user rule its key's team.</summary>
+    private static async Task<bool> VisibleAsync(AlertRule rule, CallerScope scope, IKeyStore keys, CancellationToken cancellationToken) =>
+        scope.IsAdmin || (rule.Scope == AlertScopes.Team
+            ? scope.Sees(rule.TargetId)
+            : await keys.GetKeyAsync(rule.TargetId, cancellationToken) is { } key && scope.Sees(key.Key.TeamId));
 
     private static IResult NoSuchRule(string id) => AdminResults.NotFound($"No alert rule with id '{id}'.");
 

@@ -19,6 +19,12 @@ internal static class KeyHandlers
             return error!;
         }
 
+        var scope = CallerScope.Of(context);
+        if (!scope.Sees(input.TeamId.Value!))
+        {
+            return AdminResults.Forbidden($"A team lead creates keys in their own team only (team_id '{scope.TeamId}').");
+        }
+
         var secret = KeySecrets.Generate();
         var newKey = new NewKey
         {
@@ -48,24 +54,24 @@ internal static class KeyHandlers
         return AdminResults.Json(KeyResponse.From(record, secret), AdminJsonContext.Default.KeyResponse, StatusCodes.Status201Created);
     }
 
-    public static async Task<IResult> ListAsync([FromQuery(Name = "team_id")] string? teamId, [FromServices] IKeyStore store,
+    public static async Task<IResult> ListAsync([FromQuery(Name = "team_id")] string? teamId, HttpContext context, [FromServices] IKeyStore store,
         CancellationToken cancellationToken)
     {
-        var keys = await store.ListKeysAsync(string.IsNullOrEmpty(teamId) ? null : teamId, cancellationToken);
+        var keys = CallerScope.Of(context).TryListFilter(teamId, out var team) ? await store.ListKeysAsync(team, cancellationToken) : [];
         return AdminResults.Json(new ListResponse<KeyResponse>(keys.Select(k => KeyResponse.From(k)).ToList()),
             AdminJsonContext.Default.ListResponseKeyResponse);
     }
 
-    public static async Task<IResult> GetAsync(string id, [FromServices] IKeyStore store, CancellationToken cancellationToken) =>
-        await store.GetKeyAsync(id, cancellationToken) is { } record
+    public static async Task<IResult> GetAsync(string id, HttpContext context, [FromServices] IKeyStore store, CancellationToken cancellationToken) =>
+        await VisibleKeyAsync(id, context, store, cancellationToken) is { } record
             ? AdminResults.Json(KeyResponse.From(record), AdminJsonContext.Default.KeyResponse)
             : NoSuchKey(id);
 
     /// <summary>The key's live bucket levels and spend, from its grain (which it activates: the levels are the cluster's, not this front's).</summary>
-    public static async Task<IResult> UsageAsync(string id, [FromServices] IKeyStore store, [FromServices] IGrainFactory grains,
+    public static async Task<IResult> UsageAsync(string id, HttpContext context, [FromServices] IKeyStore store, [FromServices] IGrainFactory grains,
         CancellationToken cancellationToken)
     {
-        if (await store.GetKeyAsync(id, cancellationToken) is not { } record)
+        if (await VisibleKeyAsync(id, context, store, cancellationToken) is not { } record)
         {
             return NoSuchKey(id);
         }
@@ -87,7 +93,7 @@ internal static class KeyHandlers
         {
             return error!;
         }
-        if (await store.GetKeyAsync(id, context.RequestAborted) is not { } current)
+        if (await VisibleKeyAsync(id, context, store, context.RequestAborted) is not { } current)
         {
             return NoSuchKey(id);
         }
@@ -117,7 +123,7 @@ internal static class KeyHandlers
     public static async Task<IResult> RotateAsync(string id, HttpContext context, [FromServices] IKeyStore store,
         [FromServices] KeyChangePublisher changes, [FromServices] ILoggerFactory loggers)
     {
-        if (await store.GetKeyAsync(id, context.RequestAborted) is not { } current)
+        if (await VisibleKeyAsync(id, context, store, context.RequestAborted) is not { } current)
         {
             return NoSuchKey(id);
         }
@@ -146,7 +152,8 @@ internal static class KeyHandlers
     public static async Task<IResult> RevokeAsync(string id, HttpContext context, [FromServices] IKeyStore store,
         [FromServices] KeyChangePublisher changes, [FromServices] ILoggerFactory loggers)
     {
-        if (await store.RevokeKeyAsync(id, context.RequestAborted) is not { } hash)
+        if (await VisibleKeyAsync(id, context, store, context.RequestAborted) is null
+            || await store.RevokeKeyAsync(id, context.RequestAborted) is not { } hash)
         {
             return NoSuchKey(id);
         }
@@ -155,6 +162,10 @@ internal static class KeyHandlers
         var record = await store.GetKeyAsync(id, context.RequestAborted) ?? throw new InvalidOperationException($"Key {id} vanished while revoking.");
         return AdminResults.Json(KeyResponse.From(record), AdminJsonContext.Default.KeyResponse);
     }
+
+    /// <summary>The key when the caller may reach it; another team's key is, for a lead, a key that does not exist.</summary>
+    private static async Task<KeyRecord?> VisibleKeyAsync(string id, HttpContext context, IKeyStore store, CancellationToken cancellationToken) =>
+        await store.GetKeyAsync(id, cancellationToken) is { } record && CallerScope.Of(context).Sees(record.Key.TeamId) ? record : null;
 
     private static IResult NoSuchKey(string id) => AdminResults.NotFound($"No key with id '{id}'.");
 }

@@ -68,17 +68,43 @@ internal static partial class ReportHandlers
 
         // Today counts as the first of the days.
         var since = DateOnly.FromDateTime((clock ?? TimeProvider.System).GetUtcNow().UtcDateTime).AddDays(1 - days);
+        var scope = CallerScope.Of(context);
         UsageReportTable table;
         try
         {
-            table = await reports.ReadAsync(name, since, limit, context.RequestAborted);
+            // A lead's rows are filtered here (the views are shared SQL), so read a full page to filter from.
+            table = await reports.ReadAsync(name, since, scope.IsAdmin ? limit : MaxLimit, context.RequestAborted);
         }
         catch (DbException e)
         {
             Log.ReportFailed(loggers.CreateLogger(AdminLog.Category), name, e);
             return new DatabaseError();
         }
+        if (!scope.IsAdmin)
+        {
+            var teamColumn = IndexOf(table.Columns, "team_id");
+            if (teamColumn < 0)
+            {
+                return AdminResults.Forbidden($"The report '{name}' is not broken down by team, so it is for administrators only.");
+            }
+            table = table with
+            {
+                Rows = [.. table.Rows.Where(r => r[teamColumn] is string team && scope.Sees(team)).Take(limit)],
+            };
+        }
         return new JsonBody(writer => WriteReport(writer, name, since, days, limit, table));
+    }
+
+    private static int IndexOf(IReadOnlyList<string> columns, string name)
+    {
+        for (var i = 0; i < columns.Count; i++)
+        {
+            if (columns[i] == name)
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 
     private static void WriteReport(Utf8JsonWriter writer, string view, DateOnly since, int days, int limit, UsageReportTable table)

@@ -28,16 +28,17 @@ internal static class TeamHandlers
         return AdminResults.Json(TeamResponse.From(team), AdminJsonContext.Default.TeamResponse, StatusCodes.Status201Created);
     }
 
-    public static async Task<IResult> ListAsync([FromServices] IKeyStore store, CancellationToken cancellationToken)
+    public static async Task<IResult> ListAsync(HttpContext context, [FromServices] IKeyStore store, CancellationToken cancellationToken)
     {
-        var teams = await store.ListTeamsAsync(cancellationToken);
+        var scope = CallerScope.Of(context);
+        var teams = (await store.ListTeamsAsync(cancellationToken)).Where(t => scope.Sees(t.TeamId));
         return AdminResults.Json(new ListResponse<TeamResponse>(teams.Select(TeamResponse.From).ToList()),
             AdminJsonContext.Default.ListResponseTeamResponse);
     }
 
-    public static async Task<IResult> GetAsync(string id, [FromServices] IKeyStore store, CancellationToken cancellationToken)
+    public static async Task<IResult> GetAsync(string id, HttpContext context, [FromServices] IKeyStore store, CancellationToken cancellationToken)
     {
-        var team = (await store.ListTeamsAsync(cancellationToken)).FirstOrDefault(t => t.TeamId == id);
+        var team = CallerScope.Of(context).Sees(id) ? (await store.ListTeamsAsync(cancellationToken)).FirstOrDefault(t => t.TeamId == id) : null;
         return team is null
             ? NoSuchTeam(id)
             : AdminResults.Json(TeamResponse.From(team), AdminJsonContext.Default.TeamResponse);

@@ -12,10 +12,10 @@ namespace Gateway.Front.Admin;
 /// </summary>
 internal static class UserHandlers
 {
-    public static async Task<IResult> ListAsync([FromQuery(Name = "team_id")] string? teamId, [FromServices] IUserStore users,
+    public static async Task<IResult> ListAsync([FromQuery(Name = "team_id")] string? teamId, HttpContext context, [FromServices] IUserStore users,
         CancellationToken cancellationToken)
     {
-        var list = await users.ListUsersAsync(string.IsNullOrEmpty(teamId) ? null : teamId, cancellationToken);
+        var list = CallerScope.Of(context).TryListFilter(teamId, out var team) ? await users.ListUsersAsync(team, cancellationToken) : [];
         return AdminResults.Json(new ListResponse<UserResponse>(list.Select(UserResponse.From).ToList()),
             UserJsonContext.Default.ListResponseUserResponse);
     }

@@ -7,8 +7,8 @@ namespace Gateway.Front.Console;
 
 /// <summary>
 /// Serves the web console (static HTML, CSS and small ES modules embedded in this assembly, under
-/// <c>Console/wwwroot</c>) at <c>/console</c>. The pages call the admin API (<c>/admin</c>) with the admin token the
-/// person signs in with; nothing here reads or changes data. Embedded, not copied to the output folder, so a
+/// <c>Console/wwwroot</c>) at <c>/console</c>. The pages call the admin API (<c>/admin</c>) with the admin token or the
+/// session cookie of the OIDC sign-in (<see cref="ConsoleSignIn"/>); apart from that sign-in nothing here reads or changes data. Embedded, not copied to the output folder, so a
 /// published front or image carries the console with no extra files to mount.
 /// </summary>
 public static class ConsoleEndpoints
@@ -34,6 +34,11 @@ public static class ConsoleEndpoints
                 context.SetEndpoint(null);
                 return next(context);
             });
+            // The OIDC sign-in (ConsoleSignIn); each answers its own method only.
+            console.Map("/auth", b => b.Run(context => OnlyGet(context, ConsoleSignIn.MethodsAsync)));
+            console.Map("/signin", b => b.Run(context => OnlyGet(context, c => ConsoleSignIn.GuardedAsync(c, ConsoleSignIn.StartAsync))));
+            console.Map("/callback", b => b.Run(context => OnlyGet(context, c => ConsoleSignIn.GuardedAsync(c, ConsoleSignIn.CallbackAsync))));
+            console.Map("/signout", b => b.Run(ConsoleSignIn.SignOutAsync));
             // "/console" and "/console/" serve index.html (the former by a redirect, so relative URLs resolve).
             console.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
             console.UseStaticFiles(new StaticFileOptions
@@ -45,5 +50,15 @@ public static class ConsoleEndpoints
             console.Run(context => GatewayError.WriteAsync(context, StatusCodes.Status404NotFound, AnthropicErrorTypes.NotFound,
                 "No such console file."));
         });
+    }
+
+    private static Task OnlyGet(HttpContext context, RequestDelegate handler)
+    {
+        if (HttpMethods.IsGet(context.Request.Method))
+        {
+            return handler(context);
+        }
+        context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
+        return Task.CompletedTask;
     }
 }

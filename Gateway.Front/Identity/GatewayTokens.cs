@@ -20,6 +20,12 @@ public sealed class GatewayTokens
     public const string AccessType = "gw-access";
     public const string RefreshType = "gw-refresh";
 
+    /// <summary>The web console's session (a cookie): role, team, subject. Signed.</summary>
+    public const string ConsoleType = "gw-console";
+
+    /// <summary>The console's sign-in in flight (state, nonce, PKCE verifier in a short-lived cookie). Encrypted.</summary>
+    public const string ConsoleFlowType = "gw-console-flow";
+
     public const string LookupHashClaim = "gw_kh";
     public const string IssuerNameClaim = "gw_idp";
     public const string AdminClaim = "gw_admin";
@@ -100,6 +106,33 @@ public sealed class GatewayTokens
         });
     }
 
+    /// <summary>A console token (<see cref="ConsoleType"/>, signed) or sign-in state (<see cref="ConsoleFlowType"/>, also encrypted).</summary>
+    public string CreateConsole(string type, IDictionary<string, object> claims, TimeSpan lifetime)
+    {
+        if (type is not (ConsoleType or ConsoleFlowType))
+        {
+            throw new ArgumentOutOfRangeException(nameof(type), type, "Not a console token type.");
+        }
+        var now = _time.GetUtcNow();
+        return _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = Issuer,
+            Audience = Issuer,
+            TokenType = type,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = (now + lifetime).UtcDateTime,
+            SigningCredentials = _signing,
+            EncryptingCredentials = type == ConsoleFlowType ? _encrypting : null,
+            Claims = claims,
+        });
+    }
+
+    public Task<TokenValidationResult> ValidateConsoleAsync(string type, string token) =>
+        type is ConsoleType or ConsoleFlowType
+            ? _handler.ValidateTokenAsync(token, Parameters(type))
+            : throw new ArgumentOutOfRangeException(nameof(type), type, "Not a console token type.");
+
     /// <summary>Signature, issuer, audience, type and lifetime of an access token; the claims when valid.</summary>
     public Task<TokenValidationResult> ValidateAccessAsync(string token) =>
         _handler.ValidateTokenAsync(token, Parameters(AccessType));
@@ -113,7 +146,7 @@ public sealed class GatewayTokens
         ValidAudience = Issuer,
         ValidTypes = [type],
         IssuerSigningKey = _signingKey,
-        TokenDecryptionKey = type == RefreshType ? _encryptionKey : null,
+        TokenDecryptionKey = type is RefreshType or ConsoleFlowType ? _encryptionKey : null,
         ValidateIssuerSigningKey = true,
         RequireSignedTokens = true,
         RequireExpirationTime = true,

@@ -17,7 +17,9 @@ public sealed class IdTokenValidator
 
     private readonly JsonWebTokenHandler _handler = new();
 
-    public async Task<(ProviderIdentity? Identity, string? Error)> ValidateAsync(OidcIssuer issuer, string idToken, CancellationToken cancellationToken)
+    /// <param name="expectedNonce">For the authorization-code flow: the nonce sent with the request, which the token must echo.</param>
+    public async Task<(ProviderIdentity? Identity, string? Error)> ValidateAsync(OidcIssuer issuer, string idToken, CancellationToken cancellationToken,
+        string? expectedNonce = null)
     {
         var result = await ValidateOnceAsync(issuer, idToken, cancellationToken);
         if (result.Exception is SecurityTokenSignatureKeyNotFoundException)
@@ -30,6 +32,10 @@ public sealed class IdTokenValidator
             return (null, $"The id_token from '{issuer.Name}' is not valid: {result.Exception?.GetType().Name}.");
         }
         var identity = result.ClaimsIdentity;
+        if (expectedNonce is not null && !string.Equals(identity.FindFirst("nonce")?.Value, expectedNonce, StringComparison.Ordinal))
+        {
+            return (null, $"The id_token from '{issuer.Name}' does not carry the nonce of this sign-in.");
+        }
         var subject = identity.FindFirst("sub")?.Value;
         if (string.IsNullOrEmpty(subject) || subject.Length > MaxSubjectLength)
         {

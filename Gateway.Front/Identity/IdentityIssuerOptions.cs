@@ -32,6 +32,12 @@ public sealed class IdentityIssuerOptions
     /// <summary>Groups whose members are administrators (carried in the gateway token as <c>gw_admin</c>, for the console).</summary>
     public string[] AdminGroups { get; set; } = [];
 
+    /// <summary>
+    /// Group → team (name or id) whose lead the members are in the web console: they see and manage that team only.
+    /// An admin group wins over a lead group; several lead groups: the first in ordinal order of group names.
+    /// </summary>
+    public Dictionary<string, string> LeadGroups { get; set; } = new(StringComparer.Ordinal);
+
     /// <summary>Each person's own limits (requests and tokens per minute, USD per day and month), unless a team below or an administrator says otherwise.</summary>
     public UserLimitOptions UserLimits { get; set; } = new();
 

@@ -77,6 +77,13 @@ public sealed partial class IdentityOptionsValidator : IValidateOptions<Identity
                     errors.Add($"{path}:Teams:{group} must name a team (its name or id).");
                 }
             }
+            foreach (var (group, team) in issuer.LeadGroups)
+            {
+                if (string.IsNullOrWhiteSpace(team))
+                {
+                    errors.Add($"{path}:LeadGroups:{group} must name the team its members lead (its name or id).");
+                }
+            }
             errors.AddRange(issuer.UserLimits.Problems($"{path}:UserLimits"));
             foreach (var (team, limits) in issuer.TeamUserLimits)
             {

@@ -40,6 +40,12 @@ public sealed class IdentityProviderClient(HttpClient http)
     public Task<ProviderTokens> PollDeviceTokenAsync(OidcIssuer issuer, string deviceCode, CancellationToken cancellationToken) =>
         TokenAsync(issuer, [new("grant_type", DeviceCodeGrant), new("device_code", deviceCode)], cancellationToken);
 
+    /// <summary>The authorization-code grant with PKCE (the console's sign-in, RFC 7636).</summary>
+    public Task<ProviderTokens> ExchangeCodeAsync(OidcIssuer issuer, string code, string redirectUri, string codeVerifier,
+        CancellationToken cancellationToken) =>
+        TokenAsync(issuer, [new("grant_type", "authorization_code"), new("code", code), new("redirect_uri", redirectUri),
+            new("code_verifier", codeVerifier)], cancellationToken);
+
     public Task<ProviderTokens> RefreshAsync(OidcIssuer issuer, string refreshToken, CancellationToken cancellationToken) =>
         TokenAsync(issuer, [new("grant_type", "refresh_token"), new("refresh_token", refreshToken)], cancellationToken);
 

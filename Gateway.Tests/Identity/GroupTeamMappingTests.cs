@@ -9,6 +9,7 @@ public sealed class GroupTeamMappingTests
         Name = "corp",
         Teams = { ["platform-eng"] = "platform", ["data"] = "team_0123456789ab", ["zz-all"] = "everyone" },
         AdminGroups = ["gateway-admins"],
+        LeadGroups = { ["platform-leads"] = "platform", ["data-leads"] = "team_0123456789ab" },
     };
 
     [Fact]
@@ -30,5 +31,14 @@ public sealed class GroupTeamMappingTests
     {
         Assert.True(GroupTeamMapping.IsAdmin(Issuer, ["data", "gateway-admins"]));
         Assert.False(GroupTeamMapping.IsAdmin(Issuer, ["data"]));
+    }
+
+    [Fact]
+    public void Lead_groups_name_the_team_a_person_leads_in_the_console_first_in_ordinal_order()
+    {
+        Assert.Equal("platform", GroupTeamMapping.LeadTeamFor(Issuer, ["platform-eng", "platform-leads"]));
+        Assert.Equal("team_0123456789ab", GroupTeamMapping.LeadTeamFor(Issuer, ["platform-leads", "data-leads"]));
+        // Membership of a team's group is not leadership of it.
+        Assert.Null(GroupTeamMapping.LeadTeamFor(Issuer, ["platform-eng", "Platform-Leads"]));
     }
 }

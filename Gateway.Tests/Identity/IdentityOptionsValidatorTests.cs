@@ -33,6 +33,7 @@ public sealed class IdentityOptionsValidatorTests
         bad.ClientId = "";
         bad.Scopes = "email";
         bad.Teams.Clear();
+        bad.LeadGroups["platform-leads"] = " ";
         bad.UserLimits.RequestsPerMinute = -1;
         var options = new IdentityOptions
         {
@@ -52,6 +53,7 @@ public sealed class IdentityOptionsValidatorTests
         Assert.Contains(errors, e => e.StartsWith("Identity:Issuers:0:ClientId", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Identity:Issuers:0:Scopes", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Identity:Issuers:0:Teams", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("Identity:Issuers:0:LeadGroups:platform-leads", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Identity:Issuers:0:UserLimits", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("Identity:Issuers:2:Name", StringComparison.Ordinal) && e.Contains("another issuer"));
     }

@@ -1,5 +1,7 @@
 // A real OpenID Connect provider for the identity tests: npm oidc-provider (from .ci/clients) with the
-// device flow on, one confidential client, and accounts with email and groups claims. Login and consent
+// device flow on, a confidential client ("gateway") and a public one for the console's authorization-code
+// flow with PKCE ("console", native: any loopback port of /console/callback), and accounts with email and
+// groups claims. Login and consent
 // are oidc-provider's own development pages (any password), which the tests drive over HTTP.
 //
 //   node oidc-provider.mjs <path to oidc-provider's package dir> <port, 0 for any>
@@ -17,6 +19,10 @@ const accounts = {
   carol: { email: 'carol@example.com', groups: ['eng'] },
   dave: { email: 'dave@example.com', groups: ['eng'] },
   nogroup: { email: 'nogroup@example.com', groups: ['contractors'] },
+  // The console's roles: an administrator and the leads of two teams (see ConsoleAuthFixture).
+  ada: { email: 'ada@example.com', groups: ['eng', 'gateway-admins'] },
+  lena: { email: 'lena@example.com', groups: ['eng', 'leads-alpha'] },
+  leo: { email: 'leo@example.com', groups: ['eng', 'leads-beta'] },
 };
 
 const server = (await import('node:http')).createServer();
@@ -31,6 +37,15 @@ const provider = new Provider(issuer, {
     response_types: [],
     redirect_uris: [],
     token_endpoint_auth_method: 'client_secret_post',
+  }, {
+    // Loopback redirect of a native client: oidc-provider ignores the port (RFC 8252), so the test front's
+    // random port needs no registration.
+    client_id: 'console',
+    application_type: 'native',
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/console/callback'],
+    token_endpoint_auth_method: 'none',
   }],
   features: { deviceFlow: { enabled: true }, devInteractions: { enabled: true } },
   scopes: ['openid', 'offline_access', 'email', 'groups'],

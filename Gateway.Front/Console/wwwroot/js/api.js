@@ -1,6 +1,6 @@
 // Calls to this origin's admin API. Errors arrive in Anthropic's shape ({"type":"error","error":{"message":…}}) and
 // become an ApiError carrying that message; a 401 means the credential is no longer good, so it signs out.
-import { authorizationHeaders, signOut } from './auth.js';
+import { authorizationHeaders, dropSession } from './auth.js';
 
 export class ApiError extends Error {
   constructor(status, message) {
@@ -22,8 +22,8 @@ export async function api(method, path, body) {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
-    // The token travels in a header only; no cookie of this origin is sent or stored.
-    credentials: 'omit',
+    // The admin token travels in a header; an OIDC session in its HttpOnly, SameSite=Strict cookie (this origin only).
+    credentials: 'same-origin',
     cache: 'no-store',
     redirect: 'error',
   });
@@ -37,7 +37,7 @@ export async function api(method, path, body) {
   if (!response.ok) {
     const message = json?.error?.message ?? `The gateway answered ${response.status}.`;
     if (response.status === 401) {
-      signOut();
+      dropSession();
       onUnauthorized(message);
     }
     throw new ApiError(response.status, message);

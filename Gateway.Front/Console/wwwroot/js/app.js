@@ -1,7 +1,7 @@
 // The console's router: one page per hash route (#/teams, #/keys, #/keys/{id}, #/spend, #/reports), the sign-in
 // when nobody is signed in. A page is a function that renders into <main> and may return a stop function (the key
 // usage page polls, and stops when the person leaves it).
-import { signedIn, signOut } from './auth.js';
+import { loadAuth, role, scopedTeam, signedIn, signOut } from './auth.js';
 import { whenUnauthorized } from './api.js';
 import { alertError, clearAlert, clearStatus } from './dom.js';
 import { signInPage } from './signin.js';
@@ -39,6 +39,8 @@ async function render() {
   }
   nav.hidden = false;
   signOutButton.hidden = false;
+  const who = document.getElementById('who');
+  if (who) who.textContent = role() === 'lead' ? `Team lead (${scopedTeam()})` : 'Administrator';
   const hash = location.hash || '#/keys';
   for (const link of nav.querySelectorAll('a')) {
     const current = hash === link.getAttribute('href') || hash.startsWith(`${link.getAttribute('href')}/`);
@@ -63,11 +65,12 @@ whenUnauthorized((message) => {
   render().then(() => alertError(message));
 });
 
-document.getElementById('sign-out').addEventListener('click', () => {
-  signOut();
+document.getElementById('sign-out').addEventListener('click', async () => {
+  await signOut();
   location.hash = '#/sign-in';
   render();
 });
 
 window.addEventListener('hashchange', render);
-render();
+// Which sign-in methods exist and whether an OIDC session is already signed in (after /console/callback).
+loadAuth().then(render);

@@ -1,6 +1,7 @@
 // The other questions finance and platform teams ask, from the same views: most expensive sessions, repeated
 // prompts (cache candidates), cache savings per team, latency per model.
 import { get } from './api.js';
+import { role } from './auth.js';
 import { h, show, table, money, count, when } from './dom.js';
 import { barFigure, destroyCharts } from './charts.js';
 import { days, periodPicker } from './period.js';
@@ -11,9 +12,10 @@ export async function reportsPage() {
   const period = days();
   const [sessions, prompts, savings, latency] = await Promise.all([
     get(`/admin/reports/top_sessions?days=${period}&limit=20`),
-    get(`/admin/reports/repeated_prompts?days=${period}&limit=20`),
+    // Views not broken down by team are for administrators only; a lead sees them empty.
+    role() === 'lead' ? Promise.resolve({ data: [] }) : get(`/admin/reports/repeated_prompts?days=${period}&limit=20`),
     get(`/admin/reports/cache_savings_by_team?days=${period}&limit=1000`),
-    get(`/admin/reports/latency_by_model?days=${period}&limit=1000`),
+    role() === 'lead' ? Promise.resolve({ data: [] }) : get(`/admin/reports/latency_by_model?days=${period}&limit=1000`),
   ]);
   destroyCharts();
 

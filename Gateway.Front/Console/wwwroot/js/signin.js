@@ -1,6 +1,6 @@
-// The sign-in page. Today one method: the admin token (see auth.js for the OIDC seam). The token is checked
-// against the API before the console trusts it.
-import { methods, signInWithAdminToken, signOut } from './auth.js';
+// The sign-in page: a link per identity provider (OIDC, when configured) and the admin token form (when an admin
+// token is configured). The token is checked against the API before the console trusts it.
+import { methods, issuers, oidcSignInUrl, signInWithAdminToken, signOut } from './auth.js';
 import { get } from './api.js';
 import { h, show, field, alertError, announce } from './dom.js';
 
@@ -18,13 +18,19 @@ export function signInPage(done) {
       announce('Signed in.');
       done();
     } catch (error) {
-      signOut();
+      await signOut();
       alertError(`Sign-in failed: ${error.message}`);
       token.focus();
     }
   });
   // One form per sign-in method the gateway offers (auth.js); the identity provider's sign-in adds its own.
+  const oidc = methods.includes('oidc') && issuers.length > 0
+    ? h('section', { class: 'card', 'aria-labelledby': 'oidc-title' },
+      h('h2', { id: 'oidc-title' }, 'Sign in with your company account'),
+      h('ul', {}, ...issuers.map((issuer) => h('li', {}, h('a', { href: oidcSignInUrl(issuer), class: 'button' }, `Sign in with ${issuer}`)))))
+    : null;
   show(h('h1', {}, 'Sign in'),
     h('p', {}, 'Sign in to manage teams and keys and to see usage and spend.'),
+    oidc,
     methods.includes('admin-token') ? form : null);
 }

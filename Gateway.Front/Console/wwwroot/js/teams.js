@@ -1,5 +1,6 @@
 // Teams: list, create (with a billing tag), change a team's billing tag.
 import { get, post, patch, seg } from './api.js';
+import { role } from './auth.js';
 import { h, show, field, table, announce, alertError, when } from './dom.js';
 
 export async function teamsPage() {
@@ -45,5 +46,6 @@ export async function teamsPage() {
     table('Teams', ['Name', 'Id', 'Billing tag', 'Created'],
       teams.map((t) => [t.name, h('code', {}, t.id), t.billing_tag ?? '—', when(t.created_at)]),
       { id: 'teams-table', rowHeaders: true, empty: 'No teams yet: create one below.' }),
-    h('div', { class: 'forms' }, create, retag));
+    // A team lead sees their own team and changes none (creating and retagging teams is for administrators).
+    role() === 'lead' ? null : h('div', { class: 'forms' }, create, retag));
 }
