@@ -46,6 +46,15 @@ public sealed class CallerScope
         return Sees(filter ?? "") || IsAdmin;
     }
 
+    /// <summary>
+    /// Why this caller may not make a key change, or null. A key's <c>open_paths</c> opens paths nothing meters, so
+    /// only an administrator sets them: a lead could otherwise spend the shared upstream keys outside every limit.
+    /// </summary>
+    internal string? KeyChangeRefusal(KeyInput input) =>
+        !IsAdmin && input.OpenPaths.IsSet
+            ? "open_paths opens paths the gateway does not meter: only an administrator may set it."
+            : null;
+
     private static readonly object ItemKey = new();
 
     public static CallerScope Of(HttpContext context) =>

@@ -24,6 +24,10 @@ internal static class KeyHandlers
         {
             return AdminResults.Forbidden($"A team lead creates keys in their own team only (team_id '{scope.TeamId}').");
         }
+        if (scope.KeyChangeRefusal(input) is { } refusal)
+        {
+            return AdminResults.Forbidden(refusal);
+        }
 
         var secret = KeySecrets.Generate();
         var newKey = new NewKey
@@ -96,6 +100,10 @@ internal static class KeyHandlers
         if (await VisibleKeyAsync(id, context, store, context.RequestAborted) is not { } current)
         {
             return NoSuchKey(id);
+        }
+        if (CallerScope.Of(context).KeyChangeRefusal(input) is { } refusal)
+        {
+            return AdminResults.Forbidden(refusal);
         }
 
         var update = new KeyUpdate

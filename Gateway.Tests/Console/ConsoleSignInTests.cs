@@ -126,6 +126,16 @@ public sealed class ConsoleSignInTests(ConsoleAuthFixture fixture) : IClassFixtu
         Assert.Equal(fixture.AlphaId, created.GetProperty("team_id").GetString());
         var id = created.GetProperty("id").GetString()!;
         await AssertStatusAsync(HttpStatusCode.OK, client, HttpMethod.Patch, $"admin/keys/{id}", new { name = "lena-ci-2" });
+
+        // Unmetered paths are an administrator's decision: a lead can neither create nor patch a key with them.
+        await AssertStatusAsync(HttpStatusCode.Forbidden, client, HttpMethod.Post, "admin/keys",
+            new { team_id = fixture.AlphaId, name = "files", open_paths = new[] { "/v1/files" } });
+        await AssertStatusAsync(HttpStatusCode.Forbidden, client, HttpMethod.Patch, $"admin/keys/{id}", new { open_paths = new[] { "/v1/files" } });
+        using (var admin = fixture.Front.CreateAdminClient())
+        {
+            var own = Json.Parse(await admin.GetStringAsync($"admin/keys/{id}"));
+            Assert.Empty(own.GetProperty("open_paths").EnumerateArray());
+        }
         await AssertStatusAsync(HttpStatusCode.OK, client, HttpMethod.Post, $"admin/keys/{id}/revoke", new { });
     }
 
