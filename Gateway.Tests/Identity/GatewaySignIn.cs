@@ -8,10 +8,12 @@ internal static class GatewaySignIn
 {
     public sealed record Answer(HttpStatusCode Status, JsonElement Body, string? OAuthError);
 
-    public static async Task<Answer> RunAsync(Uri front, string login)
+    /// <summary><paramref name="issuer"/>: which configured issuer to sign in with (needed when there are several).</summary>
+    public static async Task<Answer> RunAsync(Uri front, string login, string? issuer = null)
     {
         using var http = new HttpClient { BaseAddress = front, Timeout = TimeSpan.FromSeconds(30) };
-        using var started = await http.PostAsync("auth/device", new FormUrlEncodedContent([]));
+        using var started = await http.PostAsync("auth/device",
+            new FormUrlEncodedContent(issuer is null ? [] : [new KeyValuePair<string, string>("issuer", issuer)]));
         var device = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement;
         if (started.StatusCode != HttpStatusCode.OK)
         {

@@ -53,18 +53,21 @@ internal sealed class OidcTestProvider : IAsyncDisposable
         return new OidcTestProvider(process, new Uri(issuer));
     }
 
-    /// <summary>Gateway settings for this provider as issuer <paramref name="name"/>, group <c>eng</c> mapped to <paramref name="team"/>.</summary>
-    public Dictionary<string, string?> GatewaySettings(string team, string name = "corp") => new()
+    /// <summary>
+    /// Gateway settings for this provider as issuer <paramref name="name"/> (the <paramref name="index"/>th of
+    /// <c>Identity:Issuers</c>), group <c>eng</c> mapped to <paramref name="team"/>.
+    /// </summary>
+    public Dictionary<string, string?> GatewaySettings(string team, string name = "corp", int index = 0) => new()
     {
         ["Identity:SigningKey"] = IdentityTestTokens.SigningKey,
-        ["Identity:Issuers:0:Name"] = name,
-        ["Identity:Issuers:0:Authority"] = Issuer.ToString().TrimEnd('/'),
-        ["Identity:Issuers:0:ClientId"] = ClientId,
-        ["Identity:Issuers:0:ClientSecret"] = ClientSecret,
-        ["Identity:Issuers:0:Scopes"] = "openid email groups offline_access",
-        ["Identity:Issuers:0:RequireHttps"] = "false",
-        ["Identity:Issuers:0:Teams:eng"] = team,
-        ["Identity:Issuers:0:AdminGroups:0"] = "gateway-admins",
+        [$"Identity:Issuers:{index}:Name"] = name,
+        [$"Identity:Issuers:{index}:Authority"] = Issuer.ToString().TrimEnd('/'),
+        [$"Identity:Issuers:{index}:ClientId"] = ClientId,
+        [$"Identity:Issuers:{index}:ClientSecret"] = ClientSecret,
+        [$"Identity:Issuers:{index}:Scopes"] = "openid email groups offline_access",
+        [$"Identity:Issuers:{index}:RequireHttps"] = "false",
+        [$"Identity:Issuers:{index}:Teams:eng"] = team,
+        [$"Identity:Issuers:{index}:AdminGroups:0"] = "gateway-admins",
     };
 
     public async ValueTask DisposeAsync()
