@@ -193,9 +193,9 @@ internal static class AlertHandlers
             }
             return rule.BudgetUsd is null ? "budget_usd is required for a team rule (teams have no budget of their own)." : null;
         }
-        if (rule.Scope == AlertScopes.User && !rule.TargetId.StartsWith(AlertScopes.UserKeyPrefix, StringComparison.Ordinal))
+        if (rule.Scope == AlertScopes.User && !UserKeys.IsUserKeyId(rule.TargetId))
         {
-            return $"target_id of a user rule must be a user's key id ({AlertScopes.UserKeyPrefix}…); use scope \"key\" for other keys.";
+            return $"target_id of a user rule must be a user's key id ({UserKeys.IdPrefix}…); use scope \"key\" for other keys.";
         }
         if (await keys.GetKeyAsync(rule.TargetId, cancellationToken) is not { } key)
         {

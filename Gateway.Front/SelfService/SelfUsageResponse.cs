@@ -1,3 +1,5 @@
+using Gateway.Grains.Storage;
+
 namespace Gateway.Front.SelfService;
 
 /// <summary>
@@ -12,7 +14,7 @@ internal sealed record SelfUsageResponse : KeyStandingFigures
     {
         var key = standing.Key;
         Id = key.KeyId;
-        Kind = key.KeyId.StartsWith(UserIdPrefix, StringComparison.Ordinal) ? "user" : "key";
+        Kind = UserKeys.IsUserKeyId(key.KeyId) ? UserKeys.UserKind : UserKeys.KeyKind;
         Name = key.Name;
         TeamId = key.TeamId;
         BillingTag = key.BillingTag;
@@ -31,9 +33,6 @@ internal sealed record SelfUsageResponse : KeyStandingFigures
 
     /// <summary>When the key's grain was read (at most <see cref="SelfServiceOptions.CacheTime"/> ago).</summary>
     public DateTimeOffset AsOf { get; init; }
-
-    /// <summary>Ids of signed-in users (the identity part stores them as keys of kind <c>user</c>) start so.</summary>
-    public const string UserIdPrefix = "usr_";
 
     public static SelfUsageResponse From(KeyStanding standing) => new(standing);
 }

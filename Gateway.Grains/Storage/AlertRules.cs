@@ -7,9 +7,6 @@ public static class AlertScopes
     public const string Key = "key";
     public const string User = "user";
 
-    /// <summary>The id prefix of a signed-in person's key (the identity side creates them).</summary>
-    public const string UserKeyPrefix = "usr_";
-
     public static readonly string[] All = [Team, Key, User];
 }
 
