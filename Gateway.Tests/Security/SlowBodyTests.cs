@@ -16,6 +16,7 @@ namespace Gateway.Tests.Security;
 /// still reach the upstream byte for byte.
 /// </summary>
 [Trait(TestSuites.Category, TestSuites.Slow)]
+[Collection(ResourceBoundsCollection.Name)] // it measures the whole process's allocations: run alone
 public sealed class SlowBodyTests(ITestOutputHelper output)
 {
     private const int Clients = 32;
@@ -54,7 +55,7 @@ public sealed class SlowBodyTests(ITestOutputHelper output)
             var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
             output.WriteLine($"{Clients} clients declaring {Declared / (1024 * 1024)} MB each, 1 KB sent: {allocated / (1024.0 * 1024):0.0} MB allocated by the process meanwhile " +
                 $"(declared sum {(long)Clients * Declared / (1024 * 1024)} MB)");
-            // Before, each one rented its declared 32 MB at once: over 1 GiB. Other tests running meanwhile
+            // Before, each one rented its declared 32 MB at once: over 1 GiB. The silo and front of this test
             // allocate too, hence a quarter of the declared sum as the line, not zero.
             Assert.True(allocated < (long)Clients * Declared / 4, $"{allocated} bytes allocated");
             Assert.Empty(upstream.Received.Skip(1));
