@@ -70,7 +70,8 @@ public sealed class FallbackTests
     [Fact]
     public async Task A_dead_provider_falls_back_at_once_and_once_its_circuit_opens_it_is_skipped()
     {
-        var dead = new Uri($"http://127.0.0.1:{RoutingHost.FreePort()}/");
+        var (deadPort, dead) = RoutingHost.DeadEndpoint();
+        using var holdsDeadPort = deadPort;
         await using var secondary = await FakeUpstreamServer.StartAsync();
         await using var front = await RoutingHost.StartPassThroughAsync(
             RoutingHost.Provider(0, "primary", dead, ("p1", "sk-p-1")),

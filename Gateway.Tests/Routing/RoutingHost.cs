@@ -70,6 +70,17 @@ internal static class RoutingHost
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>
+    /// An address that refuses every connection for as long as the returned socket lives: the port is bound but never
+    /// listened on, so no other test's server can take it meanwhile (a merely free port could be reused and answer, or hang).
+    /// </summary>
+    public static (Socket Holder, Uri Address) DeadEndpoint()
+    {
+        var holder = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        holder.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return (holder, new Uri($"http://127.0.0.1:{((IPEndPoint)holder.LocalEndPoint!).Port}/"));
+    }
+
     public static string KeyOf(Gateway.FakeUpstream.RecordedRequest request) =>
         request.Headers.TryGetValue("x-api-key", out var key) ? key : "";
 }

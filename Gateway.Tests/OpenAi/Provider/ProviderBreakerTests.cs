@@ -15,7 +15,8 @@ public sealed class ProviderBreakerTests
     public async Task A_providers_own_breaker_settings_override_the_shared_ones_field_by_field()
     {
         await using var upstream = await FakeUpstreamServer.StartAsync();
-        var dead = new Uri($"http://127.0.0.1:{RoutingHost.FreePort()}/");
+        var (deadPort, dead) = RoutingHost.DeadEndpoint();
+        using var holdsDeadPort = deadPort;
         await using var front = await RoutingHost.StartPassThroughAsync(
             RoutingHost.Provider(0, "anthropic", upstream.BaseAddress, ("a1", "sk-a-1")),
             RoutingHost.Provider(1, "oai", dead, ("o1", "sk-o-1")),
