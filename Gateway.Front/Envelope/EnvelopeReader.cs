@@ -30,6 +30,35 @@ public static class EnvelopeReader
 
     public static bool TryRead(ReadOnlySpan<byte> json, string? sessionHeader, out RequestEnvelope envelope, out string error)
     {
+        var skipped = default(SkippedPromptSections);
+        return TryRead(json, sessionHeader, ref skipped, out envelope, out error);
+    }
+
+    /// <summary>
+    /// The same pass, with <paramref name="sections"/> reading the prompt sections (tools, system, messages, the
+    /// top-level cache_control) as the pass reaches them instead of the pass skipping them: one walk of the body
+    /// serves the envelope and the cache-breakpoint plan. The answer is the same as without it, whatever the body.
+    /// </summary>
+    public static bool TryRead<TSections>(ReadOnlySpan<byte> json, string? sessionHeader, ref TSections sections, out RequestEnvelope envelope, out string error)
+        where TSections : struct, IPromptSections
+    {
+        try
+        {
+            return TryReadOnce(json, sessionHeader, ref sections, out envelope, out error);
+        }
+        catch (PromptSectionsException)
+        {
+            // Valid JSON the section reader cannot take (a lone surrogate escape in a nested name): judge the body
+            // as the plain pass does, and leave the sections empty (the planner treats that as unreadable).
+            sections.Abandon();
+            var skipped = default(SkippedPromptSections);
+            return TryReadOnce(json, sessionHeader, ref skipped, out envelope, out error);
+        }
+    }
+
+    private static bool TryReadOnce<TSections>(ReadOnlySpan<byte> json, string? sessionHeader, ref TSections sections, out RequestEnvelope envelope, out string error)
+        where TSections : struct, IPromptSections
+    {
         envelope = null!;
         // The reader checks UTF-8 only in strings it decodes; a vectorised pass covers the rest.
         if (!System.Text.Unicode.Utf8.IsValid(json))
@@ -121,14 +150,17 @@ public static class EnvelopeReader
                     reader.Read();
                     userId = ReadUserId(ref reader);
                 }
-                else if (NameIs(ref reader, "tools"u8) || NameIs(ref reader, "system"u8))
+                else if (SectionOf(ref reader) is { } section)
                 {
-                    // The stable prefix: hashed as raw bytes while skipping, no copy.
                     reader.Read();
                     var start = (int)reader.TokenStartIndex;
-                    reader.Skip();
-                    prefix.Append(json[start..(int)reader.BytesConsumed]);
-                    hasPrefix = true;
+                    sections.Read(section, ref reader);
+                    if (section is PromptSection.Tools or PromptSection.System)
+                    {
+                        // The stable prefix: hashed as raw bytes once passed, no copy.
+                        prefix.Append(json[start..(int)reader.BytesConsumed]);
+                        hasPrefix = true;
+                    }
                 }
                 else
                 {
@@ -171,6 +203,14 @@ public static class EnvelopeReader
         error = "";
         return true;
     }
+
+    /// <summary>The prompt section a top-level property name (the reader's current token) names, if any.</summary>
+    internal static PromptSection? SectionOf(ref Utf8JsonReader reader) =>
+        NameIs(ref reader, "messages"u8) ? PromptSection.Messages
+        : NameIs(ref reader, "tools"u8) ? PromptSection.Tools
+        : NameIs(ref reader, "system"u8) ? PromptSection.System
+        : NameIs(ref reader, "cache_control"u8) ? PromptSection.CacheControl
+        : null;
 
     private static bool FirstTime(ref bool seen, string field, out string error)
     {

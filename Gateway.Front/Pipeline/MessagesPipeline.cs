@@ -23,7 +23,8 @@ namespace Gateway.Front.Pipeline;
 /// <item>Authenticate the caller (<see cref="ICallerAuthentication"/>): 401, 429 or 503.</item>
 /// <item>Read the body once into a pooled buffer (<see cref="RequestBodyReader"/>): 413 over Gateway:MaxRequestBodyBytes.</item>
 /// <item>Translate another surface's body into a Messages one (<see cref="PipelineEndpoint.Translate"/>, Chat Completions only).</item>
-/// <item>Read the envelope (model, max_tokens, stream, session; <see cref="EnvelopeReader"/>): 400 without one.</item>
+/// <item>Read the envelope (model, max_tokens, stream, session; <see cref="EnvelopeReader"/>): 400 without one. When step 5
+/// may add breakpoints, the planner reads the prompt sections in the same pass, so the body is walked once.</item>
 /// <item>Rewrite: add cache breakpoints (<see cref="IRequestRewrite"/>), not for count_tokens.</item>
 /// <item>Admit against the key's buckets, budgets and session (<see cref="IRequestAdmission"/>): 403, 429 or 503.</item>
 /// <item>Forward upstream, retrying and failing over while the client has seen nothing (<see cref="UpstreamForwarder"/>).</item>
@@ -72,8 +73,10 @@ public sealed class MessagesPipeline(ICallerAuthentication authentication, IOpti
             body = translated;
         }
 
-        // :: Step 4: read the envelope
-        var envelope = ReadEnvelope(context, body, out var error);
+        // :: Step 4: read the envelope (and, when step 5 may add breakpoints, the prompt sections in the same pass)
+        var planning = endpoint.ReservesTokens && rewrite.Plans(context.Request.Headers, key, body.Length);
+        var sections = planning ? BreakpointPlanner.Sections.Start() : default;
+        var envelope = planning ? ReadEnvelope(context, body, ref sections, out var error) : ReadEnvelope(context, body, out error);
         if (envelope is null)
         {
             body.Dispose();
@@ -83,7 +86,7 @@ public sealed class MessagesPipeline(ICallerAuthentication authentication, IOpti
         }
 
         // :: Step 5: rewrite
-        if (endpoint.ReservesTokens && rewrite.TryRewrite(context.Request.Headers, key, body, envelope, out var rewritten, out var withBreakpoints))
+        if (planning && rewrite.TryRewrite(context.Request.Headers, key, body, envelope, ref sections, out var rewritten, out var withBreakpoints))
         {
             // Breakpoints added server-side; the original bytes are released, the rewritten ones forwarded.
             body.Dispose();
@@ -122,8 +125,15 @@ public sealed class MessagesPipeline(ICallerAuthentication authentication, IOpti
 
     private static RequestEnvelope? ReadEnvelope(HttpContext context, RequestBody body, out string error)
     {
+        var skipped = default(SkippedPromptSections);
+        return ReadEnvelope(context, body, ref skipped, out error);
+    }
+
+    private static RequestEnvelope? ReadEnvelope<TSections>(HttpContext context, RequestBody body, ref TSections sections, out string error)
+        where TSections : struct, IPromptSections
+    {
         var session = context.Request.Headers[SessionHeader];
-        return EnvelopeReader.TryRead(body.Span, session.Count > 0 ? session[0] : null, out var envelope, out error)
+        return EnvelopeReader.TryRead(body.Span, session.Count > 0 ? session[0] : null, ref sections, out var envelope, out error)
             ? envelope
             : null;
     }

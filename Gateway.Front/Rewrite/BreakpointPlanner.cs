@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Gateway.Front.Envelope;
 
 namespace Gateway.Front.Rewrite;
 
@@ -21,7 +22,7 @@ namespace Gateway.Front.Rewrite;
 /// Positions are compared in Anthropic's prompt order (tools → system → messages), whatever the order
 /// of the keys in the body. Allocates nothing.
 /// </summary>
-internal static class BreakpointPlanner
+public static class BreakpointPlanner
 {
     public const int MaxBreakpoints = 4;
 
@@ -34,7 +35,7 @@ internal static class BreakpointPlanner
     /// <param name="minimumTokens">The model's minimum cacheable prefix, in tokens.</param>
     /// <param name="bytesPerToken">Prefix size estimate.</param>
     /// <param name="oneHour">The markers to add carry <c>"ttl":"1h"</c>.</param>
-    public static BreakpointPlan Plan(ReadOnlySpan<byte> body, int minimumTokens, int bytesPerToken, bool oneHour)
+    internal static BreakpointPlan Plan(ReadOnlySpan<byte> body, int minimumTokens, int bytesPerToken, bool oneHour)
     {
         var walk = new Walk();
         try
@@ -149,97 +150,106 @@ internal static class BreakpointPlanner
         {
             return false;
         }
-        var seen = 0;
+        var sections = new Sections { Walk = w };
         while (r.Read() && r.TokenType == JsonTokenType.PropertyName)
         {
-            if (r.ValueTextEquals("tools"u8))
+            // The envelope's reading of the names, so this pass and the one-pass path agree on every body.
+            var section = EnvelopeReader.SectionOf(ref r);
+            r.Read();
+            if (section is { } known)
             {
-                if (!Once(ref seen, 1))
-                {
-                    return false;
-                }
-                r.Read();
-                if (r.TokenType == JsonTokenType.StartArray)
-                {
-                    ReadTools(ref r, ref w);
-                }
-                else
-                {
-                    r.Skip();
-                }
-            }
-            else if (r.ValueTextEquals("system"u8))
-            {
-                if (!Once(ref seen, 2))
-                {
-                    return false;
-                }
-                r.Read();
-                if (r.TokenType == JsonTokenType.String)
-                {
-                    w.SystemStart = (int)r.TokenStartIndex;
-                    w.SystemEnd = (int)r.BytesConsumed;
-                    w.System = Spot.String(w.SystemStart, w.SystemEnd, cacheable: r.ValueSpan.Length > 0);
-                }
-                else if (r.TokenType == JsonTokenType.StartArray)
-                {
-                    ReadSystem(ref r, ref w);
-                }
-                else
-                {
-                    r.Skip();
-                }
-            }
-            else if (r.ValueTextEquals("messages"u8))
-            {
-                if (!Once(ref seen, 4))
-                {
-                    return false;
-                }
-                r.Read();
-                if (r.TokenType == JsonTokenType.StartArray)
-                {
-                    ReadMessages(ref r, ref w);
-                }
-                else
-                {
-                    r.Skip();
-                }
-            }
-            else if (r.ValueTextEquals("cache_control"u8))
-            {
-                if (!Once(ref seen, 8))
-                {
-                    return false;
-                }
-                r.Read();
-                if (r.TokenType == JsonTokenType.StartObject)
-                {
-                    w.TopLevel = true;
-                    w.TopLevel1h = ReadTtlIsOneHour(ref r);
-                    w.Markers++;
-                }
-                else
-                {
-                    r.Skip();
-                }
+                sections.ReadSection(known, ref r);
             }
             else
             {
                 r.Skip();
             }
         }
-        return r.TokenType == JsonTokenType.EndObject;
+        w = sections.Walk;
+        return !sections.Ambiguous && r.TokenType == JsonTokenType.EndObject;
+    }
 
-        // A duplicated section key is ambiguous (which one does the API read?): leave such bodies alone.
-        static bool Once(ref int seen, int bit)
+    /// <summary>
+    /// The plan from sections already read during the envelope's pass (<see cref="EnvelopeReader.TryRead{TSections}"/>):
+    /// the same answer as <see cref="Plan(ReadOnlySpan{byte}, int, int, bool)"/> over the same body, without walking it again.
+    /// </summary>
+    internal static BreakpointPlan Plan(ref Sections sections, int minimumTokens, int bytesPerToken, bool oneHour) =>
+        !sections.Complete || sections.Ambiguous
+            ? BreakpointPlan.Unreadable
+            : Decide(ref sections.Walk, minimumTokens, Math.Max(1, bytesPerToken), oneHour);
+
+    /// <summary>
+    /// The planner's reading of the prompt sections, usable on its own pass (<see cref="Plan(ReadOnlySpan{byte}, int, int, bool)"/>)
+    /// or riding on the envelope's. <see cref="Start"/> before the envelope pass; <see cref="Complete"/> is true once a
+    /// pass finished with this reader in it.
+    /// </summary>
+    public struct Sections : IPromptSections
+    {
+        internal Walk Walk;
+        private int _seen;
+
+        /// <summary>A section key came twice (which one does the API read?): such bodies are left alone.</summary>
+        public bool Ambiguous { get; private set; }
+
+        public bool Complete { get; private set; }
+
+        public static Sections Start() => new() { Walk = new Walk(), Complete = true };
+
+        public void Read(PromptSection section, ref Utf8JsonReader reader)
         {
-            if ((seen & bit) != 0)
+            try
             {
-                return false;
+                ReadSection(section, ref reader);
             }
-            seen |= bit;
-            return true;
+            catch (InvalidOperationException e)
+            {
+                // ValueTextEquals on a nested name holding a lone surrogate escape ("\ud800"): valid JSON the
+                // envelope pass accepts. The pass starts again without the planner, which then plans nothing.
+                throw new PromptSectionsException(e);
+            }
+        }
+
+        public void Abandon()
+        {
+            Walk = new Walk();
+            Complete = false;
+        }
+
+        internal void ReadSection(PromptSection section, ref Utf8JsonReader r)
+        {
+            var bit = 1 << (int)section;
+            if ((_seen & bit) != 0)
+            {
+                Ambiguous = true;
+                r.Skip();
+                return;
+            }
+            _seen |= bit;
+            switch (section)
+            {
+                case PromptSection.Tools when r.TokenType == JsonTokenType.StartArray:
+                    ReadTools(ref r, ref Walk);
+                    break;
+                case PromptSection.System when r.TokenType == JsonTokenType.String:
+                    Walk.SystemStart = (int)r.TokenStartIndex;
+                    Walk.SystemEnd = (int)r.BytesConsumed;
+                    Walk.System = Spot.String(Walk.SystemStart, Walk.SystemEnd, cacheable: r.ValueSpan.Length > 0);
+                    break;
+                case PromptSection.System when r.TokenType == JsonTokenType.StartArray:
+                    ReadSystem(ref r, ref Walk);
+                    break;
+                case PromptSection.Messages when r.TokenType == JsonTokenType.StartArray:
+                    ReadMessages(ref r, ref Walk);
+                    break;
+                case PromptSection.CacheControl when r.TokenType == JsonTokenType.StartObject:
+                    Walk.TopLevel = true;
+                    Walk.TopLevel1h = ReadTtlIsOneHour(ref r);
+                    Walk.Markers++;
+                    break;
+                default:
+                    r.Skip();
+                    break;
+            }
         }
     }
 
@@ -530,13 +540,13 @@ internal static class BreakpointPlanner
     private enum BlockKind : byte { Other, Text, Cacheable }
 
     /// <summary>First 5m and last 1h marker of a section, as body offsets of the blocks carrying them.</summary>
-    private struct SectionMarkers
+    internal struct SectionMarkers
     {
         public int First5m;
         public int Last1h;
     }
 
-    private struct Walk
+    internal struct Walk
     {
         public int ToolsStart, ToolsEnd, SystemStart, SystemEnd, MessagesStart, MessagesEnd;
         public int Markers;

@@ -48,15 +48,19 @@ public sealed class CacheInjection : IRequestRewrite
     public bool MayRewrite(int bodyBytes, string model) =>
         bodyBytes / Math.Max(1, _options.BytesPerToken) >= _injector.MinimumCacheableTokens(model);
 
+    public bool Plans(IHeaderDictionary headers, KeyDescriptor? key, int bodyBytes) =>
+        bodyBytes / Math.Max(1, _options.BytesPerToken) >= _injector.SmallestMinimumCacheableTokens
+        && ResolvePolicy(headers, key?.CacheInjection, key?.CacheTtl).Enabled;
+
     /// <summary>
-    /// The request-path step: the key's switch and TTL and the client's header decide the policy; a body
-    /// too small for any breakpoint is not read again.
+    /// The request-path step, from the sections the envelope's pass read: the key's switch and TTL and the client's
+    /// header decide the policy; a body too small for the model's minimum is left as it came.
     /// </summary>
-    public bool TryRewrite(IHeaderDictionary headers, KeyDescriptor? key, RequestBody body, RequestEnvelope envelope,
+    public bool TryRewrite(IHeaderDictionary headers, KeyDescriptor? key, RequestBody body, RequestEnvelope envelope, ref BreakpointPlanner.Sections sections,
         [NotNullWhen(true)] out RequestBody? rewritten, [NotNullWhen(true)] out RequestEnvelope? rewrittenEnvelope)
     {
         if (MayRewrite(body.Length, envelope.Model)
-            && Apply(body, envelope, ResolvePolicy(headers, key?.CacheInjection, key?.CacheTtl), out var injected) is { } withBreakpoints)
+            && Splice(body, _injector.Plan(ref sections, envelope.Model, ResolvePolicy(headers, key?.CacheInjection, key?.CacheTtl)), out var injected) is { } withBreakpoints)
         {
             rewritten = withBreakpoints;
             rewrittenEnvelope = envelope with { BodyBytes = withBreakpoints.Length, CacheBreakpoints = injected.BreakpointsAfter };
@@ -72,9 +76,11 @@ public sealed class CacheInjection : IRequestRewrite
     /// disposes; or null when it is unchanged (forward the original bytes). The original stays the
     /// caller's either way.
     /// </summary>
-    public RequestBody? Apply(RequestBody body, RequestEnvelope envelope, CachePolicy policy, out InjectionResult result)
+    public RequestBody? Apply(RequestBody body, RequestEnvelope envelope, CachePolicy policy, out InjectionResult result) =>
+        Splice(body, _injector.Plan(body.Span, envelope.Model, policy), out result);
+
+    private static RequestBody? Splice(RequestBody body, BreakpointPlan plan, out InjectionResult result)
     {
-        var plan = _injector.Plan(body.Span, envelope.Model, policy);
         result = plan.ToResult();
         if (plan.Outcome != InjectionOutcome.Rewritten)
         {

@@ -27,6 +27,9 @@ public sealed class CacheInjector
 
     public CacheInjectionOptions Options => _options;
 
+    /// <summary>The smallest minimum cacheable prefix of any model, in tokens: below it no body gets a breakpoint.</summary>
+    public int SmallestMinimumCacheableTokens => _minimums.Smallest;
+
     /// <summary>The model's minimum cacheable prefix, in tokens.</summary>
     public int MinimumCacheableTokens(string model) => _minimums.For(model);
 
@@ -45,6 +48,12 @@ public sealed class CacheInjector
         MarkerSplicer.Write(body, plan, output);
         return true;
     }
+
+    /// <summary>The plan from sections the envelope's pass already read (<see cref="BreakpointPlanner.Sections"/>).</summary>
+    internal BreakpointPlan Plan(ref BreakpointPlanner.Sections sections, string model, CachePolicy policy) =>
+        policy.Enabled
+            ? BreakpointPlanner.Plan(ref sections, _minimums.For(model), _options.BytesPerToken, policy.IsOneHour)
+            : new BreakpointPlan { Outcome = InjectionOutcome.Disabled, Existing = -1 };
 
     /// <summary>The planning pass alone (no output): what <see cref="TryRewrite"/> would do.</summary>
     internal BreakpointPlan Plan(ReadOnlySpan<byte> body, string model, CachePolicy policy)

@@ -12,6 +12,12 @@ internal sealed class CacheMinimumTable(CacheInjectionOptions options)
     private const int MaxCachedModels = 1024;
     private readonly ConcurrentDictionary<string, int> _byModel = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>The smallest minimum of any model: configured, built in or the default.</summary>
+    public int Smallest { get; } = options.MinimumCacheableTokens.Select(e => e.Tokens)
+        .Concat(CacheInjectionOptions.BuiltInMinimums.Select(e => e.Tokens))
+        .Append(options.DefaultMinimumCacheableTokens)
+        .Min();
+
     public int For(string model)
     {
         if (_byModel.TryGetValue(model, out var tokens))

@@ -7,7 +7,9 @@ namespace Gateway.Front.Rewrite;
 /// <summary>Cache injection off with no key to switch it on (pass-through mode): every body goes as it came.</summary>
 public sealed class NoRequestRewrite : IRequestRewrite
 {
-    public bool TryRewrite(IHeaderDictionary headers, KeyDescriptor? key, RequestBody body, RequestEnvelope envelope,
+    public bool Plans(IHeaderDictionary headers, KeyDescriptor? key, int bodyBytes) => false;
+
+    public bool TryRewrite(IHeaderDictionary headers, KeyDescriptor? key, RequestBody body, RequestEnvelope envelope, ref BreakpointPlanner.Sections sections,
         [NotNullWhen(true)] out RequestBody? rewritten, [NotNullWhen(true)] out RequestEnvelope? rewrittenEnvelope)
     {
         rewritten = null;
