@@ -38,6 +38,10 @@ internal static class LatencyBench
             }
         }
         results.AddRange(await BackToBackAsync(systems, clients, options));
+        foreach (var idleMs in IdleGapsMs)
+        {
+            results.AddRange(await AfterIdleAsync(systems, clients, options, idleMs));
+        }
         foreach (var client in clients.SelectMany(c => c))
         {
             client.Dispose();
@@ -65,6 +69,45 @@ internal static class LatencyBench
             {
                 for (var i = -options.Warmup / Blocks; i < perBlock; i++)
                 {
+                    var client = clients[t][(i + perBlock) % clients[t].Length];
+                    var micros = await TimeAsync(client, body, firstByte: false);
+                    if (i >= 0)
+                    {
+                        samples[t][block * perBlock + i] = micros;
+                    }
+                }
+            }
+        }
+        return systems.Targets.Select((target, t) => new Measurement(scenario, target, samples[t])).ToList();
+    }
+
+    /// <summary>The idle gaps of <see cref="AfterIdleAsync"/>: about one interleaved round of the c=1 scenario, and a quiet user.</summary>
+    public static readonly int[] IdleGapsMs = [1, 20];
+
+    /// <summary>
+    /// The small request at c=1, each one sent after the whole machine sat idle for <paramref name="idleMs"/>
+    /// (a sleep in the bench; blocks per system, rotated). Back to back is the system warm; this is what a lone
+    /// user's request meets on a quiet front: threads asleep, caches and CPUs gone cold. The direct row shows
+    /// what waking costs the fake upstream itself (a .NET server too), and the bare forwarder what it costs any
+    /// Kestrel + YARP process on the machine.
+    /// </summary>
+    private static async Task<List<Measurement>> AfterIdleAsync(SystemsUnderTest systems, List<HttpClient[]> clients, BenchOptions options, int idleMs)
+    {
+        const int Blocks = 5;
+        const int WarmPerBlock = 3;
+        var body = Bodies.Small;
+        var scenario = Scenarios.AfterIdle(body, idleMs);
+        Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} bench: {scenario}");
+        var perBlock = Math.Max(10, options.Requests / 5 / Blocks);
+        var samples = systems.Targets.Select(_ => new double[perBlock * Blocks]).ToList();
+        for (var block = 0; block < Blocks; block++)
+        {
+            for (var t = 0; t < clients.Count; t++)
+            {
+                for (var i = -WarmPerBlock; i < perBlock; i++)
+                {
+                    // A blocking sleep: the bench's own thread must not be the one that wakes late.
+                    Thread.Sleep(idleMs);
                     var client = clients[t][(i + perBlock) % clients[t].Length];
                     var micros = await TimeAsync(client, body, firstByte: false);
                     if (i >= 0)

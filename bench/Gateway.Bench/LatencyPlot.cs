@@ -89,6 +89,7 @@ internal static class LatencyPlot
         SystemKind.Direct => "direct",
         SystemKind.Nginx => "nginx",
         SystemKind.Portkey => "Portkey",
+        SystemKind.BareForwarder => "bare YARP\nforwarder",
         SystemKind.PassThrough => "gateway\npass-through",
         SystemKind.EverythingOn => "gateway all on\n1 front",
         SystemKind.EverythingOnTwoFronts => "gateway all on\n2 fronts",

@@ -30,6 +30,9 @@ internal static class Scenarios
     /// <summary>c=1 with each system's requests back to back (its threads stay awake) instead of interleaved.</summary>
     public static string BackToBack(Body body) => $"non-streaming, {body.Name}, c=1 back to back";
 
+    /// <summary>c=1, each request sent after the system sat idle for <paramref name="idleMs"/> (blocks per system).</summary>
+    public static string AfterIdle(Body body, int idleMs) => $"non-streaming, {body.Name}, c=1 after {idleMs} ms idle";
+
     public static string Load(Body body, int concurrency) => $"non-streaming, {body.Name}, c={concurrency}";
 
     public static string Events(Body body) => $"per-event delay, {body.Name} streamed, events {StreamingBench.EventIntervalMs} ms apart";

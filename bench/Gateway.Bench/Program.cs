@@ -16,6 +16,8 @@ using Gateway.Bench;
 // (one shape at a fixed concurrency, to hold while dotnet-trace watches a front; see docs/performance.md).
 // Or: dotnet run -c Release --project bench/Gateway.Bench -- streams --url http://127.0.0.1:8080/ --key <secret> --pid <pid>
 //     [--open-streams 10000] [--stream-event-ms 2500] (the open-streams scenario against one running system).
+// Or: dotnet run -c Release --project bench/Gateway.Bench -- bare-forwarder --port 8081 --upstream http://127.0.0.1:8080/
+// (Kestrel and YARP's forwarder alone: the .NET floor the bench measures beside the gateway; see BareForwarder).
 // Or: dotnet run -c Release --project bench/Gateway.Bench -- trace-report file.nettrace [--top 25]
 // (a dotnet-trace file as markdown tables: CPU frames, allocations; see docs/performance.md).
 // Or: bash bench/accuracy.sh [--fronts 1,2,4] [--limits requests,input,output,session]
@@ -45,6 +47,11 @@ if (args is ["streams", .. var streamArgs])
 if (args is ["trace-report", .. var traceArgs])
 {
     TraceReport.RunCommand(traceArgs);
+    return;
+}
+if (args is ["bare-forwarder", .. var forwarderArgs])
+{
+    await BareForwarder.RunCommandAsync(forwarderArgs);
     return;
 }
 if (args is ["rewrite", .. var rewriteArgs])

@@ -54,7 +54,9 @@ internal static class Report
             + "(same monotonic clock), first event left out (that is the time to first byte). "
             + "Bedrock-routed: the pass-through gateway with the model routed to a `bedrock` provider on the fake (InvokeModel body, SigV4 checked by the fake, "
             + "each event re-framed by the fake as an eventstream chunk and turned back into SSE by the gateway); measured in the per-event scenario only, "
-            + "its stamp taken as the fake writes the frame.");
+            + "its stamp taken as the fake writes the frame. "
+            + "Bare YARP forwarder: Kestrel and YARP's `IHttpForwarder` passing every request through with nothing else (`Gateway.Bench bare-forwarder`), "
+            + "the floor for any .NET front on this machine; the gateway's own work is what its rows add on top of it.");
         text.AppendLine();
         var small = Bodies.Small;
         var large = Bodies.Large;
@@ -101,6 +103,29 @@ internal static class Report
             text.AppendLine($"| {system.Name} | " + string.Join(" | ", cells) + " |");
         }
         text.AppendLine();
+
+        if (Find(m, Scenarios.AfterIdle(small, LatencyBench.IdleGapsMs[0]), systems[0]) is not null)
+        {
+            text.AppendLine("## Waking after idle");
+            text.AppendLine();
+            text.AppendLine("The small request at c=1, each system measured in blocks of its own requests: back to back (warm), and each request sent after the machine sat "
+                + "idle (a sleep in the bench) for " + string.Join(" or ", LatencyBench.IdleGapsMs.Select(g => $"{g} ms")) + ". "
+                + "p50 through the system, and in brackets added over direct's p50 in the same scenario. Direct's own row is what waking costs a .NET server "
+                + "(the fake); the bare forwarder's is what it costs any Kestrel + YARP front on this machine, before the gateway's own work.");
+            text.AppendLine();
+            var idle = new[] { ("back to back", Scenarios.BackToBack(small)) }
+                .Concat(LatencyBench.IdleGapsMs.Select(g => ($"after {g} ms idle", Scenarios.AfterIdle(small, g)))).ToList();
+            text.AppendLine("| system | " + string.Join(" | ", idle.Select(c => $"{c.Item1}: p50 (added)")) + " |");
+            text.AppendLine("|---|" + string.Concat(idle.Select(_ => "---:|")));
+            foreach (var system in systems.Where(s => s.Kind != SystemKind.PassThroughBedrock))
+            {
+                var cells = idle.Select(c => Find(m, c.Item2, system) is { } x && Find(m, c.Item2, systems[0]) is { } floor
+                    ? (system.Kind == SystemKind.Direct ? $"{F(x.P(50))}" : $"{F(x.P(50))} (+{F(x.P(50) - floor.P(50))})")
+                    : "n/a");
+                text.AppendLine($"| {system.Name} | " + string.Join(" | ", cells) + " |");
+            }
+            text.AppendLine();
+        }
 
         text.AppendLine("## Targets");
         text.AppendLine();

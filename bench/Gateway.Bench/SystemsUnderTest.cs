@@ -6,7 +6,7 @@ namespace Gateway.Bench;
 
 /// <summary>
 /// Every system the bench compares, each in its own process on loopback, all in front of one fake upstream:
-/// the fake alone (the floor), nginx, Portkey, this gateway as a pass-through, and this gateway with
+/// the fake alone (the floor), nginx, Portkey, a bare YARP forwarder (the .NET floor), this gateway as a pass-through, and this gateway with
 /// everything on (virtual keys, budgets, session limits, a routing rule, cache injection, audit to Postgres)
 /// as a silo process and two front processes (Orleans clients) sharing one virtual key: measured through one
 /// front, and through both with the load split between them.
@@ -99,6 +99,13 @@ internal sealed class SystemsUnderTest : IAsyncDisposable
         {
             Console.Error.WriteLine("bench: Portkey not installed in bench/peers, skipped (npm ci --prefix bench/peers)");
         }
+
+        // Kestrel + YARP's forwarder alone, same runtime settings as the fronts: what any .NET front pays here.
+        var barePort = ChildProcess.FreePort();
+        var bare = await Start(ChildProcess.StartAsync(typeof(BareForwarder).Assembly.Location,
+            ["bare-forwarder", "--port", barePort.ToString(), "--upstream", upstream.Address.ToString()],
+            new Dictionary<string, string>(options.FrontEnv), barePort, probePath: "health"));
+        Targets.Add(new Target(SystemKind.BareForwarder, "bare YARP forwarder (Kestrel + IHttpForwarder, nothing else)", [bare.Address], "sk-bench") { Pids = [bare.Id] });
 
         var plainPort = ChildProcess.FreePort();
         var plain = await Start(ChildProcess.StartAsync(frontDll, [], new Dictionary<string, string>(options.FrontEnv.Concat(quiet))

@@ -6,6 +6,8 @@ internal enum SystemKind
     Direct,
     Nginx,
     Portkey,
+    /// <summary>Kestrel and YARP's forwarder with nothing else: the floor for a .NET front on the machine.</summary>
+    BareForwarder,
     PassThrough,
     /// <summary>The pass-through gateway with the model routed to a <c>bedrock</c> provider (streaming scenarios only).</summary>
     PassThroughBedrock,
