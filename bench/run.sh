@@ -3,7 +3,7 @@
 # into bench/peers, Postgres through .ci/services.sh), builds in Release, then runs one command that
 # measures every system side by side and writes bench/results/latest.md and bench/results/latency.png.
 # Usage: bash bench/run.sh [bench options, e.g. --quick for a smoke run, --seconds 15]
-# A full run takes about 8-9 minutes on 2 cores (2 of them holding 10,000 open streams); run it on a quiet machine.
+# A full run takes about 9-10 minutes on 2 cores (2 of them holding 10,000 open streams); run it on a quiet machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

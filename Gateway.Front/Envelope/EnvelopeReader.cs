@@ -48,8 +48,8 @@ public static class EnvelopeReader
         }
         catch (PromptSectionsException)
         {
-            // Valid JSON the section reader cannot take (a lone surrogate escape in a nested name): judge the body
-            // as the plain pass does, and leave the sections empty (the planner treats that as unreadable).
+            // Valid JSON the section reader cannot take (a lone surrogate escape where it compares a name or value):
+            // judge the body as the plain pass does, and leave the sections out (the planner then plans nothing).
             sections.Abandon();
             var skipped = default(SkippedPromptSections);
             return TryReadOnce(json, sessionHeader, ref skipped, out envelope, out error);

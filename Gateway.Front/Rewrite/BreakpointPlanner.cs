@@ -180,8 +180,9 @@ public static class BreakpointPlanner
 
     /// <summary>
     /// The planner's reading of the prompt sections, usable on its own pass (<see cref="Plan(ReadOnlySpan{byte}, int, int, bool)"/>)
-    /// or riding on the envelope's. <see cref="Start"/> before the envelope pass; <see cref="Complete"/> is true once a
-    /// pass finished with this reader in it.
+    /// or riding on the envelope's. <see cref="Start"/> one before the envelope pass; <see cref="Complete"/> turns false
+    /// when the pass had to leave it out (<see cref="Abandon"/>), and is false on a default (unstarted) value, so either
+    /// plans nothing.
     /// </summary>
     public struct Sections : IPromptSections
     {
