@@ -28,6 +28,11 @@ internal static class AdminResults
         new ErrorResult(StatusCodes.Status413PayloadTooLarge, AnthropicErrorTypes.RequestTooLarge,
             $"Admin request bodies are limited to {AdminRequests.MaxBodyBytes} bytes.");
 
+    /// <summary>500 when the usage database failed to answer <paramref name="what"/> (the cause is in the log, not the answer).</summary>
+    public static IResult DatabaseUnavailable(string what) =>
+        new ErrorResult(StatusCodes.Status500InternalServerError, AnthropicErrorTypes.Api,
+            $"The usage database could not answer {what}; try again shortly (details are in the gateway's log).");
+
     private sealed class ErrorResult(int status, string type, string message) : IResult
     {
         public Task ExecuteAsync(HttpContext httpContext) => GatewayError.WriteAsync(httpContext, status, type, message);

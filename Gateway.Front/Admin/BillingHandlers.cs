@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
-using Gateway.Front.Errors;
 using Gateway.Grains.Storage;
 using Microsoft.AspNetCore.Mvc;
 
@@ -55,7 +54,7 @@ internal static partial class BillingHandlers
         catch (DbException e)
         {
             Log.ExportFailed(loggers.CreateLogger(AdminLog.Category), month.ToString("yyyy-MM", CultureInfo.InvariantCulture), e);
-            return new DatabaseError();
+            return AdminResults.DatabaseUnavailable("the billing export");
         }
 
         context.Response.Headers.ContentDisposition = $"attachment; filename=\"billing-{month:yyyy-MM}.csv\"";
@@ -88,13 +87,6 @@ internal static partial class BillingHandlers
     private static bool TryParseMonth(string text, out DateOnly month) =>
         DateOnly.TryParseExact(text + "-01", "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out month)
         && text.Length == "yyyy-MM".Length;
-
-    private sealed class DatabaseError : IResult
-    {
-        public Task ExecuteAsync(HttpContext httpContext) => GatewayError.WriteAsync(httpContext,
-            StatusCodes.Status500InternalServerError, AnthropicErrorTypes.Api,
-            "The usage database could not answer the billing export; try again shortly (details are in the gateway's log).");
-    }
 
     private static partial class Log
     {

@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
-using Gateway.Front.Errors;
 using Gateway.Grains.Storage;
 using Microsoft.AspNetCore.Mvc;
 
@@ -78,7 +77,7 @@ internal static partial class ReportHandlers
         catch (DbException e)
         {
             Log.ReportFailed(loggers.CreateLogger(AdminLog.Category), name, e);
-            return new DatabaseError();
+            return AdminResults.DatabaseUnavailable("the report");
         }
         if (!scope.IsAdmin)
         {
@@ -212,13 +211,6 @@ internal static partial class ReportHandlers
             writer.WriteEndObject();
             await writer.FlushAsync(httpContext.RequestAborted);
         }
-    }
-
-    private sealed class DatabaseError : IResult
-    {
-        public Task ExecuteAsync(HttpContext httpContext) => GatewayError.WriteAsync(httpContext,
-            StatusCodes.Status500InternalServerError, AnthropicErrorTypes.Api,
-            "The usage database could not answer the report; try again shortly (details are in the gateway's log).");
     }
 
     private static partial class Log
