@@ -56,25 +56,15 @@ public sealed class GatewayTokens
     {
         var now = _time.GetUtcNow();
         var expires = now + _options.TokenLifetime;
-        var token = _handler.CreateToken(new SecurityTokenDescriptor
+        var token = Mint(AccessType, now, expires, encrypted: false, new Dictionary<string, object>
         {
-            Issuer = Issuer,
-            Audience = Issuer,
-            TokenType = AccessType,
-            IssuedAt = now.UtcDateTime,
-            NotBefore = now.UtcDateTime,
-            Expires = expires.UtcDateTime,
-            SigningCredentials = _signing,
-            Claims = new Dictionary<string, object>
-            {
-                ["sub"] = user.KeyId,
-                // Every token distinct, even two minted in one second for one person (a refresh right after sign-in).
-                ["jti"] = Guid.NewGuid().ToString("N"),
-                ["name"] = user.UserName,
-                [LookupHashClaim] = user.LookupHash,
-                [IssuerNameClaim] = user.IssuerName,
-                [AdminClaim] = user.Admin,
-            },
+            ["sub"] = user.KeyId,
+            // Every token distinct, even two minted in one second for one person (a refresh right after sign-in).
+            ["jti"] = Guid.NewGuid().ToString("N"),
+            ["name"] = user.UserName,
+            [LookupHashClaim] = user.LookupHash,
+            [IssuerNameClaim] = user.IssuerName,
+            [AdminClaim] = user.Admin,
         });
         return (token, expires);
     }
@@ -92,18 +82,7 @@ public sealed class GatewayTokens
         {
             claims[ProviderRefreshClaim] = providerRefreshToken;
         }
-        return _handler.CreateToken(new SecurityTokenDescriptor
-        {
-            Issuer = Issuer,
-            Audience = Issuer,
-            TokenType = RefreshType,
-            IssuedAt = now.UtcDateTime,
-            NotBefore = now.UtcDateTime,
-            Expires = (now + _options.RefreshLifetime).UtcDateTime,
-            SigningCredentials = _signing,
-            EncryptingCredentials = _encrypting,
-            Claims = claims,
-        });
+        return Mint(RefreshType, now, now + _options.RefreshLifetime, encrypted: true, claims);
     }
 
     /// <summary>A console token (<see cref="ConsoleType"/>, signed) or sign-in state (<see cref="ConsoleFlowType"/>, also encrypted).</summary>
@@ -114,19 +93,23 @@ public sealed class GatewayTokens
             throw new ArgumentOutOfRangeException(nameof(type), type, "Not a console token type.");
         }
         var now = _time.GetUtcNow();
-        return _handler.CreateToken(new SecurityTokenDescriptor
+        return Mint(type, now, now + lifetime, encrypted: type == ConsoleFlowType, claims);
+    }
+
+    /// <summary>Every token the gateway issues: its own issuer and audience, valid from <paramref name="now"/> to <paramref name="expires"/>, signed, and encrypted when asked.</summary>
+    private string Mint(string type, DateTimeOffset now, DateTimeOffset expires, bool encrypted, IDictionary<string, object> claims) =>
+        _handler.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = Issuer,
             Audience = Issuer,
             TokenType = type,
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,
-            Expires = (now + lifetime).UtcDateTime,
+            Expires = expires.UtcDateTime,
             SigningCredentials = _signing,
-            EncryptingCredentials = type == ConsoleFlowType ? _encrypting : null,
+            EncryptingCredentials = encrypted ? _encrypting : null,
             Claims = claims,
         });
-    }
 
     public Task<TokenValidationResult> ValidateConsoleAsync(string type, string token) =>
         type is ConsoleType or ConsoleFlowType
