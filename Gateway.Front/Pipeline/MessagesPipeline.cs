@@ -74,7 +74,8 @@ public sealed class MessagesPipeline(ICallerAuthentication authentication, IOpti
         }
 
         // :: Step 4: read the envelope (and, when step 5 may add breakpoints, the prompt sections in the same pass)
-        var planning = endpoint.ReservesTokens && rewrite.Plans(context.Request.Headers, key, body.Length);
+        var policy = CachePolicy.Disabled;
+        var planning = endpoint.ReservesTokens && rewrite.Plans(context.Request.Headers, key, body.Length, out policy);
         var sections = planning ? BreakpointPlanner.Sections.Start() : default;
         var envelope = planning ? ReadEnvelope(context, body, ref sections, out var error) : ReadEnvelope(context, body, out error);
         if (envelope is null)
@@ -86,7 +87,7 @@ public sealed class MessagesPipeline(ICallerAuthentication authentication, IOpti
         }
 
         // :: Step 5: rewrite
-        if (planning && rewrite.TryRewrite(context.Request.Headers, key, body, envelope, ref sections, out var rewritten, out var withBreakpoints))
+        if (planning && rewrite.TryRewrite(body, envelope, policy, ref sections, out var rewritten, out var withBreakpoints))
         {
             // Breakpoints added server-side; the original bytes are released, the rewritten ones forwarded.
             body.Dispose();

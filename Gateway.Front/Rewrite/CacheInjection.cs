@@ -48,19 +48,22 @@ public sealed class CacheInjection : IRequestRewrite
     public bool MayRewrite(int bodyBytes, string model) =>
         bodyBytes / Math.Max(1, _options.BytesPerToken) >= _injector.MinimumCacheableTokens(model);
 
-    public bool Plans(IHeaderDictionary headers, KeyDescriptor? key, int bodyBytes) =>
-        bodyBytes / Math.Max(1, _options.BytesPerToken) >= _injector.SmallestMinimumCacheableTokens
-        && ResolvePolicy(headers, key?.CacheInjection, key?.CacheTtl).Enabled;
+    /// <summary>The key's switch and TTL and the client's header decide the policy; a body too small for every model is not planned.</summary>
+    public bool Plans(IHeaderDictionary headers, KeyDescriptor? key, int bodyBytes, out CachePolicy policy)
+    {
+        policy = ResolvePolicy(headers, key?.CacheInjection, key?.CacheTtl);
+        return policy.Enabled && bodyBytes / Math.Max(1, _options.BytesPerToken) >= _injector.SmallestMinimumCacheableTokens;
+    }
 
     /// <summary>
-    /// The request-path step, from the sections the envelope's pass read: the key's switch and TTL and the client's
-    /// header decide the policy; a body too small for the model's minimum is left as it came.
+    /// The request-path step, from the sections the envelope's pass read: a body too small for the model's minimum
+    /// is left as it came.
     /// </summary>
-    public bool TryRewrite(IHeaderDictionary headers, KeyDescriptor? key, RequestBody body, RequestEnvelope envelope, ref BreakpointPlanner.Sections sections,
+    public bool TryRewrite(RequestBody body, RequestEnvelope envelope, CachePolicy policy, ref BreakpointPlanner.Sections sections,
         [NotNullWhen(true)] out RequestBody? rewritten, [NotNullWhen(true)] out RequestEnvelope? rewrittenEnvelope)
     {
         if (MayRewrite(body.Length, envelope.Model)
-            && Splice(body, _injector.Plan(ref sections, envelope.Model, ResolvePolicy(headers, key?.CacheInjection, key?.CacheTtl)), out var injected) is { } withBreakpoints)
+            && Splice(body, _injector.Plan(ref sections, envelope.Model, policy), out var injected) is { } withBreakpoints)
         {
             rewritten = withBreakpoints;
             rewrittenEnvelope = envelope with { BodyBytes = withBreakpoints.Length, CacheBreakpoints = injected.BreakpointsAfter };

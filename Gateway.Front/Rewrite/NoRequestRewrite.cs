@@ -7,9 +7,13 @@ namespace Gateway.Front.Rewrite;
 /// <summary>Cache injection off with no key to switch it on (pass-through mode): every body goes as it came.</summary>
 public sealed class NoRequestRewrite : IRequestRewrite
 {
-    public bool Plans(IHeaderDictionary headers, KeyDescriptor? key, int bodyBytes) => false;
+    public bool Plans(IHeaderDictionary headers, KeyDescriptor? key, int bodyBytes, out CachePolicy policy)
+    {
+        policy = CachePolicy.Disabled;
+        return false;
+    }
 
-    public bool TryRewrite(IHeaderDictionary headers, KeyDescriptor? key, RequestBody body, RequestEnvelope envelope, ref BreakpointPlanner.Sections sections,
+    public bool TryRewrite(RequestBody body, RequestEnvelope envelope, CachePolicy policy, ref BreakpointPlanner.Sections sections,
         [NotNullWhen(true)] out RequestBody? rewritten, [NotNullWhen(true)] out RequestEnvelope? rewrittenEnvelope)
     {
         rewritten = null;
