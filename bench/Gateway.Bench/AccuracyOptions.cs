@@ -32,7 +32,7 @@ internal sealed record AccuracyOptions(
 {
     public static AccuracyOptions Parse(string[] args)
     {
-        string? Str(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        string? Str(string name) => CommandLine.Value(args, name);
         int Int(string name, int fallback) => Str(name) is { } s ? int.Parse(s) : fallback;
         string[] List(string name, string fallback) => (Str(name) ?? fallback).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         return new AccuracyOptions(

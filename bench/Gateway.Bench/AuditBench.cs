@@ -28,7 +28,7 @@ internal static class AuditBench
     /// <summary>The <c>audit</c> command: arguments after the word <c>audit</c>.</summary>
     public static async Task RunCommandAsync(string[] args)
     {
-        string? Str(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        string? Str(string name) => CommandLine.Value(args, name);
         var connectionString = Str("--postgres") ?? Environment.GetEnvironmentVariable("GATEWAY_TEST_POSTGRES")
             ?? throw new ArgumentException("audit: pass --postgres \"<Npgsql connection string>\" (a server where a scratch database may be created)");
         var rows = int.Parse(Str("--rows") ?? "200000", CultureInfo.InvariantCulture);

@@ -19,7 +19,7 @@ internal static class BareForwarder
 {
     public static async Task RunCommandAsync(string[] args)
     {
-        string? Str(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        string? Str(string name) => CommandLine.Value(args, name);
         var port = int.Parse(Str("--port") ?? throw new ArgumentException("--port is required"));
         var upstream = Str("--upstream") ?? throw new ArgumentException("--upstream is required");
 

@@ -29,9 +29,8 @@ internal sealed record BenchOptions(
     public static BenchOptions Parse(string[] args)
     {
         var quick = args.Contains("--quick");
-        int Int(string name, int fallback, int quickFallback) =>
-            Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : quick ? quickFallback : fallback;
-        string? Str(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        string? Str(string name) => CommandLine.Value(args, name);
+        int Int(string name, int fallback, int quickFallback) => Str(name) is { } value ? int.Parse(value) : quick ? quickFallback : fallback;
         var output = Str("--output");
         var frontEnv = (Str("--front-env") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(pair => pair.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv.Length > 1 ? kv[1] : "");

@@ -48,7 +48,7 @@ internal static class OpenStreamsBench
     /// </summary>
     public static async Task RunCommandAsync(string[] args)
     {
-        string? Str(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        string? Str(string name) => CommandLine.Value(args, name);
         FileLimits.RaiseToHard();
         var options = BenchOptions.Parse(args);
         var target = new Target(SystemKind.EverythingOn, Str("--url") ?? "", [new Uri(Str("--url") ?? "http://127.0.0.1:8080/")], Str("--key") ?? "sk-bench")

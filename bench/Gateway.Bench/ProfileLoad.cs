@@ -11,7 +11,7 @@ internal static class ProfileLoad
 {
     public static async Task RunCommandAsync(string[] args)
     {
-        string? Str(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        string? Str(string name) => CommandLine.Value(args, name);
         var url = new Uri(Str("--url") ?? "http://127.0.0.1:8080/");
         var key = Str("--key") ?? "sk-bench";
         var concurrency = int.Parse(Str("--concurrency") ?? "8");

@@ -29,7 +29,7 @@ internal static class RewriteBench
     /// <summary>The <c>rewrite</c> command: arguments after the word <c>rewrite</c>.</summary>
     public static async Task RunCommandAsync(string[] args)
     {
-        string? Str(string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+        string? Str(string name) => CommandLine.Value(args, name);
         var iterations = int.Parse(Str("--iterations") ?? "2000", CultureInfo.InvariantCulture);
         var text = new StringBuilder();
         text.AppendLine("`dotnet run -c Release --project bench/Gateway.Bench -- rewrite" + (args.Length > 0 ? " " + string.Join(' ', args) : "") + "`");
