@@ -55,30 +55,11 @@ internal static class LatencyBench
     /// others are measured and every request pays for waking them; an event-loop proxy (nginx) has no
     /// such hand-offs. Back to back shows the cost of the work itself, the way a busy front runs.
     /// </summary>
-    private static async Task<List<Measurement>> BackToBackAsync(SystemsUnderTest systems, List<HttpClient[]> clients, BenchOptions options)
+    private static Task<List<Measurement>> BackToBackAsync(SystemsUnderTest systems, List<HttpClient[]> clients, BenchOptions options)
     {
         const int Blocks = 10;
-        var body = Bodies.Small;
-        var scenario = Scenarios.BackToBack(body);
-        Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} bench: {scenario}");
-        var perBlock = Math.Max(1, options.Requests / Blocks);
-        var samples = systems.Targets.Select(_ => new double[perBlock * Blocks]).ToList();
-        for (var block = 0; block < Blocks; block++)
-        {
-            for (var t = 0; t < clients.Count; t++)
-            {
-                for (var i = -options.Warmup / Blocks; i < perBlock; i++)
-                {
-                    var client = clients[t][(i + perBlock) % clients[t].Length];
-                    var micros = await TimeAsync(client, body, firstByte: false);
-                    if (i >= 0)
-                    {
-                        samples[t][block * perBlock + i] = micros;
-                    }
-                }
-            }
-        }
-        return systems.Targets.Select((target, t) => new Measurement(scenario, target, samples[t])).ToList();
+        return InBlocksAsync(systems, clients, Scenarios.BackToBack(Bodies.Small), Blocks,
+            perBlock: Math.Max(1, options.Requests / Blocks), warmPerBlock: options.Warmup / Blocks, idleMs: 0);
     }
 
     /// <summary>The idle gaps of <see cref="AfterIdleAsync"/>: about one interleaved round of the c=1 scenario, and a quiet user.</summary>
@@ -91,25 +72,35 @@ internal static class LatencyBench
     /// what waking costs the fake upstream itself (a .NET server too), and the bare forwarder what it costs any
     /// Kestrel + YARP process on the machine.
     /// </summary>
-    private static async Task<List<Measurement>> AfterIdleAsync(SystemsUnderTest systems, List<HttpClient[]> clients, BenchOptions options, int idleMs)
+    private static Task<List<Measurement>> AfterIdleAsync(SystemsUnderTest systems, List<HttpClient[]> clients, BenchOptions options, int idleMs)
     {
         const int Blocks = 5;
-        const int WarmPerBlock = 3;
-        var body = Bodies.Small;
-        var scenario = Scenarios.AfterIdle(body, idleMs);
+        return InBlocksAsync(systems, clients, Scenarios.AfterIdle(Bodies.Small, idleMs), Blocks,
+            perBlock: Math.Max(10, options.Requests / 5 / Blocks), warmPerBlock: 3, idleMs);
+    }
+
+    /// <summary>
+    /// The small request, each system's in blocks of <paramref name="perBlock"/> in a row after <paramref name="warmPerBlock"/>
+    /// unmeasured ones, blocks rotating between the systems; each request after <paramref name="idleMs"/> of sleep (0: none).
+    /// </summary>
+    private static async Task<List<Measurement>> InBlocksAsync(SystemsUnderTest systems, List<HttpClient[]> clients, string scenario,
+        int blocks, int perBlock, int warmPerBlock, int idleMs)
+    {
         Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} bench: {scenario}");
-        var perBlock = Math.Max(10, options.Requests / 5 / Blocks);
-        var samples = systems.Targets.Select(_ => new double[perBlock * Blocks]).ToList();
-        for (var block = 0; block < Blocks; block++)
+        var samples = systems.Targets.Select(_ => new double[perBlock * blocks]).ToList();
+        for (var block = 0; block < blocks; block++)
         {
             for (var t = 0; t < clients.Count; t++)
             {
-                for (var i = -WarmPerBlock; i < perBlock; i++)
+                for (var i = -warmPerBlock; i < perBlock; i++)
                 {
-                    // A blocking sleep: the bench's own thread must not be the one that wakes late.
-                    Thread.Sleep(idleMs);
+                    if (idleMs > 0)
+                    {
+                        // A blocking sleep: the bench's own thread must not be the one that wakes late.
+                        Thread.Sleep(idleMs);
+                    }
                     var client = clients[t][(i + perBlock) % clients[t].Length];
-                    var micros = await TimeAsync(client, body, firstByte: false);
+                    var micros = await TimeAsync(client, Bodies.Small, firstByte: false);
                     if (i >= 0)
                     {
                         samples[t][block * perBlock + i] = micros;
