@@ -117,6 +117,20 @@ internal static class RewriteBench
                 using var body = RequestBody.FromBytes(claudeCode);
                 using var rewritten = injection.Apply(body, Envelope(model, claudeCode.Length), CachePolicy.Default, out _);
             }, note: " (incl. copying the input into a RequestBody)");
+            // The request path's steps 4 and 5 (envelope, plan, splice), as walked before and since the planner rides on the envelope pass.
+            using var received = RequestBody.FromBytes(claudeCode);
+            Row(text, label, "envelope pass, then the planner's own pass + splice (two passes)", claudeCode.Length, n, () =>
+            {
+                EnvelopeReader.TryRead(received.Span, null, out var envelope, out _);
+                using var rewritten = injection.Apply(received, envelope, CachePolicy.Default, out _);
+            });
+            Row(text, label, "envelope pass carrying the planner + splice (one pass, the request path)", claudeCode.Length, n, () =>
+            {
+                var sections = BreakpointPlanner.Sections.Start();
+                EnvelopeReader.TryRead(received.Span, null, ref sections, out var envelope, out _);
+                injection.TryRewrite(received, envelope, CachePolicy.Default, ref sections, out var rewritten, out _);
+                rewritten?.Dispose();
+            });
             Row(text, label, "alternative: Utf8JsonReader→Utf8JsonWriter token copy (+1, after planning)", claudeCode.Length, n, () =>
             {
                 output.Clear();
